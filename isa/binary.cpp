@@ -1,0 +1,213 @@
+#include "binary.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "encoding.h"
+#include "error.h"
+
+namespace lpu {
+namespace {
+
+constexpr char kMagic[8] = {'L', 'P', 'U', 'P', 'R', 'O', 'G', '\0'};
+
+uint64_t fnv1a(const uint8_t* p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+struct Writer {
+  std::vector<uint8_t> out;
+  void u(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out.push_back(uint8_t(v >> (8 * i)));
+  }
+  void f64(double d) {
+    uint64_t b;
+    std::memcpy(&b, &d, 8);
+    u(b, 8);
+  }
+  void str(const std::string& s) {
+    u(s.size(), 4);
+    out.insert(out.end(), s.begin(), s.end());
+  }
+};
+
+struct Reader {
+  const std::vector<uint8_t>& in;
+  size_t pos, end;
+  const std::string& name;
+  void need(size_t n, const char* what) {
+    if (end - pos < n)
+      throw Error(fmt::format("{}: truncated at byte {} (reading {})", name, pos, what));
+  }
+  uint64_t u(int n, const char* what) {
+    need(size_t(n), what);
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= uint64_t(in[pos + size_t(i)]) << (8 * i);
+    pos += size_t(n);
+    return v;
+  }
+  double f64(const char* what) {
+    const uint64_t b = u(8, what);
+    double d;
+    std::memcpy(&d, &b, 8);
+    return d;
+  }
+  std::string str(const char* what) {
+    const uint64_t n = u(4, what);
+    need(n, what);
+    std::string s(in.begin() + long(pos), in.begin() + long(pos + n));
+    pos += n;
+    return s;
+  }
+  // A count of items of at least `minBytes` each: must fit in what is left.
+  uint64_t count(const char* what, size_t minBytes) {
+    const uint64_t n = u(4, what);
+    if (n * minBytes > end - pos)
+      throw Error(fmt::format("{}: corrupt: {} {} at byte {} exceed the file", name, n, what, pos));
+    return n;
+  }
+};
+
+}  // namespace
+
+std::vector<uint8_t> serialize(const Program& p) {
+  Writer b;
+  b.str(p.chip);
+  b.u(p.tensors.size(), 4);
+  for (const Tensor& t : p.tensors) {
+    b.str(t.name);
+    b.u(uint8_t(t.dtype), 1);
+    b.u(t.rows, 4);
+    b.u(t.cols, 4);
+    b.u((uint32_t(t.slice.east) << 7) | t.slice.index, 1);
+    b.u(t.addr, 4);
+    b.u(t.spread, 4);
+    b.u(uint8_t(t.init), 1);
+    b.u(t.output, 1);
+    if (t.init == Tensor::Init::Data) {
+      b.u(t.data.size(), 8);
+      b.out.insert(b.out.end(), t.data.begin(), t.data.end());
+    } else if (t.init == Tensor::Init::Random) {
+      b.u(t.seed, 8);
+      b.f64(t.lo);
+      b.f64(t.hi);
+    }
+  }
+  b.u(p.maps.size(), 4);
+  for (const PermMap& m : p.maps) {
+    b.str(m.name);
+    b.u(m.lanes.size(), 4);
+    for (uint32_t l : m.lanes) b.u(l, 4);
+  }
+  b.u(p.queues.size(), 4);
+  for (const Queue& q : p.queues) {
+    b.str(formatQueueId(q.id));
+    b.u(q.code.size(), 4);
+    for (const Instr& in : q.code) b.u(encode(in), 8);
+  }
+  Writer file;
+  file.out.insert(file.out.end(), kMagic, kMagic + 8);
+  file.u(kBinaryVersion, 4);
+  file.u(b.out.size(), 8);
+  file.out.insert(file.out.end(), b.out.begin(), b.out.end());
+  file.u(fnv1a(b.out.data(), b.out.size()), 8);
+  return file.out;
+}
+
+Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
+  if (file.size() < 8 || std::memcmp(file.data(), kMagic, 8) != 0)
+    throw Error(fmt::format("{}: not an lpusim program (bad magic; expected \"LPUPROG\")", name));
+  Reader h{file, 8, file.size(), name};
+  const uint64_t version = h.u(4, "version");
+  if (version != kBinaryVersion)
+    throw Error(fmt::format("{}: format version {}, this lpusim reads version {}", name, version,
+                            kBinaryVersion));
+  const uint64_t len = h.u(8, "body length");
+  if (len + 8 != h.end - h.pos)
+    throw Error(fmt::format("{}: truncated or padded: body length {} but {} bytes follow the header",
+                            name, len, h.end - h.pos));
+  Reader r{file, h.pos, h.pos + len, name};
+  Reader tail{file, h.pos + len, file.size(), name};
+  if (tail.u(8, "checksum") != fnv1a(file.data() + r.pos, len))
+    throw Error(fmt::format("{}: checksum mismatch: the file is corrupt", name));
+
+  Program p;
+  p.chip = r.str("chip name");
+  const uint64_t nt = r.count("tensors", 20);
+  for (uint64_t i = 0; i < nt; ++i) {
+    Tensor t;
+    t.name = r.str("tensor name");
+    const uint64_t dt = r.u(1, "tensor dtype");
+    if (dt >= kDTypeCount) throw Error(fmt::format("{}: corrupt: tensor {} has dtype {}", name, t.name, dt));
+    t.dtype = DType(dt);
+    t.rows = uint32_t(r.u(4, "tensor rows"));
+    t.cols = uint32_t(r.u(4, "tensor cols"));
+    const uint64_t sl = r.u(1, "tensor slice");
+    t.slice = SliceRef{bool(sl >> 7), uint8_t(sl & 127)};
+    t.addr = uint32_t(r.u(4, "tensor address"));
+    t.spread = uint32_t(r.u(4, "tensor spread"));
+    const uint64_t init = r.u(1, "tensor init"), out = r.u(1, "tensor output flag");
+    if (init > 2 || out > 1 || t.spread == 0 || t.rows == 0 || t.cols == 0)
+      throw Error(fmt::format("{}: corrupt: tensor {} has invalid fields", name, t.name));
+    t.init = Tensor::Init(init);
+    t.output = out;
+    if (t.init == Tensor::Init::Data) {
+      const uint64_t n = r.u(8, "tensor data length");
+      if (n != uint64_t(t.rows) * t.cols * uint64_t(bytes(t.dtype)))
+        throw Error(fmt::format("{}: corrupt: tensor {} has {} data bytes, expected {}", name,
+                                t.name, n, uint64_t(t.rows) * t.cols * bytes(t.dtype)));
+      r.need(n, "tensor data");
+      t.data.assign(file.begin() + long(r.pos), file.begin() + long(r.pos + n));
+      r.pos += n;
+    } else if (t.init == Tensor::Init::Random) {
+      t.seed = r.u(8, "tensor seed");
+      t.lo = r.f64("tensor range");
+      t.hi = r.f64("tensor range");
+    }
+    p.tensors.push_back(std::move(t));
+  }
+  const uint64_t nm = r.count("maps", 8);
+  for (uint64_t i = 0; i < nm; ++i) {
+    PermMap m;
+    m.name = r.str("map name");
+    const uint64_t n = r.count("map lanes", 4);
+    for (uint64_t k = 0; k < n; ++k) m.lanes.push_back(uint32_t(r.u(4, "map lane")));
+    p.maps.push_back(std::move(m));
+  }
+  const uint64_t nq = r.count("queues", 8);
+  for (uint64_t i = 0; i < nq; ++i) {
+    const std::string qn = r.str("queue name");
+    const auto id = parseQueueId(qn);
+    if (!id) throw Error(fmt::format("{}: corrupt: invalid queue name \"{}\"", name, qn));
+    Queue q{*id, {}};
+    const uint64_t n = r.count("instructions", 8);
+    for (uint64_t k = 0; k < n; ++k)
+      q.code.push_back(decode(r.u(8, "instruction"), fmt::format("{}: queue {} instruction {}", name, qn, k)));
+    p.queues.push_back(std::move(q));
+  }
+  if (r.pos != r.end) throw Error(fmt::format("{}: corrupt: {} unread bytes at the end of the body", name, r.end - r.pos));
+  return p;
+}
+
+std::vector<uint8_t> readFileBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(fmt::format("{}: cannot open file", path));
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+void writeProgram(const Program& p, const std::string& path) {
+  const auto bytes = serialize(p);
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw Error(fmt::format("{}: cannot open for writing", path));
+  f.write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
+  if (!f) throw Error(fmt::format("{}: write failed", path));
+}
+
+Program readProgram(const std::string& path) { return deserialize(readFileBytes(path), path); }
+
+}  // namespace lpu

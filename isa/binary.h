@@ -1,0 +1,24 @@
+// The versioned binary program format (.bin). Layout, all little-endian:
+//   magic "LPUPROG\0" (8 bytes) | version u32 | body length u64 | body | FNV-1a-64 of body u64
+// The body holds the chip name, tensors, maps and queues (see binary.cpp).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "program.h"
+
+namespace lpu {
+
+constexpr uint32_t kBinaryVersion = 1;
+
+std::vector<uint8_t> serialize(const Program& p);
+// `name` is the file name used in error messages.
+Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name);
+
+void writeProgram(const Program& p, const std::string& path);
+Program readProgram(const std::string& path);
+
+std::vector<uint8_t> readFileBytes(const std::string& path);  // throws lpu::Error
+
+}  // namespace lpu

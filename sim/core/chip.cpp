@@ -1,0 +1,268 @@
+#include "chip.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "isa/assembler.h"
+#include "isa/numeric.h"
+#include "sxm.h"
+#include "vxm.h"
+
+namespace lpu {
+
+Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOptions opt)
+    : cfg_(c),
+      prog_(p),
+      name_(std::move(programName)),
+      opt_(opt),
+      fabric_(c.streams_per_direction, c.stream_hop, c.eastEdge(), [this](const Origin& o) { return describe(o); }) {
+  fabric_.setPositionNamer([this](int pos) { return positionName(pos); });
+  for (const Queue& q : p.queues) pos_.push_back(c.position(q.id));
+  for (int e = 0; e < 2; ++e)
+    for (int i = 0; i < c.mem_slices_per_hemisphere; ++i) {
+      mem_.push_back(std::make_unique<MemSlice>(c, SliceRef{bool(e), uint8_t(i)}, opt.functional));
+      mem_.back()->setDescribe([this](const Origin& o) { return describe(o); });
+    }
+  for (int e = 0; e < 2; ++e)
+    for (int i = 0; i < c.mxm_planes_per_hemisphere; ++i)
+      mxm_.push_back(std::make_unique<MxmPlane>(c, fmt::format("MXM.{}{}", e ? "E" : "W", i), opt.functional));
+  for (int i = 0; i < c.c2c_links; ++i) c2c_.emplace_back(c, i);
+  if (!opt.functional) return;
+  for (const Tensor& t : p.tensors) {  // load the data section
+    const auto data = t.initialBytes();
+    const int w = bytes(t.dtype);
+    std::vector<uint8_t> lanes(t.cols);
+    for (uint32_t r = 0; r < t.rows; ++r)
+      for (int b = 0; b < w; ++b) {
+        for (uint32_t col = 0; col < t.cols; ++col) lanes[col] = data[(size_t(r) * t.cols + col) * size_t(w) + size_t(b)];
+        mem(t.sliceOf(r, b)).poke(t.addrOf(r), lanes.data(), lanes.size());
+      }
+  }
+}
+
+std::string Chip::positionName(int pos) const {
+  const int m = cfg_.mem_slices_per_hemisphere;
+  if (pos == 0) return "MXM.W";
+  if (pos == 1) return "SXM.W";
+  if (pos == cfg_.vxmPosition()) return "VXM";
+  if (pos == cfg_.eastEdge() - 1) return "SXM.E";
+  if (pos == cfg_.eastEdge()) return "MXM.E";
+  return pos < cfg_.vxmPosition() ? fmt::format("MEM.W{}", m + 1 - pos) : fmt::format("MEM.E{}", pos - m - 3);
+}
+
+std::string Chip::queueName(int q) const { return formatQueueId(prog_.queues[size_t(q)].id); }
+
+std::string Chip::describe(const Origin& o) const {
+  if (o.queue < 0) return "the data section";
+  return fmt::format("cycle {}, {}, {}", o.issue, queueName(o.queue),
+                     formatInstr(prog_, prog_.queues[size_t(o.queue)].id, o.instr));
+}
+
+void Chip::countControl(int q, const Instr& in, Cycle t, Cycle dur) {
+  auto& s = stats_[size_t(Unit::ICU)];
+  ++s.instructions;
+  if (in.op == Opcode::NOP) lastRetire_ = std::max(lastRetire_, t + dur);
+  if (opt_.trace && in.op != Opcode::NOP) trace_.push_back({q, t, dur, in});
+}
+
+void Chip::execute(int q, const Instr& in, Cycle t) {
+  const Origin who{q, in, t};
+  try {
+    dispatch(q, in, t, who);
+  } catch (const Violation& v) {
+    throw Error(fmt::format("{}: {}", describe(who), v.what()));
+  }
+  const OpInfo& oi = info(in.op);
+  const Cycle dur = std::max(1, cfg_.latencyOf(oi.latency));
+  lastRetire_ = std::max(lastRetire_, t + dur);
+  auto& s = stats_[size_t(oi.unit)];
+  ++s.instructions;
+  ++s.busy;
+  if (opt_.trace) trace_.push_back({q, t, dur, in});
+}
+
+void Chip::dispatch(int q, const Instr& in, Cycle t, const Origin& who) {
+  const QueueId& id = prog_.queues[size_t(q)].id;
+  const int pos = pos_[size_t(q)];
+  switch (in.op) {
+    case Opcode::NOTIFY:
+      if (release_) throw Violation(fmt::format("a second notify: a program has one start barrier (released in cycle {})", *release_));
+      release_ = t + cfg_.latency.icu_notify;
+      return;
+    case Opcode::IFETCH:
+      if (in.slice.index >= cfg_.mem_slices_per_hemisphere)
+        throw Violation(fmt::format("slice {} does not exist", formatSlice(in.slice)));
+      mem(in.slice).fetch(in.imm, t, who);
+      return;
+    default: break;
+  }
+  switch (info(in.op).unit) {
+    case Unit::MEM: execMem(id, pos, in, t, who); break;
+    case Unit::VXM: execVxm(pos, in, t, who); break;
+    case Unit::MXM: execMxm(id, pos, in, t, who); break;
+    case Unit::SXM: execSxm(pos, in, t, who); break;
+    case Unit::C2C: execC2c(pos, in, t, who); break;
+    case Unit::ICU: break;
+  }
+}
+
+std::vector<Plane> Chip::readPlanes(StreamRef base, int n, int pos, Cycle t) {
+  std::vector<Plane> v;
+  v.reserve(size_t(n));
+  for (int i = 0; i < n; ++i) v.push_back(fabric_.read(StreamRef{uint8_t(base.id + i), base.east}, pos, t));
+  return v;
+}
+
+void Chip::writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who) {
+  for (size_t i = 0; i < v.size(); ++i) fabric_.write(StreamRef{uint8_t(base.id + i), base.east}, pos, avail, v[i], who);
+}
+
+std::vector<double> Chip::lanesOf(const std::vector<Plane>& planes, DType t) const {
+  for (const Plane& p : planes)
+    if (!p) return {};
+  const size_t n = size_t(cfg_.lanes());
+  std::vector<double> out(n);
+  uint8_t buf[4];
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t b = 0; b < planes.size(); ++b) buf[b] = (*planes[b])[i];
+    out[i] = loadElement(t, buf);
+  }
+  return out;
+}
+
+std::vector<Plane> Chip::planesOf(const std::vector<double>& v, DType t) const {
+  const int w = bytes(t);
+  if (v.empty()) return std::vector<Plane>(size_t(w));
+  std::vector<std::shared_ptr<std::vector<uint8_t>>> planes;
+  for (int b = 0; b < w; ++b) planes.push_back(std::make_shared<std::vector<uint8_t>>(v.size()));
+  uint8_t buf[4];
+  for (size_t i = 0; i < v.size(); ++i) {
+    storeElement(t, v[i], buf);
+    for (int b = 0; b < w; ++b) (*planes[size_t(b)])[i] = buf[b];
+  }
+  return std::vector<Plane>(planes.begin(), planes.end());
+}
+
+void Chip::execMem(const QueueId& id, int pos, const Instr& in, Cycle t, const Origin& who) {
+  MemSlice& m = mem(SliceRef{id.east, uint8_t(id.index)});
+  switch (in.op) {
+    case Opcode::READ: fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.read(in.imm, t, who), who); break;
+    case Opcode::WRITE: m.write(in.imm, t, fabric_.read(in.s0, pos, t), who); break;
+    case Opcode::GATHER:
+    case Opcode::SCATTER: {
+      const auto map = lanesOf(readPlanes(in.s1, 4, pos, t), DType::I32);
+      std::vector<uint32_t> addrs(map.begin(), map.end());
+      if (in.op == Opcode::GATHER) fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.gather(addrs, t, who), who);
+      else m.scatter(addrs, t, fabric_.read(in.s0, pos, t), who);
+      break;
+    }
+    default: break;
+  }
+}
+
+void Chip::execVxm(int pos, const Instr& in, Cycle t, const Origin& who) {
+  const OpInfo& oi = info(in.op);
+  const Cycle avail = t + cfg_.latencyOf(oi.latency);
+  if (in.op == Opcode::MOV) {  // any type: copy the planes
+    writePlanes(in.s0, readPlanes(in.s1, bytes(in.dt), pos, t), pos, avail, who);
+    return;
+  }
+  const DType src = in.op == Opcode::CVT ? in.dt2 : in.dt;
+  std::vector<double> x = lanesOf(readPlanes(in.s1, bytes(src), pos, t), src);
+  std::vector<double> y;
+  if (oi.format == Format::Binary) y = lanesOf(readPlanes(in.s2, bytes(in.dt), pos, t), in.dt);
+  if (oi.format == Format::Immediate && !x.empty()) {
+    uint8_t b[4] = {uint8_t(in.imm), uint8_t(in.imm >> 8), uint8_t(in.imm >> 16), uint8_t(in.imm >> 24)};
+    y.assign(x.size(), loadElement(isFloat(in.dt) ? DType::F32 : DType::I32, b));
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (in.op == Opcode::CVT) continue;  // storeElement rounds and saturates
+    x[i] = y.empty() ? vxmUnary(in.op, in.dt, x[i]) : vxmBinary(in.op, in.dt, x[i], y[i]);
+  }
+  writePlanes(in.s0, planesOf(x, in.dt), pos, avail, who);
+}
+
+void Chip::execMxm(const QueueId& id, int pos, const Instr& in, Cycle t, const Origin& who) {
+  MxmPlane& pl = plane(id);
+  switch (in.op) {
+    case Opcode::CONFIG: pl.config(in.dt, t); break;
+    case Opcode::LW: {
+      const int w = bytes(in.dt);
+      if (in.n == 0 || int(in.n) * w > cfg_.mxm_weight_streams)
+        throw Violation(fmt::format("lw.{} loads 1..{} rows per cycle on this chip ({} weight streams), not {}",
+                                    dtypeName(in.dt), cfg_.mxm_weight_streams / w, cfg_.mxm_weight_streams, in.n));
+      std::vector<std::vector<double>> rows;
+      for (uint32_t r = 0; r < in.n; ++r)
+        rows.push_back(lanesOf(readPlanes(StreamRef{uint8_t(in.s1.id + r * uint32_t(w)), in.s1.east}, w, pos, t), in.dt));
+      pl.loadRows(in.dt, in.imm, rows, in.n, t);
+      break;
+    }
+    case Opcode::IW: pl.install(in.imm, t); break;
+    case Opcode::ABC:
+      pl.activate(in.dt, lanesOf(readPlanes(in.s1, bytes(in.dt), pos, t), in.dt), in.imm, in.mode, t);
+      break;
+    case Opcode::ACC:
+      writePlanes(in.s0, planesOf(pl.drain(in.dt, in.imm, t), in.dt), pos, t + cfg_.latency.mxm_acc, who);
+      break;
+    default: break;
+  }
+}
+
+void Chip::execSxm(int pos, const Instr& in, Cycle t, const Origin& who) {
+  const Cycle avail = t + cfg_.latencyOf(info(in.op).latency);
+  if (in.op == Opcode::TRANSPOSE) {  // per superlane: stream j lane l -> stream l lane j
+    const int ls = cfg_.lanes_per_superlane;
+    const auto in_ = readPlanes(in.s1, ls, pos, t);
+    std::vector<Plane> out(static_cast<size_t>(ls));
+    if (in_[0]) {
+      for (int j = 0; j < ls; ++j) {
+        auto v = std::make_shared<std::vector<uint8_t>>(size_t(cfg_.lanes()));
+        for (int s = 0; s < cfg_.superlanes; ++s)
+          for (int l = 0; l < ls; ++l) (*v)[size_t(s * ls + l)] = (*in_[size_t(l)])[size_t(s * ls + j)];
+        out[size_t(j)] = v;
+      }
+    }
+    writePlanes(in.s0, out, pos, avail, who);
+    return;
+  }
+  const auto src = sxmSourceLanes(cfg_, prog_, in);
+  auto planes = readPlanes(in.s1, bytes(in.dt), pos, t);
+  for (Plane& p : planes) {
+    if (!p) continue;
+    auto v = std::make_shared<std::vector<uint8_t>>(p->size(), 0);
+    for (size_t i = 0; i < src.size(); ++i)
+      if (src[i] >= 0) (*v)[i] = (*p)[size_t(src[i])];
+    p = v;
+  }
+  writePlanes(in.s0, planes, pos, avail, who);
+}
+
+void Chip::execC2c(int pos, const Instr& in, Cycle t, const Origin& who) {
+  C2cLink& link = c2c_[in.imm];
+  switch (in.op) {
+    case Opcode::DESKEW: link.deskew(t); break;
+    case Opcode::SEND: link.send(fabric_.read(in.s1, pos, t), t, who); break;
+    case Opcode::RECV: fabric_.write(in.s0, pos, t + cfg_.latency.c2c_recv, link.receive(t), who); break;
+    default: break;
+  }
+}
+
+void Chip::finish() {
+  fabric_.sweep(std::numeric_limits<Cycle>::max());
+  for (const C2cLink& l : c2c_) l.checkDrained([this](const Origin& o) { return describe(o); });
+}
+
+std::vector<uint8_t> Chip::tensorBytes(const Tensor& t) const {
+  const int w = bytes(t.dtype);
+  std::vector<uint8_t> out(size_t(t.rows) * t.cols * size_t(w), 0);
+  for (uint32_t r = 0; r < t.rows; ++r)
+    for (int b = 0; b < w; ++b) {
+      const uint8_t* lanes = mem(t.sliceOf(r, b)).peek(t.addrOf(r));
+      if (!lanes) return {};
+      for (uint32_t col = 0; col < t.cols; ++col) out[(size_t(r) * t.cols + col) * size_t(w) + size_t(b)] = lanes[col];
+    }
+  return out;
+}
+
+}  // namespace lpu

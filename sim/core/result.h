@@ -1,0 +1,41 @@
+// What a simulation run reports, and its renderings (JSON, table, trace).
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+#include "chip.h"
+
+namespace lpu {
+
+struct OutputValue {
+  std::string name;
+  DType dtype;
+  uint32_t rows, cols;
+  std::vector<uint8_t> bytes;  // rows*cols little-endian elements; empty if timing-only
+  std::string checksum;        // FNV-1a-64 of bytes, hex
+};
+
+struct SimResult {
+  std::string program, chip;
+  Cycle cycles = 0;  // start barrier release to the last retirement
+  double clock_hz = 0;
+  bool functional = true;
+  std::array<UnitStats, kUnitCount> units{};
+  std::array<int, kUnitCount> queues{};  // queues per unit class, for utilisation
+  std::vector<OutputValue> outputs;
+  double wall_s = 0;
+  double seconds() const { return double(cycles) / clock_hz; }
+};
+
+SimResult collectResult(const Chip& chip, const std::string& programName, Cycle release);
+
+std::string resultJson(const SimResult& r, size_t maxValues = 4096);
+std::string resultTable(const SimResult& r);
+// Chrome trace format (chrome://tracing, ui.perfetto.dev): one track per queue,
+// 1 cycle = 1 us on the time axis.
+std::string traceJson(const Chip& chip);
+// Writes each output as DIR/<name>.npy.
+void dumpOutputs(const SimResult& r, const std::string& dir);
+
+}  // namespace lpu

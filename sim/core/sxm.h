@@ -1,0 +1,13 @@
+// SXM lane movements: for each output lane, the input lane it takes (-1:
+// zero). The same movement applies to every byte plane of a value.
+#pragma once
+#include <vector>
+
+#include "isa/program.h"
+#include "sim/config/chip_config.h"
+
+namespace lpu {
+
+std::vector<int> sxmSourceLanes(const ChipConfig& c, const Program& p, const Instr& in);
+
+}  // namespace lpu
