@@ -50,3 +50,40 @@ SCENARIO("vadd_fp32.s adds two fp32 vectors on the teaching chip", "[example]") 
   INFO("max abs error " << err);
   CHECK(err == 0.0);  // one fp32 add per lane: bit-exact
 }
+
+SCENARIO("gemv_int8.s multiplies a 320x320 int8 plane on groq-tsp-v1", "[example]") {
+  const SimResult r = runExample("gemv_int8.s");
+  // LWs at 49..68 (rows in the buffer at 69), iw 69 + install 4 = 73, abc 73 + pass 28 = 101,
+  // acc 101 + 4 = 105 at MXM.W, plane 0 reaches W17 (pos 28) at 133, commits at 133 + 4 = 137.
+  CHECK(r.cycles == 137);
+  CHECK(r.units[size_t(Unit::MEM)].instructions == 16 * 20 + 1 + 4);  // weight reads, x, 4 planes of y
+  CHECK(r.units[size_t(Unit::MXM)].instructions == 20 + 3);          // 20 lw, iw, abc, acc
+  const Eigen::MatrixXd want = tensorOf("gemv_int8.s", "x") * tensorOf("gemv_int8.s", "W");
+  const double err = maxAbsDiff(values(output(r, "y")), want);
+  INFO("max abs error " << err);
+  CHECK(err == 0.0);  // int8 x int8 -> int32 is exact
+}
+
+SCENARIO("gemv_int8_teaching.s runs an 8x8 GEMV that can be followed by hand", "[example]") {
+  const SimResult r = runExample("gemv_int8_teaching.s");
+  // iw at 9, in the array at 10; abc 10 + 4 = 14; acc 14 + 1 = 15; W0 writes at 15 + 5 = 20, commits 22.
+  CHECK(r.cycles == 22);
+  const Eigen::MatrixXd want = tensorOf("gemv_int8_teaching.s", "x") * tensorOf("gemv_int8_teaching.s", "W");
+  CHECK(want(0, 0) == -942);  // 1 - 2 + 0 + 8 + 15 + 60 + 0 - 1024
+  const double err = maxAbsDiff(values(output(r, "y")), want);
+  INFO("max abs error " << err);
+  CHECK(err == 0.0);
+}
+
+SCENARIO("softmax_fp32.s computes a row softmax with SXM reductions", "[example]") {
+  const SimResult r = runExample("softmax_fp32.s");
+  // Three max steps (13 cycles each from 11), exp, three sum steps, rsqrt, two muls:
+  // y at 93, the last plane written at 97 commits at 97 + 2 = 99.
+  CHECK(r.cycles == 99);
+  const Eigen::ArrayXXd x = tensorOf("softmax_fp32.s", "x").array();
+  const Eigen::ArrayXXd e = (x - x.maxCoeff()).exp();
+  const Eigen::MatrixXd want = (e / e.sum()).matrix();
+  const double err = maxAbsDiff(values(output(r, "y")), want);
+  INFO("max abs error " << err << " against a double-precision softmax");
+  CHECK(err < 1e-6);  // fp32 exp/rsqrt and the 8-term sum: a few ulps of 0.6
+}

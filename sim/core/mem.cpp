@@ -12,11 +12,16 @@ MemSlice::MemSlice(const ChipConfig& c, SliceRef id, bool functional)
       banks_(c.mem_banks_per_slice),
       ports_(c.mem_ports_per_bank),
       writeDelay_(c.latency.mem_write),
-      words_(uint32_t(c.mem_banks_per_slice * c.mem_words_per_bank)) {
-  if (functional) data_.assign(size_t(words_) * size_t(lanes_), 0);
+      words_(uint32_t(c.mem_banks_per_slice * c.mem_words_per_bank)),
+      functional_(functional) {
   size_t ring = 4;
   while (ring < size_t(writeDelay_) + 2) ring *= 2;
   ports_by_bank_.assign(size_t(banks_), std::vector<PortUse>(ring));
+}
+
+uint8_t* MemSlice::storage() {
+  if (data_.empty()) data_.assign(size_t(words_) * size_t(lanes_), 0);
+  return data_.data();
 }
 
 void MemSlice::checkAddr(uint32_t addr) const {
@@ -51,7 +56,8 @@ Plane MemSlice::read(uint32_t addr, Cycle t, const Origin& who) {
   checkAddr(addr);
   checkCommitted(addr, t);
   usePort(addr, t, who, "this read");
-  if (data_.empty()) return nullptr;
+  if (!functional_) return nullptr;
+  if (data_.empty()) return std::make_shared<const std::vector<uint8_t>>(size_t(lanes_), 0);
   const uint8_t* p = &data_[size_t(addr) * size_t(lanes_)];
   return std::make_shared<const std::vector<uint8_t>>(p, p + lanes_);
 }
@@ -62,7 +68,7 @@ void MemSlice::write(uint32_t addr, Cycle t, const Plane& data, const Origin& wh
   usePort(addr, commit, who, "this write's commit");
   pending_[addr] = {commit, who};
   // Storing now is exact: any read before `commit` is an error.
-  if (!data_.empty() && data) std::memcpy(&data_[size_t(addr) * size_t(lanes_)], data->data(), size_t(lanes_));
+  if (functional_ && data) std::memcpy(storage() + size_t(addr) * size_t(lanes_), data->data(), size_t(lanes_));
 }
 
 void MemSlice::fetch(uint32_t addr, Cycle t, const Origin& who) {
@@ -82,9 +88,10 @@ Plane MemSlice::gather(const std::vector<uint32_t>& addrs, Cycle t, const Origin
     checkAddr(a);
     checkCommitted(a, t);
   }
-  if (data_.empty() || addrs.empty()) return nullptr;
-  auto out = std::make_shared<std::vector<uint8_t>>(size_t(lanes_));
-  for (size_t i = 0; i < addrs.size(); ++i) (*out)[i] = data_[size_t(addrs[i]) * size_t(lanes_) + i];
+  if (!functional_ || addrs.empty()) return nullptr;
+  auto out = std::make_shared<std::vector<uint8_t>>(size_t(lanes_), 0);
+  if (!data_.empty())
+    for (size_t i = 0; i < addrs.size(); ++i) (*out)[i] = data_[size_t(addrs[i]) * size_t(lanes_) + i];
   return out;
 }
 
@@ -94,17 +101,19 @@ void MemSlice::scatter(const std::vector<uint32_t>& addrs, Cycle t, const Plane&
     checkAddr(a);
     pending_[a] = {t + writeDelay_, who};
   }
-  if (data_.empty() || !data) return;
-  for (size_t i = 0; i < addrs.size(); ++i) data_[size_t(addrs[i]) * size_t(lanes_) + i] = (*data)[i];
+  if (!functional_ || !data) return;
+  uint8_t* d = storage();
+  for (size_t i = 0; i < addrs.size(); ++i) d[size_t(addrs[i]) * size_t(lanes_) + i] = (*data)[i];
 }
 
 void MemSlice::poke(uint32_t addr, const uint8_t* lanes, size_t n) {
-  if (data_.empty()) return;
-  std::memcpy(&data_[size_t(addr) * size_t(lanes_)], lanes, n);
+  if (functional_) std::memcpy(storage() + size_t(addr) * size_t(lanes_), lanes, n);
 }
 
 const uint8_t* MemSlice::peek(uint32_t addr) const {
-  return data_.empty() ? nullptr : &data_[size_t(addr) * size_t(lanes_)];
+  static const std::vector<uint8_t> zeros(4096, 0);  // never-written slices read as zero
+  if (!functional_) return nullptr;
+  return data_.empty() ? zeros.data() : &data_[size_t(addr) * size_t(lanes_)];
 }
 
 }  // namespace lpu

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set-up, then the whole test suite (each test case in its own process).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash .ci/setup.sh
+ctest --test-dir build --output-on-failure -j"$(nproc)"
