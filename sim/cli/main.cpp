@@ -11,6 +11,8 @@
 
 #include "isa/assembler.h"
 #include "isa/binary.h"
+#include "compiler/compile.h"
+#include "compiler/values.h"
 #include "isa/error.h"
 #include "sim/simulate.h"
 
@@ -60,6 +62,36 @@ std::string fieldsTable() {
   return s;
 }
 
+std::string runJson(const Compiled& c, const SimResult& r) {
+  auto j = nlohmann::ordered_json::parse(resultJson(r, 64));
+  nlohmann::ordered_json o;
+  o["predicted_cycles"] = c.predicted;
+  o["cycles"] = r.cycles;
+  o["clock_hz"] = r.clock_hz;
+  o["seconds"] = r.seconds();
+  o["chips"] = 1;
+  o["sram_bytes"] = {{"weights", c.sram.weights}, {"kv_cache", c.sram.kv_cache},
+                     {"activations", c.sram.activations}, {"program", c.sram.program}, {"total", c.sram.total()}};
+  o["utilization"] = j["utilization"];
+  o["scheduler"] = policyName(c.policy);
+  o["precision"] = precisionName(c.precision);
+  o["compile_wall_s"] = c.wall_s;
+  o["wall_s"] = r.wall_s + c.wall_s;
+  o["outputs"] = j["outputs"];
+  return o.dump(2);
+}
+
+std::string runTable(const Compiled& c, const SimResult& r) {
+  std::string s = fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted,
+                              r.cycles, r.seconds() * 1e6, r.clock_hz / 1e6);
+  s += fmt::format("scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, activations {:.2f} MiB, "
+                   "program {:.2f} MiB\n",
+                   policyName(c.policy), precisionName(c.precision), c.tasks, c.sram.weights / 1048576.0,
+                   c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
+  s += fmt::format("wall: compile {:.3f} s, simulate {:.3f} s\n", c.wall_s, r.wall_s);
+  return s;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"lpusim: a cycle-accurate simulator of an LPU-style deterministic inference chip"};
   app.require_subcommand(1);
@@ -89,6 +121,27 @@ int run(int argc, char** argv) {
   chipsCmd->add_option("--show", show, "print one preset's full JSON config (a starting point for your own)");
   chipsCmd->add_flag("--fields", fields, "document every config field: unit, default, meaning");
 
+  std::string graphPath, precision = "int8", scheduler = "list";
+  bool functional = false;
+  uint64_t seed = 1;
+  auto compileOptions = [&](CLI::App* cmd) {
+    cmd->add_option("--graph", graphPath, "graph JSON file (format: models/README.md)")->required();
+    cmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
+    cmd->add_option("--precision", precision, "matmul precision: int8 (per-channel weight scales) or fp16")
+        ->check(CLI::IsMember({"int8", "fp16"}));
+    cmd->add_option("--scheduler", scheduler, "list (optimising) or in-order (baseline)")
+        ->check(CLI::IsMember({"list", "in-order"}));
+    cmd->add_flag("--functional", functional, "carry real values (seeded random weights and inputs)");
+    cmd->add_option("--seed", seed, "seed of the random weights and inputs");
+  };
+  auto* compileCmd = app.add_subcommand("compile", "compile a graph into a program with exact issue cycles");
+  compileOptions(compileCmd);
+  compileCmd->add_option("-o,--output", out, "binary program to write")->required();
+  auto* runCmd = app.add_subcommand("run", "compile a graph and run it on the simulated chip");
+  compileOptions(runCmd);
+  runCmd->add_flag("--json", json, "print one JSON object");
+  runCmd->add_option("--trace", tracePath, "write a Chrome/Perfetto timeline (JSON) here");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -109,6 +162,28 @@ int run(int argc, char** argv) {
     const SimResult r = simulate(p, chip, in, req);
     if (!dumpDir.empty()) dumpOutputs(r, dumpDir);
     std::cout << (json ? resultJson(r) + "\n" : resultTable(r));
+  } else if (compileCmd->parsed() || runCmd->parsed()) {
+    const ChipConfig chip = loadChip(chipName.empty() ? "groq-tsp-v1" : chipName);
+    const Graph g = loadGraph(graphPath);
+    CompileOptions opt;
+    opt.precision = precision == "fp16" ? Precision::Fp16 : Precision::Int8;
+    if (functional) opt.values = seededValues(seed);
+    Policy policy;
+    parsePolicy(scheduler, policy);
+    const Compiled comp = compileGraph(g, chip, opt, policy);
+    if (compileCmd->parsed()) {
+      writeProgram(comp.program, out);
+      std::cout << fmt::format("{}: {} tasks, {} predicted cycles ({:.3f} us), {:.3f} s to compile\n", out,
+                               comp.tasks, comp.predicted, double(comp.predicted) / chip.clock_hz * 1e6, comp.wall_s);
+      return 0;
+    }
+    RunRequest req;
+    req.options.functional = functional;
+    req.tracePath = tracePath;
+    const SimResult r = simulate(comp.program, chip, graphPath, req);
+    std::cout << (json ? runJson(comp, r) + "\n" : runTable(comp, r));
+    if (r.cycles != comp.predicted)
+      throw Error(fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
   } else if (chipsCmd->parsed()) {
     if (!show.empty()) {
       std::cout << chipToJson(loadChip(show)) << "\n";

@@ -1,0 +1,73 @@
+// Builds one task: reads timed backwards from the cycle their value must be
+// somewhere, unit instructions at exact cycles, writes timed forward from the
+// value's arrival. It records every stream use, bank port and MEM row the
+// task touches, so the scheduler can place it whole.
+#pragma once
+#include <string>
+
+#include "sim/config/chip_config.h"
+#include "task.h"
+
+namespace lpu {
+
+class TaskBuilder {
+ public:
+  struct Val {
+    Val() : id(-1) {}
+    explicit Val(int i) : id(i) {}
+    int id;  // -1: no value
+    explicit operator bool() const { return id >= 0; }
+  };
+
+  TaskBuilder(const ChipConfig& c, const Program& p, std::string label);
+
+  // Row `row` of program tensor `tensor` (every byte plane), timed to be at
+  // position `pos` in cycle `when`. rowId: the scheduler's row (-1: constant).
+  Val read(int tensor, uint32_t row, int pos, Cycle when, int rowId);
+  // A VXM instruction issued in `when`; its operands must be at the VXM then.
+  Val vxm(Opcode op, DType dt, Cycle when, Val a, Val b = {}, uint32_t imm = 0, DType from = DType::F32);
+  // Writes value v (arriving from where it was produced) into a tensor row.
+  void write(int tensor, uint32_t row, Val v, int rowId);
+  // An instruction on a fixed queue. `dst` is a new value it produces
+  // (planes of dtype dstType, available `latency` cycles later); `srcs` are
+  // values it reads (bound to s1, s2 in order), which must be here now.
+  Val issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs = {}, int dstPlanes = 0,
+            Cycle dstDelay = 0);
+
+  // Several single planes (tensor, row, plane) read onto consecutive streams
+  // of one value, all at position `pos` in cycle `when` (e.g. an LW's rows).
+  struct PlaneRead {
+    int tensor;
+    uint32_t row;
+    int plane;
+  };
+  Val readPlanes(const std::vector<PlaneRead>& planes, int pos, Cycle when);
+
+  Cycle availAt(Val v, int pos) const;  // when v passes position `pos`
+  int vxmPos() const { return c_.vxmPosition(); }
+  void dependOn(int task, Cycle rel, Cycle otherRel, Cycle gap) { t_.deps.push_back({task, rel, otherRel, gap}); }
+  void setOp(int op, int layer) { t_.op = op, t_.layer = layer; }
+  // The finished task, its cycles shifted so that the earliest is 0; rel()
+  // maps a cycle used while building to the task's final relative cycle.
+  Task take();
+  Cycle rel(Cycle built) const { return built - shift_; }
+
+ private:
+  struct Value {
+    int var;
+    Cycle avail;
+    int pos;
+    bool directed = false;
+  };
+  void consume(Val v, int pos, Cycle when);
+  Slot& addSlot(Cycle rel, const QueueId& q, bool anyVxm, const Instr& in, int v0, int v1, int v2);
+  int sliceIndex(SliceRef s) const { return int(s.east) * c_.mem_slices_per_hemisphere + s.index; }
+
+  const ChipConfig& c_;
+  const Program& p_;
+  Task t_;
+  std::vector<Value> vals_;
+  Cycle shift_ = 0;
+};
+
+}  // namespace lpu

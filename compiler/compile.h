@@ -1,0 +1,37 @@
+// The compiler's entry point: a graph and a chip in, a program with exact
+// issue cycles and the predicted cycle count out.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lowering.h"
+#include "scheduler.h"
+
+namespace lpu {
+
+struct SramUse {
+  uint64_t weights = 0, kv_cache = 0, activations = 0, program = 0;
+  uint64_t total() const { return weights + kv_cache + activations + program; }
+};
+
+struct OpCycles {
+  std::string name, kind;
+  int layer;
+  Cycle start, end;  // first and last cycle of its tasks
+  size_t tasks;
+};
+
+struct Compiled {
+  Program program;
+  Cycle predicted = 0;  // cycles from the start barrier to the last effect
+  Policy policy = Policy::List;
+  Precision precision = Precision::Int8;
+  SramUse sram;
+  std::vector<OpCycles> ops;
+  size_t tasks = 0;
+  double wall_s = 0;
+};
+
+Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions& o, Policy policy);
+
+}  // namespace lpu

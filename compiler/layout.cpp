@@ -1,0 +1,100 @@
+#include "layout.h"
+
+#include <fmt/format.h>
+
+#include "isa/error.h"
+
+namespace lpu {
+
+Layout::Layout(const ChipConfig& c) : c_(c), words_(uint32_t(c.mem_banks_per_slice * c.mem_words_per_bank)) {
+  const int m = c.mem_slices_per_hemisphere, s = c.mxm_weight_streams;
+  for (int h = 0; h < 2; ++h) {
+    // Planes take the outer slices while at least 8 slices stay for activations
+    // on the chip as a whole; then the rest form activation groups of 4.
+    int planes = 0;
+    while (planes < c.mxm_planes_per_hemisphere && (planes + 1) * s <= m) ++planes;
+    if (h == 1)  // keep two activation groups somewhere
+      while (planes > 0 && (m - planes * s) / 4 + int(groups_.size()) < 2) --planes;
+    for (int p = 0; p < planes; ++p) planes_.push_back(PlaneId{bool(h), p});
+    for (int g = 0; g + 4 <= m - planes * s; g += 4) groups_.push_back({SliceRef{bool(h), uint8_t(g)}, 4});
+  }
+  if (groups_.size() < 2 || planes_.empty())
+    throw Error(fmt::format("chip {}: too few MEM slices for the compiler: it needs {} slices for an MXM plane's "
+                            "weights and 8 more for activations",
+                            c.name, s));
+  groupNext_.assign(groups_.size(), 0);
+  planeNext_.assign(planes_.size(), 0);
+}
+
+SliceRef Layout::planeSlice(const PlaneId& p) const {
+  const int m = c_.mem_slices_per_hemisphere, s = c_.mxm_weight_streams;
+  return SliceRef{p.east, uint8_t(m - (p.index + 1) * s)};
+}
+
+uint32_t Layout::take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what) {
+  if (uint64_t(next[i]) + n > words_)
+    throw Error(fmt::format("{} does not fit: the SRAM of chip {} is full", what, c_.name));
+  const uint32_t a = next[i];
+  next[i] += n;
+  return a;
+}
+
+int Layout::groupFor(std::vector<int> avoid) const {
+  int best = -1;
+  for (int g = 0; g < int(groups_.size()); ++g) {
+    bool skip = false;
+    for (int a : avoid) skip |= a == g;
+    if (!skip && (best < 0 || groupNext_[size_t(g)] < groupNext_[size_t(best)])) best = g;
+  }
+  if (best < 0) throw Error("internal: no activation group left");
+  return best;
+}
+
+ActTensor Layout::addActivation(Program& prog, const std::string& name, int64_t rows, int64_t cols,
+                                std::vector<int> avoid) {
+  ActTensor a;
+  a.name = name;
+  a.rows = rows;
+  a.cols = cols;
+  a.chunks = (cols + c_.lanes() - 1) / c_.lanes();
+  a.group = groupFor(std::move(avoid));
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.rows = uint32_t(a.vrows());
+  t.cols = uint32_t(std::min<int64_t>(cols, c_.lanes()));
+  t.slice = groups_[size_t(a.group)].first;
+  t.addr = take(groupNext_, size_t(a.group), t.rows, "activation " + name);
+  a.tensor = int(prog.tensors.size());
+  prog.tensors.push_back(std::move(t));
+  a.firstRow = newRows(a.vrows());
+  activationBytes_ += uint64_t(a.vrows()) * uint64_t(c_.lanes()) * 4;
+  return a;
+}
+
+int Layout::addConstant(Program& prog, Tensor t, int group) {
+  t.slice = groups_[size_t(group)].first;
+  t.addr = take(groupNext_, size_t(group), (t.rows + t.spread - 1) / t.spread, "constant " + t.name);
+  weightBytes_ += uint64_t(t.rows) * t.cols * uint64_t(bytes(t.dtype));
+  prog.tensors.push_back(std::move(t));
+  return int(prog.tensors.size()) - 1;
+}
+
+int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows) {
+  size_t pi = 0;
+  while (planes_[pi].east != p.east || planes_[pi].index != p.index) ++pi;
+  const uint32_t spread = uint32_t(c_.mxm_weight_streams / bytes(dt));
+  Tensor t;
+  t.name = name;
+  t.dtype = dt;
+  t.rows = rows;
+  t.cols = uint32_t(c_.lanes());
+  t.slice = planeSlice(p);
+  t.spread = spread;
+  t.addr = take(planeNext_, pi, (rows + spread - 1) / spread, "weights " + name);
+  weightBytes_ += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
+  prog.tensors.push_back(std::move(t));
+  return int(prog.tensors.size()) - 1;
+}
+
+}  // namespace lpu

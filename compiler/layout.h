@@ -1,0 +1,70 @@
+// Where everything lives in SRAM. Each hemisphere's outermost slices feed its
+// MXM planes (mxm_weight_streams slices per plane: one weight row per slice
+// per cycle); the slices nearer the VXM hold activations in groups of 4 (an
+// fp32 vector's 4 byte planes). Weights, KV caches and constants get
+// addresses once; activations get fresh rows (no reuse within a step).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "isa/program.h"
+#include "sim/config/chip_config.h"
+
+namespace lpu {
+
+// An activation [rows, cols] in fp32, as vector rows of up to `lanes`
+// columns: row r, chunk c is vector row r * chunks + c.
+struct ActTensor {
+  std::string name;
+  int64_t rows = 0, cols = 0, chunks = 0;
+  int tensor = -1;  // index into Program::tensors
+  int group = -1;   // activation slice group
+  int firstRow = 0; // row id of vector row 0 (scheduler dependences)
+  int vrows() const { return int(rows * chunks); }
+};
+
+struct PlaneId {
+  bool east = false;
+  int index = 0;
+};
+
+class Layout {
+ public:
+  explicit Layout(const ChipConfig& c);
+
+  const std::vector<PlaneId>& planes() const { return planes_; }
+  int groups() const { return int(groups_.size()); }
+  SliceRef groupSlice(int g) const { return groups_[size_t(g)].first; }
+  // Weight slices of a plane: S consecutive slices, outward from `first`.
+  SliceRef planeSlice(const PlaneId& p) const;
+
+  // New fp32 activation in the least used group other than `avoid`.
+  ActTensor addActivation(Program& prog, const std::string& name, int64_t rows, int64_t cols,
+                          std::vector<int> avoid = {});
+  // A constant tensor in an activation group (scales, biases, norm weights).
+  int addConstant(Program& prog, Tensor t, int group);
+  // A weight tile for a plane: `rows` rows of `lanes` elements of dtype,
+  // spread over the plane's slices. Returns the tensor index.
+  int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows);
+
+  int newRows(int n) {
+    const int r = nextRow_;
+    nextRow_ += n;
+    return r;
+  }
+  uint64_t weightBytes() const { return weightBytes_; }
+  uint64_t activationBytes() const { return activationBytes_; }
+  int groupFor(std::vector<int> avoid) const;
+
+ private:
+  uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
+  const ChipConfig& c_;
+  std::vector<PlaneId> planes_;
+  std::vector<std::pair<SliceRef, int>> groups_;  // first slice, planes per group (4)
+  std::vector<uint32_t> groupNext_, planeNext_;
+  uint32_t words_;
+  int nextRow_ = 0;
+  uint64_t weightBytes_ = 0, activationBytes_ = 0;
+};
+
+}  // namespace lpu

@@ -1,0 +1,470 @@
+#include "lowering.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "isa/error.h"
+#include "isa/numeric.h"
+
+namespace lpu {
+
+const char* precisionName(Precision p) { return p == Precision::Int8 ? "int8" : "fp16"; }
+
+namespace {
+
+uint32_t f32bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+std::vector<uint8_t> encode(const std::vector<double>& v, DType t) {
+  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
+  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
+  return out;
+}
+
+// ---- element-wise ops: one task per vector row -------------------------------
+
+// Applies a unary op's VXM chain to x (at the VXM in cycle `at`); `reread`
+// brings x back to the VXM at a later cycle when the chain needs it again.
+using Reread = std::function<TaskBuilder::Val(Cycle)>;
+TaskBuilder::Val unaryChain(const Lowerer& L, TaskBuilder& b, OpKind k, const GOp& op, TaskBuilder::Val x, Cycle at,
+                            const Reread& reread) {
+  const auto& lat = L.c.latency;
+  const DType f = DType::F32;
+  auto imm = [](double v) { return f32bits(float(v)); };
+  switch (k) {
+    case OpKind::Relu: return b.vxm(Opcode::RELU, f, at, x);
+    case OpKind::Exp: return b.vxm(Opcode::EXP, f, at, x);
+    case OpKind::Tanh: return b.vxm(Opcode::TANH, f, at, x);
+    case OpKind::Scale: return b.vxm(Opcode::MULI, f, at, x, {}, imm(op.attrs.at("value").get<double>()));
+    case OpKind::Sigmoid:
+    case OpKind::Silu: {  // sigmoid(x) = rsqrt(1 + exp(-x))^2; silu(x) = x * sigmoid(x)
+      Cycle t = at;
+      auto v = b.vxm(Opcode::NEG, f, t, x);
+      v = b.vxm(Opcode::EXP, f, t += lat.vxm_alu, v);
+      v = b.vxm(Opcode::ADDI, f, t += lat.vxm_special, v, {}, imm(1.0));
+      v = b.vxm(Opcode::RSQRT, f, t += lat.vxm_alu, v);
+      v = b.vxm(Opcode::MUL, f, t += lat.vxm_special, v, v);
+      if (k == OpKind::Sigmoid) return v;
+      t += lat.vxm_alu;
+      return b.vxm(Opcode::MUL, f, t, v, reread(t));
+    }
+    case OpKind::Gelu: {  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      Cycle t = at;
+      auto v = b.vxm(Opcode::MUL, f, t, x, x);
+      t += lat.vxm_alu;
+      v = b.vxm(Opcode::MUL, f, t, v, reread(t));
+      v = b.vxm(Opcode::MULI, f, t += lat.vxm_alu, v, {}, imm(0.044715));
+      t += lat.vxm_alu;
+      v = b.vxm(Opcode::ADD, f, t, v, reread(t));
+      v = b.vxm(Opcode::MULI, f, t += lat.vxm_alu, v, {}, imm(0.7978845608028654));
+      v = b.vxm(Opcode::TANH, f, t += lat.vxm_alu, v);
+      v = b.vxm(Opcode::ADDI, f, t += lat.vxm_special, v, {}, imm(1.0));
+      t += lat.vxm_alu;
+      v = b.vxm(Opcode::MUL, f, t, v, reread(t));
+      return b.vxm(Opcode::MULI, f, t += lat.vxm_alu, v, {}, imm(0.5));
+    }
+    default: break;
+  }
+  throw Error(fmt::format("internal: {} is not a unary op", opName(k)));
+}
+
+void lowerElementwise(Lowerer& L, const GOp& op) {
+  const ActTensor& a = L.act(op.inputs[0]);
+  const bool binary = op.inputs.size() == 2;
+  const ActTensor* bt = nullptr;
+  if (binary) {
+    const GTensor& gb = L.g.tensor(op.inputs[1]);
+    bt = gb.kind == TensorKind::Activation || gb.kind == TensorKind::Input || gb.kind == TensorKind::Output
+             ? &L.act(op.inputs[1])
+             : &L.constant(op.inputs[1], {a.group});
+  }
+  std::vector<int> avoid{a.group};
+  if (bt) avoid.push_back(bt->group);
+  ActTensor& y = L.newAct(op.outputs[0], a.rows, a.cols, avoid);
+  const int v = L.c.vxmPosition();
+  for (int r = 0; r < a.vrows(); ++r) {
+    TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, r));
+    const Cycle at = 0;
+    auto x = b.read(a.tensor, uint32_t(r), v, at, a.firstRow + r);
+    TaskBuilder::Val out;
+    if (binary) {
+      const int br = bt->vrows() == a.vrows() ? r : r % bt->vrows();
+      const bool sameGroup = bt->group == a.group && bt != &a;
+      TaskBuilder::Val yv;
+      if (bt == &a) {
+        yv = x;
+      } else if (sameGroup) {  // same slices: read one ALU latency earlier and delay through a mov
+        auto early = b.read(bt->tensor, uint32_t(br), v, at - L.c.latency.vxm_alu, bt->firstRow < 0 ? -1 : bt->firstRow + br);
+        yv = b.vxm(Opcode::MOV, DType::F32, at - L.c.latency.vxm_alu, early);
+      } else {
+        yv = b.read(bt->tensor, uint32_t(br), v, at, bt->firstRow < 0 ? -1 : bt->firstRow + br);
+      }
+      const Opcode opc = op.kind == OpKind::Add ? Opcode::ADD : op.kind == OpKind::Mul ? Opcode::MUL : Opcode::SUB;
+      out = b.vxm(opc, DType::F32, at, x, yv);
+    } else {
+      out = unaryChain(L, b, op.kind, op, x, at,
+                       [&](Cycle t) { return b.read(a.tensor, uint32_t(r), v, t, a.firstRow + r); });
+    }
+    b.write(y.tensor, uint32_t(r), out, y.firstRow + r);
+    L.addTask(b);
+  }
+}
+
+// ---- matrix multiply: weight tiles streamed through the MXM planes ---------
+
+struct MatMulPlan {
+  DType wt;        // weight element type on the plane
+  int tileRows;    // K rows per plane pass: lanes (int8) or lanes/2 (fp16)
+  int kTiles, nChunks;
+  int64_t K, N;
+};
+
+void lowerMatMul(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const ActTensor& x = L.act(op.inputs[0]);
+  const GTensor& w = L.g.tensor(op.inputs[1]);
+  const bool tw = op.attrs.value("transpose_w", false);
+  MatMulPlan m;
+  m.wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
+  m.tileRows = m.wt == DType::I8 ? c.lanes() : c.lanes() / 2;
+  m.K = tw ? w.shape[1] : w.shape[0];
+  m.N = tw ? w.shape[0] : w.shape[1];
+  m.kTiles = int((m.K + m.tileRows - 1) / m.tileRows);
+  m.nChunks = int((m.N + c.lanes() - 1) / c.lanes());
+  const int64_t T = x.rows;
+  const int lanes = c.lanes(), wb = bytes(m.wt);
+  const int rowsPerLw = c.mxm_weight_streams / wb;
+
+  // Weight values (functional) and int8 per-column scales.
+  std::vector<float> wv;
+  if (L.o.values) wv = L.valuesOf(w);
+  auto weight = [&](int64_t k, int64_t n) -> double { return wv[size_t(tw ? n * m.K + k : k * m.N + n)]; };
+  std::vector<double> colScale(size_t(m.N), 1.0);
+  if (!wv.empty() && m.wt == DType::I8)
+    for (int64_t n = 0; n < m.N; ++n) {
+      double mx = 0;
+      for (int64_t k = 0; k < m.K; ++k) mx = std::max(mx, std::fabs(weight(k, n)));
+      colScale[size_t(n)] = mx > 0 ? mx / 127.0 : 1.0;
+    }
+  const double xs = L.o.activationScale;
+
+  // Per output chunk: a post-processing constant row (int8: column scale x
+  // activation scale) and the bias row, if any.
+  std::vector<int> avoidConst{x.group};
+  int scaleT = -1, biasT = -1;
+  if (m.wt == DType::I8) {
+    Tensor t;
+    t.name = op.name + ".scale";
+    t.dtype = DType::F32;
+    t.rows = uint32_t(m.nChunks);
+    t.cols = uint32_t(lanes);
+    if (!wv.empty()) {
+      std::vector<double> s(size_t(m.nChunks) * size_t(lanes), 0.0);
+      for (int64_t n = 0; n < m.N; ++n) s[size_t(n)] = colScale[size_t(n)] * xs;
+      t.init = Tensor::Init::Data;
+      t.data = encode(s, DType::F32);
+    }
+    scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoidConst));
+  }
+  const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], avoidConst) : nullptr;
+  std::vector<int> avoid{x.group};
+  if (bias) avoid.push_back(bias->group);
+  ActTensor& y = L.newAct(op.outputs[0], T, m.N, avoid);
+
+  const int accs = c.mxm_accumulators;
+  const int group = T == 1 ? 1 : std::max(1, accs / 2);
+  const int sets = accs / group;
+  const int v = c.vxmPosition();
+
+  for (int j = 0; j < m.nChunks; ++j) {
+    Lowerer::PlaneState& ps = L.nextPlane();
+    const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
+        q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
+    const int pp = c.position(q0);
+    const SliceRef ws = L.layout_.planeSlice(ps.id);
+    const int sp = c.position(QueueId{Unit::SXM, ps.id.east, 0, 0});
+
+    if (ps.mode != m.wt) {  // switch the plane's mode before its first load
+      TaskBuilder b = L.builder(fmt::format("{}.config", op.name));
+      Instr in;
+      in.op = Opcode::CONFIG;
+      in.dt = m.wt;
+      b.issue(0, q0, in);
+      if (ps.lastCompute >= 0) b.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
+      ps.config = L.addTask(b);
+      ps.mode = m.wt;
+    }
+    // The tiles of this output chunk (shared by every token group).
+    std::vector<int> tiles(size_t(m.kTiles));
+    std::vector<uint32_t> tileRowsOf(size_t(m.kTiles));
+    for (int i = 0; i < m.kTiles; ++i) {
+      const int64_t k0 = int64_t(i) * m.tileRows;
+      const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, m.K - k0));
+      tileRowsOf[size_t(i)] = rows;
+      tiles[size_t(i)] = L.layout_.addTile(L.p, ps.id, fmt::format("{}.w{}_{}", op.name, i, j), m.wt, rows);
+      if (!wv.empty()) {
+        std::vector<double> t(size_t(rows) * size_t(lanes), 0.0);
+        for (uint32_t r = 0; r < rows; ++r)
+          for (int col = 0; col < lanes && int64_t(j) * lanes + col < m.N; ++col) {
+            const int64_t n = int64_t(j) * lanes + col;
+            const double wvl = weight(k0 + r, n);
+            t[size_t(r) * size_t(lanes) + size_t(col)] = m.wt == DType::I8 ? std::nearbyint(wvl / colScale[size_t(n)]) : wvl;
+          }
+        Tensor& tt = L.p.tensors[size_t(tiles[size_t(i)])];
+        tt.init = Tensor::Init::Data;
+        tt.data = encode(t, m.wt);
+      }
+    }
+    const int accBase = (ps.uses++ % sets) * group;
+
+    for (int64_t t0 = 0; t0 < T; t0 += group) {
+      const int nt = int(std::min<int64_t>(group, T - t0));
+      Cycle lastAbcRel = 0;
+      int lastCompute = -1;
+      for (int i = 0; i < m.kTiles; ++i) {
+        const uint32_t rows = tileRowsOf[size_t(i)];
+        const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
+        // Load: LW k reads rows k*rowsPerLw.. from the plane's slices, one row (plane) per stream.
+        TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", op.name, i, j));
+        Cycle lastLw = 0;
+        for (int k = 0; k < nLw; ++k) {
+          const uint32_t r0 = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - r0);
+          std::vector<TaskBuilder::PlaneRead> reads;
+          for (uint32_t r = 0; r < n; ++r)
+            for (int bpl = 0; bpl < wb; ++bpl) reads.push_back({tiles[size_t(i)], r0 + r, bpl});
+          auto wvv = lb.readPlanes(reads, pp, k);
+          Instr lw;
+          lw.op = Opcode::LW;
+          lw.dt = m.wt;
+          lw.n = n;
+          lw.imm = r0;
+          lb.issue(k, q0, lw, {wvv});
+          lastLw = k;
+        }
+        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, 0, ps.lastIw, 1);
+        if (ps.config >= 0) lb.dependOn(ps.config, 0, 0, 1);
+        const int load = L.addTask(lb);
+        const Cycle lastLwRel = lb.rel(lastLw);
+
+        // Compute: install, then one ABC per token, each fed from MEM via the VXM.
+        TaskBuilder cb = L.builder(fmt::format("{}.pass{}_{}@{}", op.name, i, j, t0));
+        Instr iw;
+        iw.op = Opcode::IW;
+        iw.imm = rows;
+        cb.issue(0, q0, iw);
+        for (int tk = 0; tk < nt; ++tk) {
+          const Cycle abcAt = c.latency.mxm_install + tk;
+          const int64_t token = t0 + tk;
+          TaskBuilder::Val feed;
+          if (m.wt == DType::I8) {  // x / scale -> int8
+            const Cycle f = abcAt - Cycle(std::abs(v - pp)) * c.stream_hop - c.latency.vxm_convert - c.latency.vxm_alu;
+            auto xv = cb.read(x.tensor, uint32_t(token * x.chunks + i), v, f, x.firstRow + int(token * x.chunks + i));
+            auto sv = cb.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
+            feed = cb.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
+          } else {  // fp32 -> fp16; the upper half of a chunk is rotated down on the way (SXM)
+            const int half = i % 2, chunk = i / 2;
+            const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
+            const Cycle viaSxm = half ? c.latency.sxm_shift : 0;
+            const Cycle f = abcAt - toPlane - viaSxm - c.latency.vxm_convert;
+            auto xv = cb.read(x.tensor, uint32_t(token * x.chunks + chunk), v, f, x.firstRow + int(token * x.chunks + chunk));
+            feed = cb.vxm(Opcode::CVT, DType::F16, f, xv, {}, 0, DType::F32);
+            if (half) {
+              Instr rot;
+              rot.op = Opcode::ROT;
+              rot.dt = DType::F16;
+              rot.imm = uint32_t(lanes / 2);
+              const Cycle at = cb.availAt(feed, sp);
+              feed = cb.issue(at, QueueId{Unit::SXM, ps.id.east, int(tk % c.sxm_queues_per_hemisphere), 0}, rot,
+                              {feed}, 2, c.latency.sxm_shift);
+            }
+          }
+          Instr abc;
+          abc.op = Opcode::ABC;
+          abc.dt = m.wt;
+          abc.imm = uint32_t(accBase + tk);
+          abc.mode = i == 0 ? AccMode::Set : AccMode::Add;
+          cb.issue(abcAt, q1, abc, {feed});
+          if (i == 0 && ps.drain[size_t(accBase + tk)] >= 0)
+            cb.dependOn(ps.drain[size_t(accBase + tk)], abcAt, ps.drainRel[size_t(accBase + tk)], 1);
+        }
+        cb.dependOn(load, 0, lastLwRel, c.latency.mxm_load);
+        if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
+        const int compute = L.addTask(cb);
+        ps.lastCompute = compute;
+        ps.lastIw = cb.rel(0);
+        ps.lastAbc = cb.rel(c.latency.mxm_install + nt - 1);
+        lastAbcRel = cb.rel(c.latency.mxm_install);
+        lastCompute = compute;
+      }
+
+      // Drain: each token's accumulator, scaled and biased on the VXM if needed, into y.
+      TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", op.name, j, t0));
+      const bool post = m.wt == DType::I8 || bias;
+      for (int tk = 0; tk < nt; ++tk) {
+        const int64_t token = t0 + tk;
+        Instr acc;
+        acc.op = Opcode::ACC;
+        acc.dt = m.wt == DType::I8 ? DType::I32 : DType::F32;
+        acc.imm = uint32_t(accBase + tk);
+        auto val = db.issue(tk, q2, acc, {}, 4, c.latency.mxm_acc);
+        if (post) {
+          Cycle e = db.availAt(val, v);
+          if (m.wt == DType::I8) {
+            val = db.vxm(Opcode::CVT, DType::F32, e, val, {}, 0, DType::I32);
+            e += c.latency.vxm_convert;
+            auto s = db.read(scaleT, uint32_t(j), v, e, -1);
+            val = db.vxm(Opcode::MUL, DType::F32, e, val, s);
+            e += c.latency.vxm_alu;
+          }
+          if (bias) {
+            auto bv = db.read(bias->tensor, uint32_t(j), v, e, -1);
+            val = db.vxm(Opcode::ADD, DType::F32, e, val, bv);
+          }
+        }
+        db.write(y.tensor, uint32_t(token * y.chunks + j), val, y.firstRow + int(token * y.chunks + j));
+      }
+      db.dependOn(lastCompute, 0, lastAbcRel, c.latency.mxm_pass);
+      const int drain = L.addTask(db);
+      for (int tk = 0; tk < nt; ++tk) {
+        ps.drain[size_t(accBase + tk)] = drain;
+        ps.drainRel[size_t(accBase + tk)] = db.rel(tk);
+      }
+    }
+  }
+}
+
+void unsupported(Lowerer&, const GOp& op) {
+  throw Error(fmt::format("op {} ({}): the compiler cannot lower this op yet", op.name, opName(op.kind)));
+}
+
+using LowerFn = void (*)(Lowerer&, const GOp&);
+struct LoweringRow {
+  OpKind kind;
+  LowerFn fn;
+};
+
+// The lowering table: one row per graph op.
+constexpr LoweringRow kLowering[] = {
+    {OpKind::MatMul, lowerMatMul},      {OpKind::AttnScores, unsupported}, {OpKind::AttnMix, unsupported},
+    {OpKind::MoeFFN, unsupported},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
+    {OpKind::Sub, lowerElementwise},    {OpKind::Exp, lowerElementwise},   {OpKind::Tanh, lowerElementwise},
+    {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
+    {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, unsupported},
+    {OpKind::LayerNorm, unsupported},   {OpKind::Softmax, unsupported},    {OpKind::Argmax, unsupported},
+    {OpKind::TopK, unsupported},        {OpKind::Embedding, unsupported},  {OpKind::KvAppend, unsupported},
+    {OpKind::Rope, unsupported},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
+    {OpKind::Concat, unsupported},
+};
+
+}  // namespace
+
+Lowerer::Lowerer(const Graph& graph, const ChipConfig& chip, const CompileOptions& opts, Program& prog)
+    : g(graph), c(chip), o(opts), p(prog), layout_(chip) {
+  for (const PlaneId& id : layout_.planes()) {
+    PlaneState s;
+    s.id = id;
+    s.drain.assign(size_t(chip.mxm_accumulators), -1);
+    s.drainRel.assign(size_t(chip.mxm_accumulators), 0);
+    planes_.push_back(s);
+  }
+  // Graph inputs live in MEM as activations from the start.
+  for (const GTensor& t : g.tensors)
+    if (t.kind == TensorKind::Input && !t.integer) {
+      const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1, cols = t.shape.back();
+      ActTensor& a = newAct(t.name, rows, cols);
+      if (o.values) {
+        const auto v = valuesOf(t);
+        std::vector<double> d(size_t(a.vrows()) * size_t(c.lanes()), 0.0);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t col = 0; col < cols; ++col)
+            d[size_t((r * a.chunks + col / c.lanes()) * c.lanes() + col % c.lanes())] = v[size_t(r * cols + col)];
+        Tensor& pt = p.tensors[size_t(a.tensor)];
+        pt.init = Tensor::Init::Data;
+        pt.cols = uint32_t(c.lanes());
+        pt.data = encode(d, DType::F32);
+      }
+    }
+}
+
+void Lowerer::lower(size_t opIndex) {
+  const GOp& gop = g.ops[opIndex];
+  op = int(opIndex);
+  layer = gop.layer;
+  for (const LoweringRow& row : kLowering)
+    if (row.kind == gop.kind) return row.fn(*this, gop);
+  unsupported(*this, gop);
+}
+
+const ActTensor& Lowerer::act(const std::string& name) const {
+  const auto it = acts_.find(name);
+  if (it == acts_.end()) throw Error(fmt::format("internal: tensor {} has no place in MEM", name));
+  return it->second;
+}
+
+ActTensor& Lowerer::newAct(const std::string& name, int64_t rows, int64_t cols, std::vector<int> avoid) {
+  ActTensor a = layout_.addActivation(p, name, rows, cols, std::move(avoid));
+  if (c.lanes() < cols) p.tensors[size_t(a.tensor)].cols = uint32_t(c.lanes());
+  if (const GTensor* gt = g.find(name); gt && gt->kind == TensorKind::Output) p.tensors[size_t(a.tensor)].output = true;
+  return acts_[name] = a;
+}
+
+const ActTensor& Lowerer::constant(const std::string& name, std::vector<int> avoid) {
+  const auto it = acts_.find(name);
+  if (it != acts_.end()) return it->second;
+  const GTensor& t = g.tensor(name);
+  const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1, cols = t.shape.back();
+  ActTensor a;
+  a.name = name;
+  a.rows = rows;
+  a.cols = cols;
+  a.chunks = (cols + c.lanes() - 1) / c.lanes();
+  a.group = layout_.groupFor(std::move(avoid));
+  Tensor pt;
+  pt.name = name;
+  pt.dtype = DType::F32;
+  pt.rows = uint32_t(a.vrows());
+  pt.cols = uint32_t(c.lanes());
+  if (o.values) {
+    const auto v = valuesOf(t);
+    std::vector<double> d(size_t(a.vrows()) * size_t(c.lanes()), 0.0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t col = 0; col < cols; ++col)
+        d[size_t((r * a.chunks + col / c.lanes()) * c.lanes() + col % c.lanes())] = v[size_t(r * cols + col)];
+    pt.init = Tensor::Init::Data;
+    pt.data = encode(d, DType::F32);
+  }
+  a.tensor = layout_.addConstant(p, pt, a.group);
+  a.firstRow = -1;
+  return acts_[name] = a;
+}
+
+std::vector<float> Lowerer::valuesOf(const GTensor& t) const {
+  auto v = o.values(t);
+  if (int64_t(v.size()) != t.elements())
+    throw Error(fmt::format("tensor {}: {} values given, its shape needs {}", t.name, v.size(), t.elements()));
+  return v;
+}
+
+TaskBuilder Lowerer::builder(const std::string& label) const {
+  TaskBuilder b(c, p, label);
+  b.setOp(op, layer);
+  return b;
+}
+
+int Lowerer::addTask(TaskBuilder& b) {
+  tasks_.push_back(b.take());
+  return int(tasks_.size()) - 1;
+}
+
+Lowerer::PlaneState& Lowerer::nextPlane() {
+  PlaneState& s = planes_[nextPlane_];
+  nextPlane_ = (nextPlane_ + 1) % planes_.size();
+  return s;
+}
+
+}  // namespace lpu

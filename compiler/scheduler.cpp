@@ -1,0 +1,224 @@
+#include "scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <queue>
+
+#include "isa/error.h"
+
+namespace lpu {
+
+const char* policyName(Policy p) { return p == Policy::InOrder ? "in-order" : "list"; }
+
+bool parsePolicy(const std::string& s, Policy& out) {
+  if (s == "in-order") out = Policy::InOrder;
+  else if (s == "list") out = Policy::List;
+  else return false;
+  return true;
+}
+
+int queueCount(const ChipConfig& c) {
+  return 2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane +
+         2 * c.sxm_queues_per_hemisphere + c.c2c_links;
+}
+
+int queueIndex(const ChipConfig& c, const QueueId& q) {
+  const int mem = 2 * c.mem_slices_per_hemisphere, vxm = mem + c.vxm_alus;
+  const int mxm = vxm + 2 * c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane;
+  const int sxm = mxm + 2 * c.sxm_queues_per_hemisphere;
+  switch (q.unit) {
+    case Unit::MEM: return int(q.east) * c.mem_slices_per_hemisphere + q.index;
+    case Unit::VXM: return mem + q.index;
+    case Unit::MXM: return vxm + (int(q.east) * c.mxm_planes_per_hemisphere + q.index) * c.mxm_queues_per_plane + q.sub;
+    case Unit::SXM: return mxm + int(q.east) * c.sxm_queues_per_hemisphere + q.index;
+    case Unit::C2C: return sxm + q.index;
+    case Unit::ICU: break;
+  }
+  return -1;
+}
+
+QueueId queueAt(const ChipConfig& c, int i) {
+  const int m = c.mem_slices_per_hemisphere, pq = c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane;
+  if (i < 2 * m) return QueueId{Unit::MEM, i >= m, i % m, 0};
+  i -= 2 * m;
+  if (i < c.vxm_alus) return QueueId{Unit::VXM, false, i, 0};
+  i -= c.vxm_alus;
+  if (i < 2 * pq) return QueueId{Unit::MXM, i >= pq, (i % pq) / c.mxm_queues_per_plane, i % c.mxm_queues_per_plane};
+  i -= 2 * pq;
+  if (i < 2 * c.sxm_queues_per_hemisphere)
+    return QueueId{Unit::SXM, i >= c.sxm_queues_per_hemisphere, i % c.sxm_queues_per_hemisphere, 0};
+  return QueueId{Unit::C2C, false, i - 2 * c.sxm_queues_per_hemisphere, 0};
+}
+
+namespace {
+
+class Placer {
+ public:
+  explicit Placer(const ChipConfig& c)
+      : c_(c), queues_(size_t(queueCount(c))), ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
+        streams_(c.streams_per_direction, c.stream_hop) {}
+
+  // Tries start cycle t; on success fills `p` (stream ids, ALUs).
+  bool fits(const Task& task, Cycle t, Placement& p) {
+    p.start = t;
+    p.vxmAlu.assign(task.slots.size(), -1);
+    for (size_t i = 0; i < task.slots.size(); ++i) {
+      const Slot& s = task.slots[i];
+      const Cycle at = t + s.rel;
+      if (!s.anyVxm) {
+        if (queues_[size_t(queueIndex(c_, s.queue))].has(at)) return false;
+        continue;
+      }
+      int alu = -1;
+      for (int a = 0; a < c_.vxm_alus && alu < 0; ++a) {
+        if (queues_[size_t(queueIndex(c_, QueueId{Unit::VXM, false, a, 0}))].has(at)) continue;
+        bool taken = false;  // by an earlier slot of this task in the same cycle
+        for (size_t j = 0; j < i; ++j) taken |= task.slots[j].anyVxm && p.vxmAlu[j] == a && task.slots[j].rel == s.rel;
+        if (!taken) alu = a;
+      }
+      if (alu < 0) return false;
+      p.vxmAlu[i] = alu;
+    }
+    for (size_t i = 0; i < task.ports.size(); ++i) {
+      const PortUse& u = task.ports[i];
+      int n = ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].count(t + u.rel);
+      for (size_t j = 0; j < i; ++j) n += task.ports[j].slice == u.slice && task.ports[j].bank == u.bank && task.ports[j].rel == u.rel;
+      if (n >= c_.mem_ports_per_bank) return false;
+    }
+    p.streamBase.assign(task.vars.size(), -1);
+    pending_.clear();
+    for (size_t v = 0; v < task.vars.size(); ++v) {
+      const StreamVar& sv = task.vars[v];
+      for (int base = 0; base + sv.planes <= c_.streams_per_direction && p.streamBase[v] < 0; ++base)
+        if (varFits(task, int(v), base, t)) p.streamBase[v] = base;
+      if (p.streamBase[v] < 0) return false;
+      for (const ValueUse& u : task.uses)
+        if (u.var == int(v))
+          for (int k = 0; k < sv.planes; ++k)
+            if (u.plane < 0 || u.plane == k)
+              pending_.push_back({sv.east, p.streamBase[v] + k, streams_.slotOf(sv.east, u.from, t + u.avail),
+                                std::min(u.from, u.to), std::max(u.from, u.to)});
+    }
+    return true;
+  }
+
+  void reserve(const Task& task, const Placement& p) {
+    for (size_t i = 0; i < task.slots.size(); ++i) {
+      QueueId q = task.slots[i].queue;
+      if (task.slots[i].anyVxm) q = QueueId{Unit::VXM, false, p.vxmAlu[i], 0};
+      queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel);
+    }
+    for (const PortUse& u : task.ports) ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].add(p.start + u.rel);
+    for (const Pending& r : pending_) streams_.take(r.east, r.stream, r.slot, r.lo, r.hi);
+  }
+
+ private:
+  struct Pending {
+    bool east;
+    int stream;
+    int64_t slot;
+    int lo, hi;
+  };
+  bool varFits(const Task& task, int v, int base, Cycle t) const {
+    const StreamVar& sv = task.vars[size_t(v)];
+    for (const ValueUse& u : task.uses) {
+      if (u.var != v) continue;
+      const int64_t slot = streams_.slotOf(sv.east, u.from, t + u.avail);
+      const int lo = std::min(u.from, u.to), hi = std::max(u.from, u.to);
+      for (int k = 0; k < sv.planes; ++k) {
+        if (u.plane >= 0 && u.plane != k) continue;
+        if (!streams_.free(sv.east, base + k, slot, lo, hi)) return false;
+        for (const Pending& r : pending_)
+          if (r.east == sv.east && r.stream == base + k && r.slot == slot && r.lo <= hi && lo <= r.hi) return false;
+      }
+    }
+    return true;
+  }
+
+  const ChipConfig& c_;
+  std::vector<CycleSet> queues_, ports_;
+  StreamTable streams_;
+  std::vector<Pending> pending_;
+};
+
+// Longest path from each task to the end, through its dependents.
+std::vector<Cycle> priorities(const std::vector<Task>& tasks, const std::vector<std::vector<int>>& users) {
+  std::vector<Cycle> prio(tasks.size(), 0);
+  for (size_t i = tasks.size(); i-- > 0;) {
+    Cycle best = 0;
+    for (int u : users[i]) best = std::max(best, prio[size_t(u)]);
+    prio[i] = tasks[i].end + best;
+  }
+  return prio;
+}
+
+}  // namespace
+
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy) {
+  // Dependences: explicit ones, and MEM rows (a read waits for the write's commit).
+  std::vector<std::vector<int>> users(tasks.size()), preds(tasks.size());
+  std::unordered_map<int, int> writer;  // row -> task
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    for (const Dep& d : tasks[i].deps) {
+      if (d.task < 0 || size_t(d.task) >= i) throw Error(fmt::format("internal: task {} depends on a later task", tasks[i].label));
+      preds[i].push_back(d.task);
+    }
+    for (const RowAccess& r : tasks[i].reads) {
+      const auto it = writer.find(r.row);
+      if (it != writer.end()) preds[i].push_back(it->second);
+    }
+    for (const RowAccess& w : tasks[i].writes) writer[w.row] = int(i);
+    for (int p : preds[i]) users[size_t(p)].push_back(int(i));
+  }
+  const auto prio = priorities(tasks, users);
+
+  Schedule s;
+  s.placed.resize(tasks.size());
+  std::unordered_map<int, Cycle> ready;  // row -> commit cycle
+  Placer placer(c);
+  Cycle last = 0;
+  auto place = [&](size_t i) {
+    const Task& t = tasks[i];
+    Cycle earliest = policy == Policy::InOrder ? last : 0;
+    for (const Dep& d : t.deps) earliest = std::max(earliest, s.placed[size_t(d.task)].start + d.otherRel + d.gap - d.rel);
+    for (const RowAccess& r : t.reads) {
+      const auto it = ready.find(r.row);
+      if (it != ready.end()) earliest = std::max(earliest, it->second - r.rel);
+    }
+    Placement p;
+    Cycle at = std::max<Cycle>(earliest, 0);
+    while (!placer.fits(t, at, p)) ++at;
+    placer.reserve(t, p);
+    for (const RowAccess& w : t.writes) ready[w.row] = std::max(ready[w.row], at + w.rel);
+    s.placed[i] = std::move(p);
+    s.total = std::max(s.total, at + t.end);
+    last = at;
+  };
+  if (policy == Policy::InOrder) {
+    for (size_t i = 0; i < tasks.size(); ++i) place(i);
+    return s;
+  }
+  std::vector<int> waiting(tasks.size());
+  std::priority_queue<std::pair<Cycle, int>> readyQ;  // (priority, -index): longest path first, then creation order
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    std::sort(preds[i].begin(), preds[i].end());
+    preds[i].erase(std::unique(preds[i].begin(), preds[i].end()), preds[i].end());
+    waiting[i] = int(preds[i].size());
+    if (!waiting[i]) readyQ.push({prio[i], -int(i)});
+  }
+  for (auto& u : users) {
+    std::sort(u.begin(), u.end());
+    u.erase(std::unique(u.begin(), u.end()), u.end());
+  }
+  while (!readyQ.empty()) {
+    const size_t i = size_t(-readyQ.top().second);
+    readyQ.pop();
+    place(i);
+    for (int u : users[i])
+      if (--waiting[size_t(u)] == 0) readyQ.push({prio[size_t(u)], -u});
+  }
+  return s;
+}
+
+}  // namespace lpu

@@ -1,0 +1,40 @@
+// The static scheduler: places whole tasks at fixed cycles against the
+// reservation tables, binding stream ids and VXM ALUs as it goes.
+//   in-order: tasks start in creation order (each no earlier than the one
+//             before it), at the first cycle where they fit;
+//   list:     tasks are taken by priority (longest path to the end first) as
+//             their dependences are placed, each at the first cycle where it
+//             fits, filling earlier gaps.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "reservations.h"
+#include "sim/config/chip_config.h"
+#include "task.h"
+
+namespace lpu {
+
+enum class Policy { InOrder, List };
+const char* policyName(Policy p);
+bool parsePolicy(const std::string& s, Policy& out);
+
+struct Placement {
+  Cycle start = -1;
+  std::vector<int> streamBase;  // per StreamVar
+  std::vector<int> vxmAlu;      // per Slot (-1 when not anyVxm)
+};
+
+struct Schedule {
+  std::vector<Placement> placed;  // per task
+  Cycle total = 0;                // predicted cycles: the end of the last task
+};
+
+// Dense queue numbering for a chip, shared by the scheduler and the emitter.
+int queueCount(const ChipConfig& c);
+int queueIndex(const ChipConfig& c, const QueueId& q);
+QueueId queueAt(const ChipConfig& c, int index);
+
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy);
+
+}  // namespace lpu

@@ -1,0 +1,421 @@
+#include "graph.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+
+#include "isa/binary.h"
+#include "isa/error.h"
+
+namespace lpu {
+namespace {
+
+struct OpRow {
+  const char* name;
+  OpGroup group;
+};
+constexpr OpRow kOps[] = {
+#define X(name, group) {#name, OpGroup::group},
+    LPU_GRAPH_OPS(X)
+#undef X
+};
+
+const char* kindName(TensorKind k) {
+  constexpr const char* names[] = {"input", "weight", "activation", "cache", "output"};
+  return names[int(k)];
+}
+
+std::string shapeStr(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// Shape rules of every op, one case per op. `in`/`out` are the tensors.
+class Checker {
+ public:
+  Checker(const GOp& op, std::vector<const GTensor*> in, std::vector<const GTensor*> out, std::string where)
+      : op_(op), in_(std::move(in)), out_(std::move(out)), where_(std::move(where)) {}
+
+  void run() {
+    const auto& s = [&](size_t i) -> const std::vector<int64_t>& { return in_[i]->shape; };
+    switch (op_.kind) {
+      case OpKind::MatMul: {
+        arity(2, 3, 1);
+        rank(0, 2);
+        rank(1, 2);
+        const bool tw = attr<bool>("transpose_w", false);
+        const int64_t k = tw ? s(1)[1] : s(1)[0], n = tw ? s(1)[0] : s(1)[1];
+        if (s(0)[1] != k) fail(fmt::format("x is {} but w{} has K = {}", shapeStr(s(0)), tw ? "^T" : "", k));
+        if (in_.size() == 3 && s(2) != std::vector<int64_t>{n}) fail(fmt::format("bias must be [{}]", n));
+        outShape(0, {s(0)[0], n});
+        break;
+      }
+      case OpKind::AttnScores: {
+        arity(2, 2, 1);
+        const int64_t h = attr<int64_t>("heads"), kv = attr<int64_t>("kv_heads"), d = attr<int64_t>("head_dim");
+        if (h % kv) fail("heads must be a multiple of kv_heads");
+        attr<double>("scale");
+        colsEq(0, h * d);
+        colsEq(1, kv * d);
+        outShape(0, {h * s(0)[0], s(1)[0]});
+        break;
+      }
+      case OpKind::AttnMix: {
+        arity(2, 2, 1);
+        const int64_t h = attr<int64_t>("heads"), kv = attr<int64_t>("kv_heads"), d = attr<int64_t>("head_dim");
+        if (h % kv) fail("heads must be a multiple of kv_heads");
+        rank(0, 2);
+        if (s(0)[0] % h) fail(fmt::format("probabilities {} do not have heads x tokens rows", shapeStr(s(0))));
+        colsEq(1, kv * d);
+        if (s(0)[1] != s(1)[0]) fail("probabilities and the value cache disagree on the context length");
+        outShape(0, {s(0)[0] / h, h * d});
+        break;
+      }
+      case OpKind::MoeFFN: {
+        const int64_t e = attr<int64_t>("experts"), k = attr<int64_t>("top_k");
+        const int64_t per = attr<bool>("bias", false) ? 6 : 3;
+        arity(size_t(3 + e * per), size_t(3 + e * per), 1);
+        rank(0, 2);
+        if (s(1) != std::vector<int64_t>{s(0)[0], k} || s(2) != s(1)) fail("indices and weights must be [tokens, top_k]");
+        outShape(0, s(0));
+        break;
+      }
+      case OpKind::Add:
+      case OpKind::Mul:
+      case OpKind::Sub:
+        arity(2, 2, 1);
+        if (s(1) != s(0) && !(s(1).size() == 1 && s(0).size() == 2 && s(1)[0] == s(0)[1]))
+          fail(fmt::format("cannot combine {} with {}", shapeStr(s(0)), shapeStr(s(1))));
+        outShape(0, s(0));
+        break;
+      case OpKind::Scale:
+        attr<double>("value");
+        [[fallthrough]];
+      case OpKind::Exp:
+      case OpKind::Tanh:
+      case OpKind::Sigmoid:
+      case OpKind::Silu:
+      case OpKind::Gelu:
+      case OpKind::Relu:
+        arity(1, 1, 1);
+        outShape(0, s(0));
+        break;
+      case OpKind::RmsNorm:
+      case OpKind::LayerNorm: {
+        const size_t n = op_.kind == OpKind::RmsNorm ? 2 : 3;
+        arity(n, n, 1);
+        rank(0, 2);
+        for (size_t i = 1; i < n; ++i)
+          if (s(i) != std::vector<int64_t>{s(0)[1]}) fail(fmt::format("input {} must be [{}]", i, s(0)[1]));
+        attr<double>("eps");
+        outShape(0, s(0));
+        break;
+      }
+      case OpKind::Softmax:
+        arity(1, 2, 1);
+        rank(0, 2);
+        outShape(0, s(0));
+        break;
+      case OpKind::Argmax:
+        arity(1, 1, 1);
+        rank(0, 2);
+        outShape(0, {s(0)[0]});
+        break;
+      case OpKind::TopK: {
+        arity(1, 1, 2);
+        rank(0, 2);
+        const int64_t k = attr<int64_t>("k");
+        if (k < 1 || k > s(0)[1]) fail(fmt::format("k = {} must be in 1..{}", k, s(0)[1]));
+        outShape(0, {s(0)[0], k});
+        outShape(1, {s(0)[0], k});
+        break;
+      }
+      case OpKind::Embedding:
+        arity(2, 2, 1);
+        rank(0, 1);
+        rank(1, 2);
+        outShape(0, {s(0)[0], s(1)[1]});
+        break;
+      case OpKind::KvAppend:
+        arity(2, 2, 1);
+        rank(0, 2);
+        rank(1, 2);
+        if (in_[0]->kind != TensorKind::Cache) fail("input 0 must be a cache tensor");
+        if (s(0)[1] != s(1)[1] || s(1)[0] > s(0)[0]) fail(fmt::format("cannot append {} to {}", shapeStr(s(1)), shapeStr(s(0))));
+        if (op_.outputs[0] != op_.inputs[0]) fail("the output must be the cache itself (updated in place)");
+        break;
+      case OpKind::Rope: {
+        arity(2, 2, 1);
+        const int64_t h = attr<int64_t>("heads"), d = attr<int64_t>("head_dim");
+        attr<double>("theta");
+        colsEq(0, h * d);
+        if (s(1) != std::vector<int64_t>{s(0)[0]}) fail("positions must be [tokens]");
+        outShape(0, s(0));
+        break;
+      }
+      case OpKind::Reshape: {
+        arity(1, 1, 1);
+        int64_t n = 1;
+        for (int64_t d : out_[0]->shape) n *= d;
+        if (n != in_[0]->elements()) fail("reshape must keep the element count");
+        break;
+      }
+      case OpKind::Transpose:
+        arity(1, 1, 1);
+        rank(0, 2);
+        outShape(0, {s(0)[1], s(0)[0]});
+        break;
+      case OpKind::Concat: {
+        arity(1, 64, 1);
+        const int64_t axis = attr<int64_t>("axis");
+        std::vector<int64_t> shape = s(0);
+        if (axis < 0 || axis >= int64_t(shape.size())) fail("axis out of range");
+        for (size_t i = 1; i < in_.size(); ++i) shape[size_t(axis)] += s(i)[size_t(axis)];
+        outShape(0, shape);
+        break;
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(fmt::format("{}: op {} ({}): {}", where_, op_.name, opName(op_.kind), what));
+  }
+  void arity(size_t lo, size_t hi, size_t outs) const {
+    if (in_.size() < lo || in_.size() > hi)
+      fail(lo == hi ? fmt::format("takes {} inputs, has {}", lo, in_.size())
+                    : fmt::format("takes {} to {} inputs, has {}", lo, hi, in_.size()));
+    if (out_.size() != outs) fail(fmt::format("has {} outputs, expected {}", out_.size(), outs));
+  }
+  void rank(size_t i, size_t r) const {
+    if (in_[i]->shape.size() != r) fail(fmt::format("input {} ({}) must have rank {}", in_[i]->name, shapeStr(in_[i]->shape), r));
+  }
+  void colsEq(size_t i, int64_t cols) const {
+    rank(i, 2);
+    if (in_[i]->shape[1] != cols) fail(fmt::format("input {} must have {} columns, has {}", in_[i]->name, cols, in_[i]->shape[1]));
+  }
+  void outShape(size_t i, const std::vector<int64_t>& want) const {
+    if (out_[i]->shape != want)
+      fail(fmt::format("output {} is {} but must be {}", out_[i]->name, shapeStr(out_[i]->shape), shapeStr(want)));
+  }
+  template <typename T>
+  T attr(const char* key) const {
+    if (!op_.attrs.contains(key)) fail(fmt::format("attribute {} is missing", key));
+    return typed<T>(key);
+  }
+  template <typename T>
+  T attr(const char* key, T dflt) const {
+    return op_.attrs.contains(key) ? typed<T>(key) : dflt;
+  }
+  template <typename T>
+  T typed(const char* key) const {
+    const auto& v = op_.attrs.at(key);
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) fail(fmt::format("attribute {} must be true or false", key));
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer()) fail(fmt::format("attribute {} must be an integer", key));
+    } else {
+      if (!v.is_number()) fail(fmt::format("attribute {} must be a number", key));
+    }
+    return v.get<T>();
+  }
+  const GOp& op_;
+  std::vector<const GTensor*> in_, out_;
+  std::string where_;
+};
+
+}  // namespace
+
+const char* opName(OpKind k) { return kOps[int(k)].name; }
+OpGroup opGroup(OpKind k) { return kOps[int(k)].group; }
+
+bool parseOpKind(const std::string& s, OpKind& out) {
+  for (size_t i = 0; i < std::size(kOps); ++i)
+    if (s == kOps[i].name) {
+      out = OpKind(i);
+      return true;
+    }
+  return false;
+}
+
+int64_t GTensor::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+const GTensor* Graph::find(const std::string& n) const {
+  for (const auto& t : tensors)
+    if (t.name == n) return &t;
+  return nullptr;
+}
+
+const GTensor& Graph::tensor(const std::string& n) const {
+  const GTensor* t = find(n);
+  if (!t) throw Error(fmt::format("graph {}: no tensor {}", name, n));
+  return *t;
+}
+
+int Graph::layers() const {
+  int n = 0;
+  for (const auto& op : ops) n = std::max(n, op.layer + 1);
+  return n;
+}
+
+void validate(const Graph& g, const std::string& where) {
+  std::map<std::string, const GTensor*> byName;
+  for (const GTensor& t : g.tensors) {
+    if (t.name.empty()) throw Error(fmt::format("{}: a tensor has no name", where));
+    if (!byName.emplace(t.name, &t).second) throw Error(fmt::format("{}: tensor {} is declared twice", where, t.name));
+    if (t.shape.empty()) throw Error(fmt::format("{}: tensor {}: shape must not be empty", where, t.name));
+    for (int64_t d : t.shape)
+      if (d <= 0) throw Error(fmt::format("{}: tensor {}: dimensions must be positive, got {}", where, t.name, shapeStr(t.shape)));
+  }
+  std::set<std::string> ready, opNames;
+  for (const GTensor& t : g.tensors)
+    if (t.kind == TensorKind::Input || t.kind == TensorKind::Weight || t.kind == TensorKind::Cache) ready.insert(t.name);
+  for (const GOp& op : g.ops) {
+    if (!opNames.insert(op.name).second) throw Error(fmt::format("{}: op name {} is used twice", where, op.name));
+    std::vector<const GTensor*> in, out;
+    for (const auto& n : op.inputs) {
+      const auto it = byName.find(n);
+      if (it == byName.end()) throw Error(fmt::format("{}: op {}: input {} is not declared", where, op.name, n));
+      if (!ready.count(n)) throw Error(fmt::format("{}: op {}: input {} is used before any op produces it", where, op.name, n));
+      in.push_back(it->second);
+    }
+    for (const auto& n : op.outputs) {
+      const auto it = byName.find(n);
+      if (it == byName.end()) throw Error(fmt::format("{}: op {}: output {} is not declared", where, op.name, n));
+      const TensorKind k = it->second->kind;
+      if (k == TensorKind::Input || k == TensorKind::Weight)
+        throw Error(fmt::format("{}: op {}: output {} is a {} tensor", where, op.name, n, kindName(k)));
+      out.push_back(it->second);
+    }
+    Checker(op, in, out, where).run();
+    for (const auto& n : op.outputs) ready.insert(n);
+  }
+  for (const GTensor& t : g.tensors)
+    if (t.kind == TensorKind::Output && !ready.count(t.name))
+      throw Error(fmt::format("{}: output tensor {} is never produced", where, t.name));
+}
+
+nlohmann::ordered_json toJson(const Graph& g) {
+  nlohmann::ordered_json j;
+  j["format"] = "lpusim-graph";
+  j["version"] = 1;
+  j["name"] = g.name;
+  j["model"] = g.model;
+  j["mode"] = g.mode;
+  j["tokens"] = g.tokens;
+  j["context"] = g.context;
+  j["tensors"] = nlohmann::ordered_json::array();
+  for (const GTensor& t : g.tensors) {
+    nlohmann::ordered_json e{{"name", t.name}, {"shape", t.shape}, {"kind", kindName(t.kind)}};
+    if (t.integer) e["integer"] = true;
+    j["tensors"].push_back(e);
+  }
+  j["ops"] = nlohmann::ordered_json::array();
+  for (const GOp& op : g.ops) {
+    nlohmann::ordered_json e{{"op", opName(op.kind)}, {"name", op.name}, {"inputs", op.inputs}, {"outputs", op.outputs}};
+    if (!op.attrs.empty()) e["attrs"] = nlohmann::ordered_json::parse(op.attrs.dump());
+    if (op.layer >= 0) e["layer"] = op.layer;
+    j["ops"].push_back(e);
+  }
+  return j;
+}
+
+namespace {
+
+Graph parseGraph(const nlohmann::json& j, const std::string& where) {
+  auto need = [&](const nlohmann::json& o, const char* key, const std::string& ctx) -> const nlohmann::json& {
+    if (!o.is_object() || !o.contains(key)) throw Error(fmt::format("{}: {}field {} is missing", where, ctx, key));
+    return o.at(key);
+  };
+  auto str = [&](const nlohmann::json& v, const std::string& field) {
+    if (!v.is_string()) throw Error(fmt::format("{}: field {}: expected a string", where, field));
+    return v.get<std::string>();
+  };
+  if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object (an lpusim graph)", where));
+  if (j.value("format", "") != "lpusim-graph")
+    throw Error(fmt::format("{}: field format: expected \"lpusim-graph\"", where));
+  if (j.value("version", 0) != 1) throw Error(fmt::format("{}: field version: expected 1", where));
+  Graph g;
+  g.name = j.value("name", "");
+  g.model = j.value("model", "");
+  g.mode = j.value("mode", "custom");
+  g.tokens = j.value("tokens", int64_t(1));
+  g.context = j.value("context", int64_t(0));
+  const auto& ts = need(j, "tensors", "");
+  if (!ts.is_array()) throw Error(fmt::format("{}: field tensors: expected an array", where));
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const std::string ctx = fmt::format("tensors[{}]: ", i);
+    GTensor t;
+    t.name = str(need(ts[i], "name", ctx), ctx + "name");
+    const auto& shape = need(ts[i], "shape", ctx);
+    if (!shape.is_array()) throw Error(fmt::format("{}: {}field shape: expected an array of integers", where, ctx));
+    for (const auto& d : shape) {
+      if (!d.is_number_integer()) throw Error(fmt::format("{}: {}field shape: expected integers", where, ctx));
+      t.shape.push_back(d.get<int64_t>());
+    }
+    const std::string kind = str(need(ts[i], "kind", ctx), ctx + "kind");
+    bool ok = false;
+    for (int k = 0; k < 5; ++k)
+      if (kind == kindName(TensorKind(k))) t.kind = TensorKind(k), ok = true;
+    if (!ok) throw Error(fmt::format("{}: {}field kind: \"{}\" (expected input, weight, activation, cache or output)", where, ctx, kind));
+    t.integer = ts[i].value("integer", false);
+    g.tensors.push_back(std::move(t));
+  }
+  const auto& ops = need(j, "ops", "");
+  if (!ops.is_array()) throw Error(fmt::format("{}: field ops: expected an array", where));
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const std::string ctx = fmt::format("ops[{}]: ", i);
+    GOp op;
+    const std::string kind = str(need(ops[i], "op", ctx), ctx + "op");
+    if (!parseOpKind(kind, op.kind)) throw Error(fmt::format("{}: {}field op: unknown op \"{}\"", where, ctx, kind));
+    op.name = ops[i].contains("name") ? str(ops[i]["name"], ctx + "name") : fmt::format("op{}", i);
+    for (const char* key : {"inputs", "outputs"}) {
+      const auto& list = need(ops[i], key, ctx);
+      if (!list.is_array()) throw Error(fmt::format("{}: {}field {}: expected an array of tensor names", where, ctx, key));
+      for (const auto& n : list) (std::string(key) == "inputs" ? op.inputs : op.outputs).push_back(str(n, ctx + key));
+    }
+    if (ops[i].contains("attrs")) {
+      if (!ops[i]["attrs"].is_object()) throw Error(fmt::format("{}: {}field attrs: expected an object", where, ctx));
+      op.attrs = ops[i]["attrs"];
+    }
+    op.layer = ops[i].value("layer", -1);
+    g.ops.push_back(std::move(op));
+  }
+  validate(g, where);
+  return g;
+}
+
+}  // namespace
+
+Graph graphFromJson(const nlohmann::json& j, const std::string& where) {
+  try {
+    return parseGraph(j, where);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong JSON type
+    throw Error(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+Graph loadGraph(const std::string& path) {
+  const auto b = readFileBytes(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(b.begin(), b.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: invalid JSON at byte {}: expected an lpusim graph", path, e.byte));
+  }
+  return graphFromJson(j, path);
+}
+
+void saveGraph(const Graph& g, const std::string& path) {
+  std::ofstream f(path);
+  if (!f) throw Error(fmt::format("{}: cannot open for writing", path));
+  f << toJson(g).dump(1) << "\n";
+}
+
+}  // namespace lpu
