@@ -7,18 +7,19 @@
 
 #include "isa/error.h"
 #include "isa/numeric.h"
+#include "lowering_ops.h"
 
 namespace lpu {
 
 const char* precisionName(Precision p) { return p == Precision::Int8 ? "int8" : "fp16"; }
-
-namespace {
 
 uint32_t f32bits(float f) {
   uint32_t b;
   std::memcpy(&b, &f, 4);
   return b;
 }
+
+namespace {
 
 std::vector<uint8_t> encode(const std::vector<double>& v, DType t) {
   std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
@@ -72,6 +73,8 @@ TaskBuilder::Val unaryChain(const Lowerer& L, TaskBuilder& b, OpKind k, const GO
   }
   throw Error(fmt::format("internal: {} is not a unary op", opName(k)));
 }
+
+}  // namespace
 
 void lowerElementwise(Lowerer& L, const GOp& op) {
   const ActTensor& a = L.act(op.inputs[0]);
@@ -338,6 +341,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   }
 }
 
+namespace {
+
 void unsupported(Lowerer&, const GOp& op) {
   throw Error(fmt::format("op {} ({}): the compiler cannot lower this op yet", op.name, opName(op.kind)));
 }
@@ -354,8 +359,8 @@ constexpr LoweringRow kLowering[] = {
     {OpKind::MoeFFN, unsupported},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
     {OpKind::Sub, lowerElementwise},    {OpKind::Exp, lowerElementwise},   {OpKind::Tanh, lowerElementwise},
     {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
-    {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, unsupported},
-    {OpKind::LayerNorm, unsupported},   {OpKind::Softmax, unsupported},    {OpKind::Argmax, unsupported},
+    {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
+    {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
     {OpKind::TopK, unsupported},        {OpKind::Embedding, unsupported},  {OpKind::KvAppend, unsupported},
     {OpKind::Rope, unsupported},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
     {OpKind::Concat, unsupported},
@@ -459,6 +464,38 @@ TaskBuilder Lowerer::builder(const std::string& label) const {
 int Lowerer::addTask(TaskBuilder& b) {
   tasks_.push_back(b.take());
   return int(tasks_.size()) - 1;
+}
+
+int Lowerer::laneMask(int valid, bool forMax, const std::vector<int>& avoid) {
+  const int group = layout_.groupFor(avoid);
+  const std::string name = fmt::format("const.mask{}{}.g{}", forMax ? "max" : "", valid, group);
+  if (auto it = constants_.find(name); it != constants_.end()) return it->second;
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.cols = uint32_t(c.lanes());
+  t.init = Tensor::Init::Data;
+  std::vector<double> v(size_t(c.lanes()));
+  for (int l = 0; l < c.lanes(); ++l) v[size_t(l)] = l < valid ? (forMax ? 0.0 : 1.0) : (forMax ? -3e38 : 0.0);
+  t.data = encode(v, DType::F32);
+  return constants_[name] = layout_.addConstant(p, t, group);
+}
+
+int Lowerer::laneIndex(int cols, float big, const std::vector<int>& avoid) {
+  const int group = layout_.groupFor(avoid);
+  const std::string name = fmt::format("const.index{}.g{}", cols, group);
+  if (auto it = constants_.find(name); it != constants_.end()) return it->second;
+  const int chunks = (cols + c.lanes() - 1) / c.lanes();
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.rows = uint32_t(chunks);
+  t.cols = uint32_t(c.lanes());
+  t.init = Tensor::Init::Data;
+  std::vector<double> v(size_t(chunks) * size_t(c.lanes()), 0.0);
+  for (int i = 0; i < cols; ++i) v[size_t(i)] = double(i) - double(big);
+  t.data = encode(v, DType::F32);
+  return constants_[name] = layout_.addConstant(p, t, group);
 }
 
 Lowerer::PlaneState& Lowerer::nextPlane() {

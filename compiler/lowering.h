@@ -62,12 +62,18 @@ class Lowerer {
     int uses = 0;
   };
   PlaneState& nextPlane();
+  // Constant rows, made once per group (placed outside `avoid`): a lane mask for a row's last chunk (1 in its
+  // first `valid` lanes, else 0; for max: 0, else -3e38), and per chunk
+  // (lane index - big) with 0 in lanes at or beyond `cols`.
+  int laneMask(int valid, bool forMax, const std::vector<int>& avoid);
+  int laneIndex(int cols, float big, const std::vector<int>& avoid);
   Layout layout_;
 
  private:
   std::vector<Task> tasks_;
   std::map<std::string, ActTensor> acts_;
   std::vector<PlaneState> planes_;
+  std::map<std::string, int> constants_;
   size_t nextPlane_ = 0;
 };
 

@@ -59,7 +59,9 @@ class Placer {
       : c_(c), queues_(size_t(queueCount(c))), ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
         streams_(c.streams_per_direction, c.stream_hop) {}
 
-  // Tries start cycle t; on success fills `p` (stream ids, ALUs).
+  // Tries start cycle t; on success fills `p` (stream ids, ALUs); on failure
+  // `why` names the first resource that was taken.
+  std::string why;
   bool fits(const Task& task, Cycle t, Placement& p) {
     p.start = t;
     p.vxmAlu.assign(task.slots.size(), -1);
@@ -67,7 +69,13 @@ class Placer {
       const Slot& s = task.slots[i];
       const Cycle at = t + s.rel;
       if (!s.anyVxm) {
-        if (queues_[size_t(queueIndex(c_, s.queue))].has(at)) return false;
+        bool clash = queues_[size_t(queueIndex(c_, s.queue))].has(at);
+        for (size_t j = 0; j < i && !clash; ++j)
+          clash = !task.slots[j].anyVxm && task.slots[j].queue == s.queue && task.slots[j].rel == s.rel;
+        if (clash) {
+          why = fmt::format("queue {} at relative cycle {}", formatQueueId(s.queue), s.rel);
+          return false;
+        }
         continue;
       }
       int alu = -1;
@@ -77,14 +85,20 @@ class Placer {
         for (size_t j = 0; j < i; ++j) taken |= task.slots[j].anyVxm && p.vxmAlu[j] == a && task.slots[j].rel == s.rel;
         if (!taken) alu = a;
       }
-      if (alu < 0) return false;
+      if (alu < 0) {
+        why = fmt::format("no free VXM ALU at relative cycle {}", s.rel);
+        return false;
+      }
       p.vxmAlu[i] = alu;
     }
     for (size_t i = 0; i < task.ports.size(); ++i) {
       const PortUse& u = task.ports[i];
       int n = ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].count(t + u.rel);
       for (size_t j = 0; j < i; ++j) n += task.ports[j].slice == u.slice && task.ports[j].bank == u.bank && task.ports[j].rel == u.rel;
-      if (n >= c_.mem_ports_per_bank) return false;
+      if (n >= c_.mem_ports_per_bank) {
+        why = fmt::format("bank {} of slice {} at relative cycle {}", u.bank, u.slice, u.rel);
+        return false;
+      }
     }
     p.streamBase.assign(task.vars.size(), -1);
     pending_.clear();
@@ -92,7 +106,10 @@ class Placer {
       const StreamVar& sv = task.vars[v];
       for (int base = 0; base + sv.planes <= c_.streams_per_direction && p.streamBase[v] < 0; ++base)
         if (varFits(task, int(v), base, t)) p.streamBase[v] = base;
-      if (p.streamBase[v] < 0) return false;
+      if (p.streamBase[v] < 0) {
+        why = fmt::format("no free streams for value {} ({} planes)", v, sv.planes);
+        return false;
+      }
       for (const ValueUse& u : task.uses)
         if (u.var == int(v))
           for (int k = 0; k < sv.planes; ++k)
@@ -188,7 +205,13 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     }
     Placement p;
     Cycle at = std::max<Cycle>(earliest, 0);
-    while (!placer.fits(t, at, p)) ++at;
+    const Cycle limit = at + 4 * (s.total + t.end) + 1000000;  // far beyond any reservation made so far
+    while (!placer.fits(t, at, p))
+      if (++at > limit) {
+        std::string slots;
+        for (const Slot& sl : t.slots) slots += fmt::format(" {}@{}:{}", formatQueueId(sl.queue), sl.rel, info(sl.instr.op).mnemonic);
+        throw Error(fmt::format("internal: task {} can never be placed: {} (slots:{})", t.label, placer.why, slots));
+      }
     placer.reserve(t, p);
     for (const RowAccess& w : t.writes) ready[w.row] = std::max(ready[w.row], at + w.rel);
     s.placed[i] = std::move(p);

@@ -74,7 +74,10 @@ void MxmPlane::activate(DType t, const std::vector<double>& x, uint32_t acc, Acc
   lastAbc_ = at;
   Acc& a = accs_[acc];
   if (mode == AccMode::Add && !a.full)
-    throw Violation(fmt::format("abc ... add into accumulator {} of {}, which holds nothing (use set)", acc, name_));
+    throw Violation(fmt::format("adds into accumulator {} of {}, which holds nothing (use set)", acc, name_));
+  if (mode == AccMode::Set && a.full)
+    throw Violation(fmt::format("sets accumulator {} of {}, which still holds the result of the abc in cycle {} "
+                                "(drain it with acc first)", acc, name_, a.lastPass));
   if (functional_ && !x.empty()) {
     std::vector<double> y(size_t(lanes_), 0.0);
     const int k = rows();

@@ -1,0 +1,266 @@
+// Reductions across a row: a VXM chain folds the row's chunks into one
+// vector (lane-wise), then SXM rotations fold the lanes: rotate by half and
+// combine while the count is even, then combine all rotations of an odd
+// remainder at once. The result is broadcast in every lane. Norms and
+// softmax write their per-row factors to MEM and apply them per chunk.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "isa/error.h"
+#include "isa/numeric.h"
+#include "lowering_ops.h"
+
+namespace lpu {
+namespace {
+
+using Val = TaskBuilder::Val;
+
+// Folds v (at the VXM in cycle `at`) across all lanes with op; returns the
+// broadcast result and sets `at` to the cycle it is at the VXM.
+Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at) {
+  const int sxmPos = c.position(QueueId{Unit::SXM, false, 0, 0});
+  const Cycle trip = Cycle(std::abs(c.vxmPosition() - sxmPos)) * c.stream_hop;
+  auto rotate = [&](Val x, Cycle issueAt, int amount, int queue) {
+    Instr rot;
+    rot.op = Opcode::ROT;
+    rot.dt = DType::F32;
+    rot.imm = uint32_t(amount);
+    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x}, 4, c.latency.sxm_shift);
+  };
+  int n = c.lanes();
+  while (n % 2 == 0 && n > 1) {
+    const Cycle s = at + trip;
+    auto r = rotate(v, s, n / 2, 0), same = rotate(v, s, 0, 1);
+    at = s + c.latency.sxm_shift + trip;
+    v = b.vxm(op, DType::F32, at, r, same);
+    at += c.latency.vxm_alu;
+    n /= 2;
+  }
+  if (n > 1) {  // odd remainder: all n rotations at once, then a combining tree
+    if (n > c.sxm_queues_per_hemisphere)
+      throw Error(fmt::format("chip {}: a lane reduction needs {} SXM queues per hemisphere", c.name, n));
+    const Cycle s = at + trip;
+    std::vector<Val> vals;
+    for (int k = 0; k < n; ++k) vals.push_back(rotate(v, s, k, k));
+    at = s + c.latency.sxm_shift + trip;
+    while (vals.size() > 1) {
+      std::vector<Val> next;
+      for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, at, vals[i], vals[i + 1]));
+      if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, at, vals.back()));
+      vals = std::move(next);
+      at += c.latency.vxm_alu;
+    }
+    v = vals[0];
+  }
+  return v;
+}
+
+// A term of the fold: the chain that turns chunk `chunk` into the vector to
+// combine, issued at `at`; `last` marks the row's last chunk (masked).
+using Term = std::function<Val(TaskBuilder&, int chunk, Cycle at, bool last)>;
+
+// Folds the row's chunks lane-wise with op; the last chunk first (its term
+// is one ALU op longer: the mask, or a mov), then the others one per ALU
+// latency. Returns the per-lane vector; `at` becomes the cycle it is ready.
+// `lastExtra`: the last term is one ALU op longer (it must be whenever
+// there are several chunks, so that no two terms read in the same cycle).
+Val foldChunks(const ChipConfig& c, TaskBuilder& b, int chunks, Cycle termLatency, bool lastExtra, const Term& term,
+               Opcode op, Cycle& at) {
+  const Cycle alu = c.latency.vxm_alu;
+  Val acc = term(b, chunks - 1, at, true);
+  Cycle t = at + termLatency + (lastExtra ? alu : 0);
+  for (int k = 0; k + 1 < chunks; ++k) {
+    Val x = term(b, k, t - termLatency, false);
+    acc = b.vxm(op, DType::F32, t, acc, x);
+    t += alu;
+  }
+  at = t;
+  return acc;
+}
+
+bool lastExtra(const ChipConfig& c, int64_t cols, int chunks) { return cols % c.lanes() != 0 || chunks > 1; }
+
+// The last chunk's extra op: multiply by the 0/1 lane mask (or add the
+// 0/-huge mask for max), or a mov when the row fills its last chunk.
+Val finishLast(Lowerer& L, TaskBuilder& b, Val v, Cycle at, int64_t cols, const std::vector<int>& avoid, bool forMax,
+               int chunks) {
+  const int rem = int(cols % L.c.lanes());
+  if (rem == 0) return chunks > 1 ? b.vxm(Opcode::MOV, DType::F32, at, v) : v;
+  const int mask = L.laneMask(rem, forMax, avoid);
+  auto m = b.read(mask, 0, L.c.vxmPosition(), at, -1);
+  return b.vxm(forMax ? Opcode::ADD : Opcode::MUL, DType::F32, at, v, m);
+}
+
+}  // namespace
+
+void lowerNorm(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const bool layer = op.kind == OpKind::LayerNorm;
+  const ActTensor& x = L.act(op.inputs[0]);
+  const ActTensor& w = L.constant(op.inputs[1], {x.group});
+  const ActTensor* bias = layer ? &L.constant(op.inputs[2], {x.group, w.group}) : nullptr;
+  ActTensor& factors = L.newAct(op.name + ".stats", x.rows, 2 * c.lanes(), {x.group});  // per row: mean, rsqrt
+  std::vector<int> avoid{x.group, w.group, factors.group};
+  if (bias) avoid.push_back(bias->group);
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, avoid);
+  const double eps = op.attrs.at("eps").get<double>(), inv = 1.0 / double(x.cols);
+  const int v = c.vxmPosition(), ch = int(x.chunks);
+  const Cycle alu = c.latency.vxm_alu;
+  const int mrow = 0, rrow = 1;  // rows of `factors` per token: 2 * r + k
+
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const int xr = int(r * ch);
+    auto xrow = [&](int chunk) { return uint32_t(xr + chunk); };
+    const int meanRow = int(2 * r + mrow), rsRow = int(2 * r + rrow);
+    if (layer) {  // mean
+      TaskBuilder b = L.builder(fmt::format("{}.mean[{}]", op.name, r));
+      Cycle at = 0;
+      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
+        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, xv);
+        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, false, ch) : mv;
+      }, Opcode::ADD, at);
+      auto s = reduceLanes(c, b, Opcode::ADD, p, at);
+      b.write(factors.tensor, uint32_t(meanRow), b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv))),
+              factors.firstRow + meanRow);
+      L.addTask(b);
+    }
+    {  // rsqrt(mean((x - mean)^2) + eps)
+      TaskBuilder b = L.builder(fmt::format("{}.rms[{}]", op.name, r));
+      Cycle at = 0;
+      const Cycle termLat = layer ? 2 * alu : alu;
+      auto p = foldChunks(c, b, ch, termLat, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
+        Cycle u = t;
+        if (layer) {
+          auto mv = tb.read(factors.tensor, uint32_t(meanRow), v, u, factors.firstRow + meanRow);
+          xv = tb.vxm(Opcode::SUB, DType::F32, u, xv, mv);
+          u += alu;
+        }
+        auto sq = tb.vxm(Opcode::MUL, DType::F32, u, xv, xv);
+        return last ? finishLast(L, tb, sq, u + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
+      }, Opcode::ADD, at);
+      auto s = reduceLanes(c, b, Opcode::ADD, p, at);
+      s = b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv)));
+      s = b.vxm(Opcode::ADDI, DType::F32, at += alu, s, {}, f32bits(float(eps)));
+      s = b.vxm(Opcode::RSQRT, DType::F32, at += alu, s);
+      b.write(factors.tensor, uint32_t(rsRow), s, factors.firstRow + rsRow);
+      L.addTask(b);
+    }
+    for (int k = 0; k < ch; ++k) {  // y = (x - mean) * rs * w (+ b)
+      TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, xr + k));
+      Cycle t = 0;
+      auto xv = b.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
+      if (layer) {
+        auto mv = b.read(factors.tensor, uint32_t(meanRow), v, t, factors.firstRow + meanRow);
+        xv = b.vxm(Opcode::SUB, DType::F32, t, xv, mv);
+        t += alu;
+      }
+      auto rs = b.read(factors.tensor, uint32_t(rsRow), v, t, factors.firstRow + rsRow);
+      auto yv = b.vxm(Opcode::MUL, DType::F32, t, xv, rs);
+      t += alu;
+      yv = b.vxm(Opcode::MUL, DType::F32, t, yv, b.read(w.tensor, uint32_t(k), v, t, -1));
+      if (bias) {
+        t += alu;
+        yv = b.vxm(Opcode::ADD, DType::F32, t, yv, b.read(bias->tensor, uint32_t(k), v, t, -1));
+      }
+      b.write(y.tensor, xrow(k), yv, y.firstRow + xr + k);
+      L.addTask(b);
+    }
+  }
+}
+
+void lowerSoftmax(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const ActTensor& x = L.act(op.inputs[0]);
+  ActTensor& factors = L.newAct(op.name + ".stats", x.rows, 2 * c.lanes(), {x.group});  // per row: max, 1/sum
+  ActTensor& e = L.newAct(op.name + ".exp", x.rows, x.cols, {x.group, factors.group});
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group, e.group});
+  const int v = c.vxmPosition(), ch = int(x.chunks);
+  const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const int xr = int(r * ch), maxRow = int(2 * r), invRow = int(2 * r + 1);
+    {  // max
+      TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
+      Cycle at = 0;
+      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
+        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
+      }, Opcode::MAX, at);
+      b.write(factors.tensor, uint32_t(maxRow), reduceLanes(c, b, Opcode::MAX, p, at), factors.firstRow + maxRow);
+      L.addTask(b);
+    }
+    {  // e = exp(x - max) (masked), written; 1 / sum(e)
+      TaskBuilder b = L.builder(fmt::format("{}.sum[{}]", op.name, r));
+      Cycle at = 0;
+      auto p = foldChunks(c, b, ch, alu + sp, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
+        auto mv = tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
+        auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, mv));
+        // Written before the last chunk's mask, so that no two chunks reach MEM together;
+        // the final multiply masks the last chunk again.
+        tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
+        return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, ch) : ev;
+      }, Opcode::ADD, at);
+      auto s = b.vxm(Opcode::RSQRT, DType::F32, at, reduceLanes(c, b, Opcode::ADD, p, at));
+      at += sp;
+      b.write(factors.tensor, uint32_t(invRow), b.vxm(Opcode::MUL, DType::F32, at, s, s), factors.firstRow + invRow);
+      L.addTask(b);
+    }
+    for (int k = 0; k < ch; ++k) {  // y = e / sum, the last chunk masked
+      TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, xr + k));
+      auto ev = b.read(e.tensor, uint32_t(xr + k), v, 0, e.firstRow + xr + k);
+      auto iv = b.read(factors.tensor, uint32_t(invRow), v, 0, factors.firstRow + invRow);
+      auto yv = b.vxm(Opcode::MUL, DType::F32, 0, ev, iv);
+      if (k == ch - 1 && x.cols % c.lanes() != 0)
+        yv = finishLast(L, b, yv, alu, x.cols, {e.group, factors.group, y.group}, false, 1);
+      b.write(y.tensor, uint32_t(xr + k), yv, y.firstRow + xr + k);
+      L.addTask(b);
+    }
+  }
+}
+
+void lowerArgmax(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const ActTensor& x = L.act(op.inputs[0]);
+  ActTensor& factors = L.newAct(op.name + ".max", x.rows, c.lanes(), {x.group});
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, 1, {x.group, factors.group});
+  const int v = c.vxmPosition(), ch = int(x.chunks);
+  const Cycle alu = c.latency.vxm_alu;
+  constexpr float kBig = 16777216.0f;  // 2^24: indices below it are exact in fp32
+  const int index = L.laneIndex(int(x.cols), kBig, {x.group, factors.group});
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const int xr = int(r * ch);
+    {
+      TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
+      Cycle at = 0;
+      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
+        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
+      }, Opcode::MAX, at);
+      b.write(factors.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MAX, p, at), factors.firstRow + int(r));
+      L.addTask(b);
+    }
+    // Per lane: its index where x == max, else 2^24 (pad lanes never match:
+    // their index constant is 2^24 too); then the smallest over the row.
+    TaskBuilder b = L.builder(fmt::format("{}.index[{}]", op.name, r));
+    Cycle at = 0;
+    auto p = foldChunks(c, b, ch, 6 * alu, ch > 1, [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+      auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
+      auto mv = tb.read(factors.tensor, uint32_t(r), v, t, factors.firstRow + int(r));
+      auto d = tb.vxm(Opcode::SUB, DType::F32, t, xv, mv);                                   // <= 0, 0 at the max
+      d = tb.vxm(Opcode::MULI, DType::F32, t + alu, d, {}, f32bits(1e30f));                 // -huge unless 0
+      d = tb.vxm(Opcode::ADDI, DType::F32, t + 2 * alu, d, {}, f32bits(1.0f));
+      auto hit = tb.vxm(Opcode::RELU, DType::F32, t + 3 * alu, d);                           // 1 at the max, else 0
+      auto idx = tb.read(index, uint32_t(k), v, t + 4 * alu, -1);                           // lane index - 2^24
+      auto cand = tb.vxm(Opcode::MUL, DType::F32, t + 4 * alu, hit, idx);
+      cand = tb.vxm(Opcode::ADDI, DType::F32, t + 5 * alu, cand, {}, f32bits(kBig));
+      return last && ch > 1 ? tb.vxm(Opcode::MOV, DType::F32, t + 6 * alu, cand) : cand;
+    }, Opcode::MIN, at);
+    b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at), y.firstRow + int(r));
+    L.addTask(b);
+  }
+}
+
+}  // namespace lpu

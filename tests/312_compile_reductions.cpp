@@ -1,0 +1,78 @@
+// Reductions across a row (norms, softmax, argmax) compiled for groq-tsp-v1:
+// exact cycles, and values against Eigen in double precision. The rows are
+// 700 wide: three 320-lane chunks, the last one masked (60 lanes valid).
+#include <Eigen/Dense>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <iostream>
+
+#include "compiler/compile.h"
+#include "compiler/values.h"
+#include "support.h"
+
+using namespace lpu;
+using namespace lpu::test;
+
+namespace {
+
+using Mat = Eigen::MatrixXd;
+
+Mat valuesOf(const Graph& g, const TensorValues& tv, const std::string& name) {
+  const GTensor& t = g.tensor(name);
+  const auto v = tv(t);
+  const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1, cols = t.shape.back();
+  Mat m(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) m(r, c) = v[size_t(r * cols + c)];
+  return m;
+}
+
+void checkReductions(Policy policy) {
+  const Graph g = loadGraph(sourcePath("examples/graphs/norms.graph.json"));
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  CompileOptions o;
+  o.values = seededValues(3);
+  const Compiled comp = compileGraph(g, chip, o, policy);
+  const SimResult r = simulate(comp.program, chip, "norms", RunRequest{});
+  CHECK(r.cycles == comp.predicted);
+
+  const Mat x = valuesOf(g, o.values, "x"), g1 = valuesOf(g, o.values, "g1"), b1 = valuesOf(g, o.values, "b1"),
+            g2 = valuesOf(g, o.values, "g2");
+  Mat p(x.rows(), x.cols());
+  std::vector<double> argmax;
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    const Eigen::RowVectorXd row = x.row(i);
+    const double mean = row.mean(), var = (row.array() - mean).square().mean();
+    const Eigen::RowVectorXd h1 = ((row.array() - mean) / std::sqrt(var + 1e-5)).matrix().cwiseProduct(g1) + b1;
+    const Eigen::RowVectorXd h2 = (h1 / std::sqrt(h1.squaredNorm() / double(h1.size()) + 1e-6)).cwiseProduct(g2);
+    const Eigen::ArrayXd e = (h2.array() - h2.maxCoeff()).exp();
+    p.row(i) = (e / e.sum()).matrix().transpose();
+    Eigen::Index at;
+    h2.maxCoeff(&at);
+    argmax.push_back(double(at));
+  }
+  const auto got = values(output(r, "p"));
+  REQUIRE(got.size() == size_t(p.rows()) * 960);  // 2 rows x 3 chunks x 320 lanes
+  double worst = 0, padding = 0;
+  for (Eigen::Index i = 0; i < p.rows(); ++i)
+    for (int c = 0; c < 960; ++c) {
+      const double v = got[size_t(i) * 960 + size_t(c)];
+      if (c < p.cols()) worst = std::max(worst, std::fabs(v - p(i, c)));
+      else padding = std::max(padding, std::fabs(v));
+    }
+  std::cout << "reductions " << policyName(policy) << ": softmax max abs error " << worst << "\n";
+  INFO("softmax max abs error " << worst);
+  CHECK(worst < 1e-6);    // probabilities near 1/700; fp32 chains against double
+  CHECK(padding == 0.0);  // lanes beyond the row stay zero
+  const auto idx = values(output(r, "i"));
+  REQUIRE(idx.size() == 2);  // one index per row (lane 0 of its broadcast vector)
+  CHECK(idx[0] == argmax[0]);
+  CHECK(idx[1] == argmax[1]);
+}
+
+}  // namespace
+
+TEST_CASE("layer norm, RMS norm, softmax, argmax: list scheduler", "[compiler]") { checkReductions(Policy::List); }
+TEST_CASE("layer norm, RMS norm, softmax, argmax: in-order scheduler", "[compiler]") {
+  checkReductions(Policy::InOrder);
+}
