@@ -8,6 +8,7 @@
 #include "isa/error.h"
 #include "isa/numeric.h"
 #include "lowering_ops.h"
+#include "mxm_job.h"
 
 namespace lpu {
 
@@ -120,225 +121,110 @@ void lowerElementwise(Lowerer& L, const GOp& op) {
 
 // ---- matrix multiply: weight tiles streamed through the MXM planes ---------
 
-struct MatMulPlan {
-  DType wt;        // weight element type on the plane
-  int tileRows;    // K rows per plane pass: lanes (int8) or lanes/2 (fp16)
-  int kTiles, nChunks;
-  int64_t K, N;
-};
-
 void lowerMatMul(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
   const GTensor& w = L.g.tensor(op.inputs[1]);
   const bool tw = op.attrs.value("transpose_w", false);
-  MatMulPlan m;
-  m.wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
-  m.tileRows = m.wt == DType::I8 ? c.lanes() : c.lanes() / 2;
-  m.K = tw ? w.shape[1] : w.shape[0];
-  m.N = tw ? w.shape[0] : w.shape[1];
-  m.kTiles = int((m.K + m.tileRows - 1) / m.tileRows);
-  m.nChunks = int((m.N + c.lanes() - 1) / c.lanes());
-  const int64_t T = x.rows;
-  const int lanes = c.lanes(), wb = bytes(m.wt);
-  const int rowsPerLw = c.mxm_weight_streams / wb;
+  const DType wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
+  const int lanes = c.lanes(), tileRows = wt == DType::I8 ? lanes : lanes / 2;
+  const int64_t K = tw ? w.shape[1] : w.shape[0], N = tw ? w.shape[0] : w.shape[1];
+  const int kTiles = int((K + tileRows - 1) / tileRows), nChunks = int((N + lanes - 1) / lanes);
 
   // Weight values (functional) and int8 per-column scales.
   std::vector<float> wv;
   if (L.o.values) wv = L.valuesOf(w);
-  auto weight = [&](int64_t k, int64_t n) -> double { return wv[size_t(tw ? n * m.K + k : k * m.N + n)]; };
-  std::vector<double> colScale(size_t(m.N), 1.0);
-  if (!wv.empty() && m.wt == DType::I8)
-    for (int64_t n = 0; n < m.N; ++n) {
+  auto weight = [&](int64_t k, int64_t n) -> double { return wv[size_t(tw ? n * K + k : k * N + n)]; };
+  std::vector<double> colScale(size_t(N), 1.0);
+  if (!wv.empty() && wt == DType::I8)
+    for (int64_t n = 0; n < N; ++n) {
       double mx = 0;
-      for (int64_t k = 0; k < m.K; ++k) mx = std::max(mx, std::fabs(weight(k, n)));
+      for (int64_t k = 0; k < K; ++k) mx = std::max(mx, std::fabs(weight(k, n)));
       colScale[size_t(n)] = mx > 0 ? mx / 127.0 : 1.0;
     }
   const double xs = L.o.activationScale;
 
-  // Per output chunk: a post-processing constant row (int8: column scale x
-  // activation scale) and the bias row, if any.
-  std::vector<int> avoidConst{x.group};
-  int scaleT = -1, biasT = -1;
-  if (m.wt == DType::I8) {
+  // Post-processing constants per output chunk: int8 column scale x
+  // activation scale, and the bias.
+  int scaleT = -1;
+  if (wt == DType::I8) {
     Tensor t;
     t.name = op.name + ".scale";
     t.dtype = DType::F32;
-    t.rows = uint32_t(m.nChunks);
+    t.rows = uint32_t(nChunks);
     t.cols = uint32_t(lanes);
     if (!wv.empty()) {
-      std::vector<double> s(size_t(m.nChunks) * size_t(lanes), 0.0);
-      for (int64_t n = 0; n < m.N; ++n) s[size_t(n)] = colScale[size_t(n)] * xs;
+      std::vector<double> s(size_t(nChunks) * size_t(lanes), 0.0);
+      for (int64_t n = 0; n < N; ++n) s[size_t(n)] = colScale[size_t(n)] * xs;
       t.init = Tensor::Init::Data;
       t.data = encode(s, DType::F32);
     }
-    scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoidConst));
+    scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({x.group}));
   }
-  const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], avoidConst) : nullptr;
+  const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], {x.group}) : nullptr;
   std::vector<int> avoid{x.group};
   if (bias) avoid.push_back(bias->group);
-  ActTensor& y = L.newAct(op.outputs[0], T, m.N, avoid);
-
-  const int accs = c.mxm_accumulators;
-  const int group = T == 1 ? 1 : std::max(1, accs / 2);
-  const int sets = accs / group;
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, N, avoid);
   const int v = c.vxmPosition();
 
-  for (int j = 0; j < m.nChunks; ++j) {
-    Lowerer::PlaneState& ps = L.nextPlane();
-    const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
-        q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
-    const int pp = c.position(q0);
-    const SliceRef ws = L.layout_.planeSlice(ps.id);
-    const int sp = c.position(QueueId{Unit::SXM, ps.id.east, 0, 0});
-
-    if (ps.mode != m.wt) {  // switch the plane's mode before its first load
-      TaskBuilder b = L.builder(fmt::format("{}.config", op.name));
-      Instr in;
-      in.op = Opcode::CONFIG;
-      in.dt = m.wt;
-      b.issue(0, q0, in);
-      if (ps.lastCompute >= 0) b.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
-      ps.config = L.addTask(b);
-      ps.mode = m.wt;
-    }
-    // The tiles of this output chunk (shared by every token group).
-    std::vector<int> tiles(size_t(m.kTiles));
-    std::vector<uint32_t> tileRowsOf(size_t(m.kTiles));
-    for (int i = 0; i < m.kTiles; ++i) {
-      const int64_t k0 = int64_t(i) * m.tileRows;
-      const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, m.K - k0));
-      tileRowsOf[size_t(i)] = rows;
-      tiles[size_t(i)] = L.layout_.addTile(L.p, ps.id, fmt::format("{}.w{}_{}", op.name, i, j), m.wt, rows);
-      if (!wv.empty()) {
-        std::vector<double> t(size_t(rows) * size_t(lanes), 0.0);
-        for (uint32_t r = 0; r < rows; ++r)
-          for (int col = 0; col < lanes && int64_t(j) * lanes + col < m.N; ++col) {
-            const int64_t n = int64_t(j) * lanes + col;
-            const double wvl = weight(k0 + r, n);
-            t[size_t(r) * size_t(lanes) + size_t(col)] = m.wt == DType::I8 ? std::nearbyint(wvl / colScale[size_t(n)]) : wvl;
-          }
-        Tensor& tt = L.p.tensors[size_t(tiles[size_t(i)])];
-        tt.init = Tensor::Init::Data;
-        tt.data = encode(t, m.wt);
-      }
-    }
-    const int accBase = (ps.uses++ % sets) * group;
-
-    for (int64_t t0 = 0; t0 < T; t0 += group) {
-      const int nt = int(std::min<int64_t>(group, T - t0));
-      Cycle lastAbcRel = 0;
-      int lastCompute = -1;
-      for (int i = 0; i < m.kTiles; ++i) {
-        const uint32_t rows = tileRowsOf[size_t(i)];
-        const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
-        // Load: LW k reads rows k*rowsPerLw.. from the plane's slices, one row (plane) per stream.
-        TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", op.name, i, j));
-        Cycle lastLw = 0;
-        for (int k = 0; k < nLw; ++k) {
-          const uint32_t r0 = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - r0);
-          std::vector<TaskBuilder::PlaneRead> reads;
-          for (uint32_t r = 0; r < n; ++r)
-            for (int bpl = 0; bpl < wb; ++bpl) reads.push_back({tiles[size_t(i)], r0 + r, bpl});
-          auto wvv = lb.readPlanes(reads, pp, k);
-          Instr lw;
-          lw.op = Opcode::LW;
-          lw.dt = m.wt;
-          lw.n = n;
-          lw.imm = r0;
-          lb.issue(k, q0, lw, {wvv});
-          lastLw = k;
+  MxmJob job;
+  job.label = op.name;
+  job.wt = wt;
+  job.kTiles = kTiles;
+  job.nChunks = nChunks;
+  job.rows = int(x.rows);
+  std::vector<int> tiles(size_t(kTiles) * size_t(nChunks), -1);
+  job.tile = [&](int i, int j, const PlaneId& plane) {
+    int& t = tiles[size_t(j) * size_t(kTiles) + size_t(i)];
+    if (t >= 0) return t;
+    const int64_t k0 = int64_t(i) * tileRows;
+    const uint32_t rows = uint32_t(std::min<int64_t>(tileRows, K - k0));
+    t = L.layout_.addTile(L.p, plane, fmt::format("{}.w{}_{}", op.name, i, j), wt, rows);
+    if (!wv.empty()) {
+      std::vector<double> d(size_t(rows) * size_t(lanes), 0.0);
+      for (uint32_t r = 0; r < rows; ++r)
+        for (int col = 0; col < lanes && int64_t(j) * lanes + col < N; ++col) {
+          const int64_t n = int64_t(j) * lanes + col;
+          const double wvl = weight(k0 + r, n);
+          d[size_t(r) * size_t(lanes) + size_t(col)] = wt == DType::I8 ? std::nearbyint(wvl / colScale[size_t(n)]) : wvl;
         }
-        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, 0, ps.lastIw, 1);
-        if (ps.config >= 0) lb.dependOn(ps.config, 0, 0, 1);
-        const int load = L.addTask(lb);
-        const Cycle lastLwRel = lb.rel(lastLw);
-
-        // Compute: install, then one ABC per token, each fed from MEM via the VXM.
-        TaskBuilder cb = L.builder(fmt::format("{}.pass{}_{}@{}", op.name, i, j, t0));
-        Instr iw;
-        iw.op = Opcode::IW;
-        iw.imm = rows;
-        cb.issue(0, q0, iw);
-        for (int tk = 0; tk < nt; ++tk) {
-          const Cycle abcAt = c.latency.mxm_install + tk;
-          const int64_t token = t0 + tk;
-          TaskBuilder::Val feed;
-          if (m.wt == DType::I8) {  // x / scale -> int8
-            const Cycle f = abcAt - Cycle(std::abs(v - pp)) * c.stream_hop - c.latency.vxm_convert - c.latency.vxm_alu;
-            auto xv = cb.read(x.tensor, uint32_t(token * x.chunks + i), v, f, x.firstRow + int(token * x.chunks + i));
-            auto sv = cb.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
-            feed = cb.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
-          } else {  // fp32 -> fp16; the upper half of a chunk is rotated down on the way (SXM)
-            const int half = i % 2, chunk = i / 2;
-            const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
-            const Cycle viaSxm = half ? c.latency.sxm_shift : 0;
-            const Cycle f = abcAt - toPlane - viaSxm - c.latency.vxm_convert;
-            auto xv = cb.read(x.tensor, uint32_t(token * x.chunks + chunk), v, f, x.firstRow + int(token * x.chunks + chunk));
-            feed = cb.vxm(Opcode::CVT, DType::F16, f, xv, {}, 0, DType::F32);
-            if (half) {
-              Instr rot;
-              rot.op = Opcode::ROT;
-              rot.dt = DType::F16;
-              rot.imm = uint32_t(lanes / 2);
-              const Cycle at = cb.availAt(feed, sp);
-              feed = cb.issue(at, QueueId{Unit::SXM, ps.id.east, int(tk % c.sxm_queues_per_hemisphere), 0}, rot,
-                              {feed}, 2, c.latency.sxm_shift);
-            }
-          }
-          Instr abc;
-          abc.op = Opcode::ABC;
-          abc.dt = m.wt;
-          abc.imm = uint32_t(accBase + tk);
-          abc.mode = i == 0 ? AccMode::Set : AccMode::Add;
-          cb.issue(abcAt, q1, abc, {feed});
-          if (i == 0 && ps.drain[size_t(accBase + tk)] >= 0)
-            cb.dependOn(ps.drain[size_t(accBase + tk)], abcAt, ps.drainRel[size_t(accBase + tk)], 1);
-        }
-        cb.dependOn(load, 0, lastLwRel, c.latency.mxm_load);
-        if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
-        const int compute = L.addTask(cb);
-        ps.lastCompute = compute;
-        ps.lastIw = cb.rel(0);
-        ps.lastAbc = cb.rel(c.latency.mxm_install + nt - 1);
-        lastAbcRel = cb.rel(c.latency.mxm_install);
-        lastCompute = compute;
-      }
-
-      // Drain: each token's accumulator, scaled and biased on the VXM if needed, into y.
-      TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", op.name, j, t0));
-      const bool post = m.wt == DType::I8 || bias;
-      for (int tk = 0; tk < nt; ++tk) {
-        const int64_t token = t0 + tk;
-        Instr acc;
-        acc.op = Opcode::ACC;
-        acc.dt = m.wt == DType::I8 ? DType::I32 : DType::F32;
-        acc.imm = uint32_t(accBase + tk);
-        auto val = db.issue(tk, q2, acc, {}, 4, c.latency.mxm_acc);
-        if (post) {
-          Cycle e = db.availAt(val, v);
-          if (m.wt == DType::I8) {
-            val = db.vxm(Opcode::CVT, DType::F32, e, val, {}, 0, DType::I32);
-            e += c.latency.vxm_convert;
-            auto s = db.read(scaleT, uint32_t(j), v, e, -1);
-            val = db.vxm(Opcode::MUL, DType::F32, e, val, s);
-            e += c.latency.vxm_alu;
-          }
-          if (bias) {
-            auto bv = db.read(bias->tensor, uint32_t(j), v, e, -1);
-            val = db.vxm(Opcode::ADD, DType::F32, e, val, bv);
-          }
-        }
-        db.write(y.tensor, uint32_t(token * y.chunks + j), val, y.firstRow + int(token * y.chunks + j));
-      }
-      db.dependOn(lastCompute, 0, lastAbcRel, c.latency.mxm_pass);
-      const int drain = L.addTask(db);
-      for (int tk = 0; tk < nt; ++tk) {
-        ps.drain[size_t(accBase + tk)] = drain;
-        ps.drainRel[size_t(accBase + tk)] = db.rel(tk);
-      }
+      Tensor& tt = L.p.tensors[size_t(t)];
+      tt.init = Tensor::Init::Data;
+      tt.data = encode(d, wt);
     }
-  }
+    return t;
+  };
+  job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
+    const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
+    const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
+    if (wt == DType::I8) {  // x / scale -> int8
+      const Cycle f = at - toPlane - c.latency.vxm_convert - c.latency.vxm_alu;
+      const int row = int(r * x.chunks + i);
+      auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
+      auto sv = b.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
+      return b.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
+    }
+    const int half = i % 2, row = int(r * x.chunks + i / 2);  // fp16: 160 rows per tile
+    const Cycle f = at - toPlane - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
+    auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
+    auto h = b.vxm(Opcode::CVT, DType::F16, f, xv, {}, 0, DType::F32);
+    return half ? feedHalf(L, b, h, plane, r) : h;
+  };
+  job.drain = [&](TaskBuilder& b, int r, int j, TaskBuilder::Val acc) {
+    if (wt == DType::I8 || bias) {
+      Cycle e = b.availAt(acc, v);
+      if (wt == DType::I8) {
+        acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
+        e += c.latency.vxm_convert;
+        acc = b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(scaleT, uint32_t(j), v, e, -1));
+        e += c.latency.vxm_alu;
+      }
+      if (bias) acc = b.vxm(Opcode::ADD, DType::F32, e, acc, b.read(bias->tensor, uint32_t(j), v, e, -1));
+    }
+    const int row = int(r * y.chunks + j);
+    b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);
+  };
+  runMxmJob(L, job);
 }
 
 namespace {

@@ -1,0 +1,115 @@
+#include "mxm_job.h"
+
+#include <fmt/format.h>
+
+namespace lpu {
+
+TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const PlaneId& plane, int queue) {
+  const ChipConfig& c = L.c;
+  Instr rot;
+  rot.op = Opcode::ROT;
+  rot.dt = DType::F16;
+  rot.imm = uint32_t(c.lanes() / 2);
+  const QueueId q{Unit::SXM, plane.east, queue % c.sxm_queues_per_hemisphere, 0};
+  return b.issue(b.availAt(v, c.position(q)), q, rot, {v}, 2, c.latency.sxm_shift);
+}
+
+void runMxmJob(Lowerer& L, const MxmJob& job) {
+  const ChipConfig& c = L.c;
+  const int wb = bytes(job.wt), rowsPerLw = c.mxm_weight_streams / wb;
+  const int accs = c.mxm_accumulators;
+  const int group = job.rows == 1 ? 1 : std::max(1, accs / 2);  // rows sharing one tile load
+  const int sets = accs / group;                                 // accumulator sets in rotation
+
+  for (int j = 0; j < job.nChunks; ++j) {
+    Lowerer::PlaneState& ps = L.nextPlane();
+    const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
+        q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
+    const int pp = c.position(q0);
+
+    if (ps.mode != job.wt) {  // switch the plane's mode before its first load
+      TaskBuilder b = L.builder(fmt::format("{}.config", job.label));
+      Instr in;
+      in.op = Opcode::CONFIG;
+      in.dt = job.wt;
+      b.issue(0, q0, in);
+      if (ps.lastCompute >= 0) b.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
+      ps.config = L.addTask(b);
+      ps.mode = job.wt;
+    }
+    std::vector<int> tiles;
+    for (int i = 0; i < job.kTiles; ++i) tiles.push_back(job.tile(i, j, ps.id));
+    const int accBase = (ps.uses++ % sets) * group;
+
+    for (int r0 = 0; r0 < job.rows; r0 += group) {
+      const int nr = std::min(group, job.rows - r0);
+      Cycle firstAbcRel = 0;
+      int lastCompute = -1;
+      for (int i = 0; i < job.kTiles; ++i) {
+        const uint32_t rows = L.p.tensors[size_t(tiles[size_t(i)])].rows;
+        const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
+        // Load: LW k takes rows k*rowsPerLw.. from the plane's slices, a row plane per stream.
+        TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", job.label, i, j));
+        for (int k = 0; k < nLw; ++k) {
+          const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - first);
+          std::vector<TaskBuilder::PlaneRead> reads;
+          for (uint32_t r = 0; r < n; ++r)
+            for (int b = 0; b < wb; ++b) reads.push_back({tiles[size_t(i)], first + r, b});
+          Instr lw;
+          lw.op = Opcode::LW;
+          lw.dt = job.wt;
+          lw.n = n;
+          lw.imm = first;
+          lb.issue(k, q0, lw, {lb.readPlanes(reads, pp, k)});
+        }
+        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, 0, ps.lastIw, 1);  // the shadow buffer is free
+        if (ps.config >= 0) lb.dependOn(ps.config, 0, 0, 1);
+        const int load = L.addTask(lb);
+        const Cycle lastLw = lb.rel(nLw - 1);
+
+        // Compute: install, then one ABC per row, each fed through the VXM.
+        TaskBuilder cb = L.builder(fmt::format("{}.pass{}_{}@{}", job.label, i, j, r0));
+        Instr iw;
+        iw.op = Opcode::IW;
+        iw.imm = rows;
+        cb.issue(0, q0, iw);
+        for (int k = 0; k < nr; ++k) {
+          const Cycle abcAt = c.latency.mxm_install + k;
+          Instr abc;
+          abc.op = Opcode::ABC;
+          abc.dt = job.wt;
+          abc.imm = uint32_t(accBase + k);
+          abc.mode = i == 0 ? AccMode::Set : AccMode::Add;
+          cb.issue(abcAt, q1, abc, {job.feed(cb, r0 + k, i, abcAt, ps.id)});
+          if (i == 0 && ps.drain[size_t(accBase + k)] >= 0)
+            cb.dependOn(ps.drain[size_t(accBase + k)], abcAt, ps.drainRel[size_t(accBase + k)], 1);
+        }
+        cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                     // rows in the buffer
+        if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);  // previous passes issued
+        lastCompute = L.addTask(cb);
+        ps.lastCompute = lastCompute;
+        ps.lastIw = cb.rel(0);
+        ps.lastAbc = cb.rel(c.latency.mxm_install + nr - 1);
+        firstAbcRel = cb.rel(c.latency.mxm_install);
+      }
+
+      // Drain each row's accumulator into the job's destination.
+      TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", job.label, j, r0));
+      for (int k = 0; k < nr; ++k) {
+        Instr acc;
+        acc.op = Opcode::ACC;
+        acc.dt = job.wt == DType::I8 ? DType::I32 : DType::F32;
+        acc.imm = uint32_t(accBase + k);
+        job.drain(db, r0 + k, j, db.issue(k, q2, acc, {}, 4, c.latency.mxm_acc));
+      }
+      db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC k >= ABC k + pass
+      const int drain = L.addTask(db);
+      for (int k = 0; k < nr; ++k) {
+        ps.drain[size_t(accBase + k)] = drain;
+        ps.drainRel[size_t(accBase + k)] = db.rel(k);
+      }
+    }
+  }
+}
+
+}  // namespace lpu

@@ -1,0 +1,35 @@
+// Streaming a matrix through the MXM: the shape shared by MatMul and the
+// attention ops. For each output chunk j (a plane chosen round-robin), the
+// tiles i = 0..kTiles-1 are loaded (LW), installed (IW) and applied (ABC) to
+// every row r of the job (a token, or a head); the accumulators are drained
+// (ACC) after the last tile. A tile is loaded once per group of rows that
+// fits in the plane's accumulators.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "lowering.h"
+
+namespace lpu {
+
+struct MxmJob {
+  std::string label;
+  DType wt = DType::I8;  // weight type on the plane: i8 or f16
+  int kTiles = 1, nChunks = 1, rows = 1;
+  // The program tensor of tile (i, j) on `plane` (rows of lanes elements);
+  // called once per tile, when the chunk's plane is known.
+  std::function<int(int i, int j, const PlaneId& plane)> tile;
+  // The activation of row r for tile i, at the plane's position in cycle `at`.
+  std::function<TaskBuilder::Val(TaskBuilder&, int r, int i, Cycle at, const PlaneId& plane)> feed;
+  // Consumes the drained accumulator of row r, output chunk j (4 planes,
+  // i32 or f32, produced at the plane).
+  std::function<void(TaskBuilder&, int r, int j, TaskBuilder::Val acc)> drain;
+};
+
+void runMxmJob(Lowerer& L, const MxmJob& job);
+
+// The rotation that brings the upper half of a 320-lane chunk to lanes 0..159
+// on its way from the VXM to the plane (fp16 tiles hold 160 rows).
+TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const PlaneId& plane, int queue);
+
+}  // namespace lpu
