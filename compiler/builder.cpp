@@ -146,9 +146,35 @@ TaskBuilder::Val TaskBuilder::readPlanes(const std::vector<PlaneRead>& planes, i
     addSlot(avail - c_.latency.mem_read, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, -1, -1).off[0] = int(q);
     t_.uses.push_back({var, avail, from, pos, int(q)});
     t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), avail - c_.latency.mem_read});
+    if (planes[q].rowId >= 0) t_.reads.push_back({planes[q].rowId, avail - c_.latency.mem_read});
   }
   vals_.push_back({var, when, pos, true});
   return Val{int(vals_.size()) - 1};
+}
+
+void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId) {
+  const Tensor& t = p_.tensors[size_t(tensor)];
+  const SliceRef s = t.sliceOf(row, plane);
+  const int pos = c_.memPosition(s);
+  const Cycle when = availAt(data, pos);
+  consume(map, pos, when);
+  const Value& d = vals_[size_t(data.id)];
+  const bool east = pos > d.pos;
+  StreamVar& sv = t_.vars[size_t(d.var)];
+  if (pos != d.pos) {
+    if (vals_[size_t(data.id)].directed && sv.east != east)
+      throw Error(fmt::format("internal: task {}: a value is scattered both east and west", t_.label));
+    sv.east = east;
+    vals_[size_t(data.id)].directed = true;
+  }
+  t_.uses.push_back({d.var, d.avail, d.pos, pos, plane});
+  Instr in;
+  in.op = Opcode::SCATTER;
+  Slot& slot = addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, d.var, vals_[size_t(map.id)].var, -1);
+  slot.off[0] = plane;
+  const Cycle commit = when + c_.latency.mem_write;
+  for (int b = 0; b < c_.mem_banks_per_slice; ++b) t_.ports.push_back({sliceIndex(s), b, commit});
+  if (rowId >= 0) t_.writes.push_back({rowId, commit});
 }
 
 Task TaskBuilder::take() {

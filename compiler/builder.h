@@ -40,10 +40,22 @@ class TaskBuilder {
     int tensor;
     uint32_t row;
     int plane;
+    int rowId = -1;  // the scheduler's row, when another task writes it
   };
   Val readPlanes(const std::vector<PlaneRead>& planes, int pos, Cycle when);
 
+  // Scatters plane `plane` of value `data` into the slice holding plane
+  // `plane` of tensor row `row`, lane l to the word given by lane l of the
+  // address map `map` (i32); both must be at that slice in the same cycle.
+  // The scatter takes every bank port of the slice when it commits.
+  void scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId);
+
   Cycle availAt(Val v, int pos) const;  // when v passes position `pos`
+  // +1 if v already flows east, -1 west, 0 if no consumer has fixed it yet.
+  int direction(Val v) const {
+    const Value& x = vals_[size_t(v.id)];
+    return x.directed ? (t_.vars[size_t(x.var)].east ? 1 : -1) : 0;
+  }
   int vxmPos() const { return c_.vxmPosition(); }
   void dependOn(int task, Cycle rel, Cycle otherRel, Cycle gap) { t_.deps.push_back({task, rel, otherRel, gap}); }
   void setOp(int op, int layer) { t_.op = op, t_.layer = layer; }

@@ -51,12 +51,13 @@ int Layout::groupFor(std::vector<int> avoid) const {
 }
 
 ActTensor Layout::addActivation(Program& prog, const std::string& name, int64_t rows, int64_t cols,
-                                std::vector<int> avoid) {
+                                std::vector<int> avoid, int width) {
   ActTensor a;
   a.name = name;
   a.rows = rows;
   a.cols = cols;
-  a.chunks = (cols + c_.lanes() - 1) / c_.lanes();
+  a.width = width > 0 ? width : c_.lanes();
+  a.chunks = (cols + a.width - 1) / a.width;
   a.group = groupFor(std::move(avoid));
   Tensor t;
   t.name = name;

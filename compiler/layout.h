@@ -12,11 +12,13 @@
 
 namespace lpu {
 
-// An activation [rows, cols] in fp32, as vector rows of up to `lanes`
-// columns: row r, chunk c is vector row r * chunks + c.
+// An activation [rows, cols] in fp32, as vector rows of `width` columns
+// each (the lane count, or a head's size for per-head rows): row r, chunk c
+// is vector row r * chunks + c, column c * width + lane.
 struct ActTensor {
   std::string name;
   int64_t rows = 0, cols = 0, chunks = 0;
+  int width = 0;
   int tensor = -1;  // index into Program::tensors
   int group = -1;   // activation slice group
   int firstRow = 0; // row id of vector row 0 (scheduler dependences)
@@ -40,7 +42,7 @@ class Layout {
 
   // New fp32 activation in the least used group other than `avoid`.
   ActTensor addActivation(Program& prog, const std::string& name, int64_t rows, int64_t cols,
-                          std::vector<int> avoid = {});
+                          std::vector<int> avoid = {}, int width = 0);
   // A constant tensor in an activation group (scales, biases, norm weights).
   int addConstant(Program& prog, Tensor t, int group);
   // A weight tile for a plane: `rows` rows of `lanes` elements of dtype,

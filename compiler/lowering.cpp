@@ -127,7 +127,14 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   const GTensor& w = L.g.tensor(op.inputs[1]);
   const bool tw = op.attrs.value("transpose_w", false);
   const DType wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
-  const int lanes = c.lanes(), tileRows = wt == DType::I8 ? lanes : lanes / 2;
+  const int lanes = c.lanes();
+  // A tile holds lanes (int8) or lanes/2 (fp16) rows of K; an input in
+  // per-head rows gives one tile per head instead.
+  const bool perHead = x.width < lanes;
+  const int tileRows = perHead ? x.width : wt == DType::I8 ? lanes : lanes / 2;
+  if (perHead && tileRows > (wt == DType::I8 ? lanes : lanes / 2))
+    throw Error(fmt::format("op {}: heads of {} exceed an {} plane's {} rows", op.name, tileRows,
+                            dtypeName(wt), wt == DType::I8 ? lanes : lanes / 2));
   const int64_t K = tw ? w.shape[1] : w.shape[0], N = tw ? w.shape[0] : w.shape[1];
   const int kTiles = int((K + tileRows - 1) / tileRows), nChunks = int((N + lanes - 1) / lanes);
 
@@ -204,6 +211,11 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
       auto sv = b.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
       return b.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
     }
+    if (perHead) {  // one head per tile: its row goes as it is
+      const Cycle f = at - toPlane - c.latency.vxm_convert;
+      const int row = int(r * x.chunks + i);
+      return b.vxm(Opcode::CVT, DType::F16, f, b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row), {}, 0, DType::F32);
+    }
     const int half = i % 2, row = int(r * x.chunks + i / 2);  // fp16: 160 rows per tile
     const Cycle f = at - toPlane - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
     auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
@@ -241,14 +253,14 @@ struct LoweringRow {
 
 // The lowering table: one row per graph op.
 constexpr LoweringRow kLowering[] = {
-    {OpKind::MatMul, lowerMatMul},      {OpKind::AttnScores, unsupported}, {OpKind::AttnMix, unsupported},
+    {OpKind::MatMul, lowerMatMul},      {OpKind::AttnScores, lowerAttnScores}, {OpKind::AttnMix, lowerAttnMix},
     {OpKind::MoeFFN, unsupported},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
     {OpKind::Sub, lowerElementwise},    {OpKind::Exp, lowerElementwise},   {OpKind::Tanh, lowerElementwise},
     {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
     {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
     {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
-    {OpKind::TopK, unsupported},        {OpKind::Embedding, unsupported},  {OpKind::KvAppend, unsupported},
-    {OpKind::Rope, unsupported},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
+    {OpKind::TopK, unsupported},        {OpKind::Embedding, unsupported},  {OpKind::KvAppend, lowerKvAppend},
+    {OpKind::Rope, lowerRope},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
     {OpKind::Concat, unsupported},
 };
 
@@ -297,8 +309,8 @@ const ActTensor& Lowerer::act(const std::string& name) const {
   return it->second;
 }
 
-ActTensor& Lowerer::newAct(const std::string& name, int64_t rows, int64_t cols, std::vector<int> avoid) {
-  ActTensor a = layout_.addActivation(p, name, rows, cols, std::move(avoid));
+ActTensor& Lowerer::newAct(const std::string& name, int64_t rows, int64_t cols, std::vector<int> avoid, int width) {
+  ActTensor a = layout_.addActivation(p, name, rows, cols, std::move(avoid), width);
   if (c.lanes() < cols) p.tensors[size_t(a.tensor)].cols = uint32_t(c.lanes());
   if (const GTensor* gt = g.find(name); gt && gt->kind == TensorKind::Output) p.tensors[size_t(a.tensor)].output = true;
   return acts_[name] = a;
@@ -313,6 +325,7 @@ const ActTensor& Lowerer::constant(const std::string& name, std::vector<int> avo
   a.name = name;
   a.rows = rows;
   a.cols = cols;
+  a.width = c.lanes();
   a.chunks = (cols + c.lanes() - 1) / c.lanes();
   a.group = layout_.groupFor(std::move(avoid));
   Tensor pt;

@@ -42,7 +42,9 @@ class Lowerer {
   Program& p;
   int op = -1, layer = -1;  // the op being lowered
 
-  ActTensor& newAct(const std::string& name, int64_t rows, int64_t cols, std::vector<int> avoid = {});
+  ActTensor& newAct(const std::string& name, int64_t rows, int64_t cols, std::vector<int> avoid = {}, int width = 0);
+  // The tensor as per-head rows of headDim lanes (split once, on first use).
+  const ActTensor& headRows(const std::string& name, int headDim);
   // A graph weight/input tensor of shape [N] or [R, N] as fp32 constant rows.
   const ActTensor& constant(const std::string& name, std::vector<int> avoid = {});
   int addTask(TaskBuilder& b);
@@ -62,10 +64,34 @@ class Lowerer {
     int uses = 0;
   };
   PlaneState& nextPlane();
+  PlaneState& planeState(const PlaneId& id);
+
+  // A KV cache [context, kvHeads * headDim] as fp16 tiles on the MXM plane
+  // of each kv head g (plane g % planes): keys transposed (per position
+  // chunk j of `lanes`: rows = dims, lanes = positions), values as they are
+  // (per chunk i of lanes/2 positions: rows = positions, lanes = dims).
+  struct Cache {
+    bool keys = true;
+    int64_t context = 0;
+    int kvHeads = 0, headDim = 0, tilesPerHead = 0;
+    std::vector<int> tiles;  // [g * tilesPerHead + j]
+    std::vector<int> firstRow;  // scheduler row of each tile's row 0
+    int scratch = -1;        // one word in each slice of every plane (scatter's other lanes)
+    PlaneId plane(int g) const { return planes[size_t(g) % planes.size()]; }
+    std::vector<PlaneId> planes;
+  };
+  Cache& cache(const std::string& name, bool keys, int kvHeads, int headDim);
   // Constant rows, made once per group (placed outside `avoid`): a lane mask for a row's last chunk (1 in its
   // first `valid` lanes, else 0; for max: 0, else -3e38), and per chunk
   // (lane index - big) with 0 in lanes at or beyond `cols`.
   int laneMask(int valid, bool forMax, const std::vector<int>& avoid);
+  int laneRange(int lo, int hi, const std::vector<int>& avoid);  // 1 in lanes [lo, hi)
+  int scratch(const PlaneId& plane);  // a word in every slice of the plane
+  int constantNamed(const std::string& name) const {
+    const auto it = constants_.find(name);
+    return it == constants_.end() ? -1 : it->second;
+  }
+  void nameConstant(const std::string& name, int tensor) { constants_[name] = tensor; }
   int laneIndex(int cols, float big, const std::vector<int>& avoid);
   Layout layout_;
 
@@ -74,6 +100,8 @@ class Lowerer {
   std::map<std::string, ActTensor> acts_;
   std::vector<PlaneState> planes_;
   std::map<std::string, int> constants_;
+  std::map<std::string, Cache> caches_;
+  std::map<std::string, ActTensor> heads_;
   size_t nextPlane_ = 0;
 };
 

@@ -9,6 +9,10 @@ void lowerElementwise(Lowerer& L, const GOp& op);   // lowering.cpp
 void lowerNorm(Lowerer& L, const GOp& op);          // reduce.cpp: RmsNorm, LayerNorm
 void lowerSoftmax(Lowerer& L, const GOp& op);       // reduce.cpp
 void lowerArgmax(Lowerer& L, const GOp& op);        // reduce.cpp
+void lowerRope(Lowerer& L, const GOp& op);          // attention.cpp
+void lowerKvAppend(Lowerer& L, const GOp& op);      // attention.cpp
+void lowerAttnScores(Lowerer& L, const GOp& op);    // attention.cpp
+void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
 
 uint32_t f32bits(float f);
 

@@ -22,7 +22,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
   const int sets = accs / group;                                 // accumulator sets in rotation
 
   for (int j = 0; j < job.nChunks; ++j) {
-    Lowerer::PlaneState& ps = L.nextPlane();
+    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane();
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);
@@ -34,6 +34,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       in.dt = job.wt;
       b.issue(0, q0, in);
       if (ps.lastCompute >= 0) b.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);
+      for (size_t a = 0; a < ps.drain.size(); ++a)  // accumulators drained in the old mode first
+        if (ps.drain[a] >= 0) b.dependOn(ps.drain[a], 0, ps.drainRel[a], 1);
       ps.config = L.addTask(b);
       ps.mode = job.wt;
     }
@@ -54,7 +56,9 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - first);
           std::vector<TaskBuilder::PlaneRead> reads;
           for (uint32_t r = 0; r < n; ++r)
-            for (int b = 0; b < wb; ++b) reads.push_back({tiles[size_t(i)], first + r, b});
+            for (int b = 0; b < wb; ++b)
+              reads.push_back({tiles[size_t(i)], first + r, b,
+                               job.tileRowId ? job.tileRowId(tiles[size_t(i)], first + r) : -1});
           Instr lw;
           lw.op = Opcode::LW;
           lw.dt = job.wt;

@@ -24,6 +24,11 @@ struct MxmJob {
   // Consumes the drained accumulator of row r, output chunk j (4 planes,
   // i32 or f32, produced at the plane).
   std::function<void(TaskBuilder&, int r, int j, TaskBuilder::Val acc)> drain;
+  // Optional: the plane of output chunk j (when its tiles already live on
+  // one, like a KV cache); otherwise planes are taken round-robin.
+  std::function<PlaneId(int j)> plane;
+  // Optional: the scheduler row of a tile row (when a task writes it).
+  std::function<int(int tile, uint32_t row)> tileRowId;
 };
 
 void runMxmJob(Lowerer& L, const MxmJob& job);

@@ -1,0 +1,346 @@
+// Attention on the chip. q, k, v come out of dense matmuls and are split
+// into per-head rows (SXM rotations). The KV cache lives as fp16 tiles on the
+// MXM plane of its kv head: keys transposed (rows = head dims, lanes =
+// positions), so that scores are an MXM pass of q over a key tile, and values
+// as they are (rows = positions), so that the mix is a pass of the softmax
+// row over a value tile. A new key is scattered into its lane of each dim's
+// word; a new value is written as a row. Positions are static: the step's T
+// tokens sit at the last T positions of the context.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "isa/error.h"
+#include "isa/numeric.h"
+#include "lowering_ops.h"
+#include "mxm_job.h"
+
+namespace lpu {
+namespace {
+
+using Val = TaskBuilder::Val;
+
+std::vector<uint8_t> encodeF(const std::vector<double>& v, DType t) {
+  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
+  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
+  return out;
+}
+
+// A constant row (fp32, lanes wide) in a group outside `avoid`.
+int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.cols = uint32_t(L.c.lanes());
+  t.init = Tensor::Init::Data;
+  t.data = encodeF(v, DType::F32);
+  return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
+}
+
+int groupOf(const Lowerer& L, int tensor) {
+  const SliceRef s = L.p.tensors[size_t(tensor)].slice;
+  for (int g = 0; g < L.layout_.groups(); ++g)
+    if (L.layout_.groupSlice(g) == s) return g;
+  return -1;
+}
+
+// Rotates v on an SXM: the one ahead of v if it already flows one way,
+// else the one on side `east`.
+Val rotate(Lowerer& L, TaskBuilder& b, Val v, int amount, int queue, DType dt = DType::F32, bool east = false) {
+  const ChipConfig& c = L.c;
+  if (b.direction(v) != 0) east = b.direction(v) > 0;
+  const QueueId q{Unit::SXM, east, queue % c.sxm_queues_per_hemisphere, 0};
+  Instr rot;
+  rot.op = Opcode::ROT;
+  rot.dt = dt;
+  rot.imm = uint32_t(((amount % c.lanes()) + c.lanes()) % c.lanes());
+  return b.issue(b.availAt(v, c.position(q)), q, rot, {v}, bytes(dt), c.latency.sxm_shift);
+}
+
+std::vector<double> inverseFrequencies(const GOp& op, int dim) {
+  const double theta = op.attrs.at("theta").get<double>();
+  std::vector<double> inv(size_t(dim / 2));
+  for (int i = 0; i < dim / 2; ++i) inv[size_t(i)] = std::pow(theta, -2.0 * i / dim);
+  const auto sc = op.attrs.value("scaling", nlohmann::json());
+  if (sc.is_object()) {
+    const std::string type = sc.value("rope_type", sc.value("type", std::string("default")));
+    const double factor = sc.value("factor", 1.0);
+    if (type == "linear") {
+      for (double& f : inv) f /= factor;
+    } else if (type == "llama3") {  // the Llama 3.1 rule: long wavelengths slowed, short kept
+      const double lo = sc.value("low_freq_factor", 1.0), hi = sc.value("high_freq_factor", 4.0);
+      const double old = sc.value("original_max_position_embeddings", 8192.0);
+      for (double& f : inv) {
+        const double wavelen = 2 * 3.14159265358979323846 / f;
+        if (wavelen > old / lo) f /= factor;
+        else if (wavelen >= old / hi) {
+          const double smooth = (old / wavelen - lo) / (hi - lo);
+          f = (1 - smooth) * f / factor + smooth * f;
+        }
+      }
+    }
+  }
+  return inv;
+}
+
+}  // namespace
+
+Lowerer::PlaneState& Lowerer::planeState(const PlaneId& id) {
+  for (PlaneState& s : planes_)
+    if (s.id.east == id.east && s.id.index == id.index) return s;
+  throw Error("internal: no such plane");
+}
+
+const ActTensor& Lowerer::headRows(const std::string& name, int d) {
+  const ActTensor& a = act(name);
+  if (a.width == d) return a;
+  if (auto it = heads_.find(name); it != heads_.end()) return it->second;
+  const int lanes = c.lanes(), heads = int(a.cols / d), v = c.vxmPosition();
+  ActTensor& h = heads_[name] = layout_.addActivation(p, name + ".heads", a.rows, a.cols, {a.group}, d);
+  h.firstRow = layout_.newRows(h.vrows());
+  const Cycle alu = c.latency.vxm_alu;
+  for (int64_t t = 0; t < a.rows; ++t)
+    for (int hd = 0; hd < heads; ++hd) {
+      const int start = hd * d, j0 = start / lanes, off = start % lanes, row = int(t * a.chunks + j0);
+      TaskBuilder b = builder(fmt::format("{}.head{}[{}]", name, hd, t));
+      const int out = int(t * heads + hd);
+      Val y;
+      if (off + d <= lanes) {  // within one chunk: rotate it down, keep d lanes
+        auto x = b.read(a.tensor, uint32_t(row), v, 0, a.firstRow + row);
+        Cycle at = 0;
+        if (off) {
+          x = rotate(*this, b, x, -off, hd);
+          at = b.availAt(x, v);
+        }
+        y = b.vxm(Opcode::MUL, DType::F32, at, x, b.read(laneMask(d, false, {a.group, h.group}), 0, v, at, -1));
+      } else {  // across two chunks: the tail of j0 and the head of j0 + 1
+        const int first = lanes - off;
+        auto x1 = rotate(*this, b, b.read(a.tensor, uint32_t(row + 1), v, 0, a.firstRow + row + 1), first, hd);
+        auto x0 = rotate(*this, b, b.read(a.tensor, uint32_t(row), v, alu, a.firstRow + row), -off, hd + 1);
+        const Cycle at = b.availAt(x1, v);  // x0 arrives alu later
+        const int lo = laneRange(first, d, {a.group, h.group}), hi = laneMask(first, false, {a.group, h.group, groupOf(*this, lo)});
+        auto p1 = b.vxm(Opcode::MUL, DType::F32, at, x1, b.read(lo, 0, v, at, -1));
+        auto p0 = b.vxm(Opcode::MUL, DType::F32, at + alu, x0, b.read(hi, 0, v, at + alu, -1));
+        y = b.vxm(Opcode::ADD, DType::F32, at + 2 * alu, b.vxm(Opcode::MOV, DType::F32, at + alu, p1), p0);
+      }
+      b.write(h.tensor, uint32_t(out), y, h.firstRow + out);
+      addTask(b);
+    }
+  return h;
+}
+
+int Lowerer::laneRange(int lo, int hi, const std::vector<int>& avoid) {
+  const int group = layout_.groupFor(avoid);
+  const std::string name = fmt::format("const.range{}_{}.g{}", lo, hi, group);
+  if (auto it = constants_.find(name); it != constants_.end()) return it->second;
+  std::vector<double> v(size_t(c.lanes()), 0.0);
+  for (int l = lo; l < hi; ++l) v[size_t(l)] = 1.0;
+  return constants_[name] = constRow(*this, name, v, {});
+}
+
+Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, int d) {
+  if (auto it = caches_.find(name); it != caches_.end()) {
+    if (it->second.keys != keys) throw Error(fmt::format("cache {} is used both as keys and as values", name));
+    return it->second;
+  }
+  const GTensor& gt = g.tensor(name);
+  if (gt.shape.size() != 2 || gt.shape[1] != int64_t(kvHeads) * d)
+    throw Error(fmt::format("cache {} must be [context, {}]", name, kvHeads * d));
+  const int lanes = c.lanes(), per = keys ? lanes : lanes / 2;
+  if (d > lanes / 2) throw Error(fmt::format("cache {}: heads of {} exceed an fp16 plane's {} rows", name, d, lanes / 2));
+  Cache k;
+  k.keys = keys;
+  k.context = gt.shape[0];
+  k.kvHeads = kvHeads;
+  k.headDim = d;
+  k.tilesPerHead = int((k.context + per - 1) / per);
+  k.planes = layout_.planes();
+  std::vector<float> init;
+  if (o.values) init = valuesOf(gt);
+  for (int hd = 0; hd < kvHeads; ++hd)
+    for (int j = 0; j < k.tilesPerHead; ++j) {
+      const uint32_t rows = uint32_t(keys ? d : per);
+      const int t = layout_.addTile(p, k.plane(hd), fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows);
+      k.tiles.push_back(t);
+      k.firstRow.push_back(layout_.newRows(int(rows)));
+      if (init.empty()) continue;
+      std::vector<double> v(size_t(rows) * size_t(lanes), 0.0);
+      for (uint32_t r = 0; r < rows; ++r)
+        for (int l = 0; l < lanes; ++l) {
+          const int64_t pos = keys ? int64_t(j) * lanes + l : int64_t(j) * per + r;
+          const int dim = keys ? int(r) : l;
+          if (pos < k.context && dim < d) v[size_t(r) * size_t(lanes) + size_t(l)] = init[size_t(pos * kvHeads * d + hd * d + dim)];
+        }
+      Tensor& tt = p.tensors[size_t(t)];
+      tt.init = Tensor::Init::Data;
+      tt.data = encodeF(v, DType::F16);
+    }
+  return caches_[name] = k;
+}
+
+int Lowerer::scratch(const PlaneId& plane) {
+  const std::string name = fmt::format("scratch.{}{}", plane.east ? "E" : "W", plane.index);
+  if (auto it = constants_.find(name); it != constants_.end()) return it->second;
+  return constants_[name] = layout_.addTile(p, plane, name, DType::F16, uint32_t(c.mxm_weight_streams / 2));
+}
+
+void lowerRope(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const int d = op.attrs.at("head_dim").get<int>(), heads = op.attrs.at("heads").get<int>();
+  const ActTensor& x = L.headRows(op.inputs[0], d);
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group}, d);
+  const auto inv = inverseFrequencies(op, d);
+  const int v = c.vxmPosition(), lanes = c.lanes();
+  const Cycle alu = c.latency.vxm_alu;
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const int64_t pos = L.g.context - x.rows + t;
+    std::vector<double> cs(size_t(lanes), 0.0), s1(size_t(lanes), 0.0), s2(size_t(lanes), 0.0);
+    for (int i = 0; i < d; ++i) {
+      const double a = double(pos) * inv[size_t(i % (d / 2))];
+      cs[size_t(i)] = std::cos(a);
+      (i < d / 2 ? s1 : s2)[size_t(i)] = i < d / 2 ? -std::sin(a) : std::sin(a);
+    }
+    const int ct = constRow(L, fmt::format("{}.cos{}", op.name, t), cs, {x.group});
+    const int st1 = constRow(L, fmt::format("{}.sinA{}", op.name, t), s1, {x.group, groupOf(L, ct)});
+    const int st2 = constRow(L, fmt::format("{}.sinB{}", op.name, t), s2, {x.group, groupOf(L, ct), groupOf(L, st1)});
+    for (int hd = 0; hd < heads; ++hd) {
+      const int row = int(t * heads + hd);
+      TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, row));
+      auto xv = b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row);
+      auto up = rotate(L, b, xv, -d / 2, 2 * hd), down = rotate(L, b, xv, d / 2, 2 * hd + 1);
+      const Cycle at = b.availAt(up, v);
+      auto m0 = b.vxm(Opcode::MUL, DType::F32, at, b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row), b.read(ct, 0, v, at, -1));
+      auto m1 = b.vxm(Opcode::MUL, DType::F32, at, up, b.read(st1, 0, v, at, -1));
+      auto m2 = b.vxm(Opcode::MUL, DType::F32, at, down, b.read(st2, 0, v, at, -1));
+      auto sum = b.vxm(Opcode::ADD, DType::F32, at + alu, m0, m1);
+      auto out = b.vxm(Opcode::ADD, DType::F32, at + 2 * alu, sum, b.vxm(Opcode::MOV, DType::F32, at + alu, m2));
+      b.write(y.tensor, uint32_t(row), out, y.firstRow + row);
+      L.addTask(b);
+    }
+  }
+}
+
+void lowerKvAppend(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const int d = op.attrs.at("head_dim").get<int>(), kv = op.attrs.at("kv_heads").get<int>();
+  const bool keys = op.attrs.value("keys", false);
+  Lowerer::Cache& k = L.cache(op.inputs[0], keys, kv, d);
+  const ActTensor& x = L.headRows(op.inputs[1], d);
+  const int v = c.vxmPosition(), lanes = c.lanes();
+  const Cycle alu = c.latency.vxm_alu, conv = c.latency.vxm_convert;
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const int64_t pos = k.context - x.rows + t;
+    for (int hd = 0; hd < kv; ++hd) {
+      const int row = int(t * kv + hd);
+      if (!keys) {  // a value row: fp16, into row pos % (lanes/2) of its tile
+        const int tile = k.tiles[size_t(hd * k.tilesPerHead + int(pos / (lanes / 2)))];
+        const uint32_t r = uint32_t(pos % (lanes / 2));
+        TaskBuilder b = L.builder(fmt::format("{}.v{}[{}]", op.name, hd, t));
+        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);
+        b.write(tile, r, h, k.firstRow[size_t(hd * k.tilesPerHead + int(pos / (lanes / 2)))] + int(r));
+        L.addTask(b);
+        continue;
+      }
+      // A key: dim i goes to lane pos % lanes of row i of its tile. Rotate the
+      // key so that lane i lands there, and scatter that lane; every other
+      // lane goes to the plane's scratch word.
+      const int j = int(pos / lanes), lane = int(pos % lanes);
+      const int tile = k.tiles[size_t(hd * k.tilesPerHead + j)];
+      const Tensor& tt = L.p.tensors[size_t(tile)];
+      const int scr = L.scratch(k.plane(hd));
+      const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
+      std::vector<double> oneHot(size_t(lanes), 0.0);
+      oneHot[size_t(lane)] = 1.0;
+      const std::string ohName = fmt::format("const.onehot{}", lane);
+      int oh = L.constantNamed(ohName);
+      if (oh < 0) {
+        Tensor ot;
+        ot.name = ohName;
+        ot.dtype = DType::I32;
+        ot.cols = uint32_t(lanes);
+        ot.init = Tensor::Init::Data;
+        ot.data = encodeF(oneHot, DType::I32);
+        oh = L.layout_.addConstant(L.p, ot, L.layout_.groupFor({x.group}));
+        L.nameConstant(ohName, oh);
+      }
+      for (int i = 0; i < d; ++i) {
+        TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i));
+        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);
+        auto rotated = rotate(L, b, h, lane - i, i, DType::F16, k.plane(hd).east);  // the plane's side
+        for (int plane = 0; plane < 2; ++plane) {
+          const SliceRef s = tt.sliceOf(uint32_t(i), plane);
+          const Cycle there = b.availAt(rotated, c.memPosition(s));
+          // map = onehot * (target - scratch) + scratch, timed to meet the data there
+          const Cycle m = there - Cycle(std::abs(v - c.memPosition(s))) * c.stream_hop - 2 * alu;
+          auto map = b.vxm(Opcode::MULI, DType::I32, m, b.read(oh, 0, v, m, -1), {},
+                           uint32_t(int32_t(tt.addrOf(uint32_t(i))) - int32_t(scratchAddr)));
+          map = b.vxm(Opcode::ADDI, DType::I32, m + alu, map, {}, scratchAddr);
+          b.scatter(tile, uint32_t(i), plane, rotated, map, k.firstRow[size_t(hd * k.tilesPerHead + j)] + i);
+        }
+        L.addTask(b);
+      }
+      (void)conv;
+    }
+  }
+}
+
+namespace {
+
+void attention(Lowerer& L, const GOp& op, bool scores) {
+  const ChipConfig& c = L.c;
+  const int d = op.attrs.at("head_dim").get<int>(), heads = op.attrs.at("heads").get<int>(),
+            kv = op.attrs.at("kv_heads").get<int>();
+  const int hpg = heads / kv, v = c.vxmPosition(), lanes = c.lanes();
+  Lowerer::Cache& k = L.cache(op.inputs[1], scores, kv, d);
+  const ActTensor& in = scores ? L.headRows(op.inputs[0], d) : L.act(op.inputs[0]);
+  const int64_t T = scores ? in.rows : in.rows / heads;
+  ActTensor& out = scores ? L.newAct(op.outputs[0], heads * T, k.context, {in.group})
+                          : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
+  const double scale = scores ? op.attrs.at("scale").get<double>() : 1.0;
+  for (int g = 0; g < kv; ++g) {
+    MxmJob job;
+    job.label = fmt::format("{}.g{}", op.name, g);
+    job.wt = DType::F16;
+    job.kTiles = scores ? 1 : k.tilesPerHead;
+    job.nChunks = scores ? k.tilesPerHead : 1;
+    job.rows = int(T) * hpg;  // row r: token r / hpg, head g * hpg + r % hpg
+    job.plane = [&](int) { return k.plane(g); };
+    job.tile = [&](int i, int j, const PlaneId&) { return k.tiles[size_t(g * k.tilesPerHead + (scores ? j : i))]; };
+    job.tileRowId = [&](int tile, uint32_t row) {
+      for (size_t n = 0; n < k.tiles.size(); ++n)
+        if (k.tiles[n] == tile) return k.firstRow[n] + int(row);
+      return -1;
+    };
+    job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
+      const int64_t t = r / hpg;
+      const int h = g * hpg + r % hpg;
+      const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
+      const int half = scores ? 0 : i % 2;
+      const Cycle f = at - Cycle(std::abs(v - pp)) * c.stream_hop - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
+      const int row = scores ? int(t * heads + h) : int((int64_t(h) * T + t) * in.chunks + i / 2);
+      auto x = b.vxm(Opcode::CVT, DType::F16, f, b.read(in.tensor, uint32_t(row), v, f, in.firstRow + row), {}, 0, DType::F32);
+      return half ? feedHalf(L, b, x, plane, r) : x;
+    };
+    job.drain = [&](TaskBuilder& b, int r, int j, Val acc) {
+      const int64_t t = r / hpg;
+      const int h = g * hpg + r % hpg;
+      if (scores) {
+        acc = b.vxm(Opcode::MULI, DType::F32, b.availAt(acc, v), acc, {}, f32bits(float(scale)));
+        const int row = int((int64_t(h) * T + t) * out.chunks + j);
+        b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);
+      } else {
+        const int row = int(t * heads + h);
+        b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);
+      }
+    };
+    runMxmJob(L, job);
+  }
+  (void)lanes;
+}
+
+}  // namespace
+
+void lowerAttnScores(Lowerer& L, const GOp& op) { attention(L, op, true); }
+void lowerAttnMix(Lowerer& L, const GOp& op) { attention(L, op, false); }
+
+}  // namespace lpu
