@@ -55,6 +55,7 @@ std::string instrText(const Program& p, const QueueId& q, const Instr& in) {
   if (f.dt2Suffix) s += fmt::format(".{}", dtypeName(in.dt2));
   bool first = true;
   for (const Operand& o : f.operands) {
+    if (o.syntax == Syntax::Mode && in.mode == AccMode::Set) continue;  // the default, left out
     std::string v;
     switch (o.syntax) {
       case Syntax::Stream: v = formatStream(o.field == Field::S0 ? in.s0 : o.field == Field::S1 ? in.s1 : in.s2); break;

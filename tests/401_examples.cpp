@@ -87,3 +87,14 @@ SCENARIO("softmax_fp32.s computes a row softmax with SXM reductions", "[example]
   INFO("max abs error " << err << " against a double-precision softmax");
   CHECK(err < 1e-6);  // fp32 exp/rsqrt and the 8-term sum: a few ulps of 0.6
 }
+
+SCENARIO("timing-only runs take the same cycles without SRAM contents", "[example]") {
+  const std::string path = sourcePath("examples/asm/gemv_int8.s");
+  const Program p = assembleFile(path);
+  RunRequest req;
+  req.options.functional = false;
+  const SimResult r = simulate(p, loadChip("groq-tsp-v1"), path, req);
+  CHECK(r.cycles == 137);  // as in the functional run above
+  CHECK_FALSE(r.functional);
+  CHECK(output(r, "y").bytes.empty());
+}

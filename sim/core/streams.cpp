@@ -54,7 +54,7 @@ std::string StreamFabric::diagnoseEmpty(StreamRef s, int pos, Cycle t) const {
       const Segment* g = covering(it->second, s, pos);
       if (!g) continue;
       const Cycle when = t + (kk - k);
-      return fmt::format("a value passes here in cycle {} ({} {} cycle{}; written by {})", when,
+      return fmt::format("a value passes here in cycle {} ({} {} cycle{} {}; written by {})", when,
                          when > t ? "read" : "it passed", d, d == 1 ? "" : "s",
                          when > t ? "too early" : "ago: read too late", describe_(g->who));
     }
