@@ -100,4 +100,13 @@ const std::array<FormatSpec, 19>& table() {
 
 const FormatSpec& spec(Format f) { return table()[size_t(f)]; }
 
+std::string_view usage(Format f) {
+  constexpr std::string_view u[] = {
+      "",             "n",         "n, d[, stride]", "slice, addr", "",        "addr, stream", "data, map",
+      "z, x",         "z, x",      "z, x, y",        "z, x, #imm",  "x, n, row", "x, acc[, set|add]", "z, acc",
+      "z, x, n",      "z, x, map", "link, x",        "z, link",     "link"};
+  static_assert(std::size(u) == size_t(Format::Link) + 1);
+  return u[size_t(f)];
+}
+
 }  // namespace lpu

@@ -44,5 +44,7 @@ struct FormatSpec {
 };
 
 const FormatSpec& spec(Format f);
+// The operands as the reference writes them, e.g. "z, x, #imm".
+std::string_view usage(Format f);
 
 }  // namespace lpu

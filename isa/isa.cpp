@@ -29,8 +29,8 @@ std::optional<DType> parseDType(std::string_view s) {
 
 const std::array<OpInfo, kOpCount>& allOps() {
   static const std::array<OpInfo, kOpCount> ops = {{
-#define LPU_OP(name, code, fmt, unit, lat, mnem, dts) \
-  {Opcode::name, Format::fmt, Unit::unit, Lat::lat, mnem, dts},
+#define LPU_OP(name, code, fmt, unit, lat, mnem, dts, desc) \
+  {Opcode::name, Format::fmt, Unit::unit, Lat::lat, mnem, dts, desc},
 #include "opcodes.def"
   }};
   return ops;
@@ -49,6 +49,17 @@ const OpInfo* findOp(std::string_view mnemonic) {
 }
 
 const OpInfo& info(Opcode op) { return *findOp(uint8_t(op)); }
+
+std::string_view latencyName(Lat l) {
+  switch (l) {
+    case Lat::none: return "none";
+#define X(n) \
+  case Lat::n: return #n;
+    LPU_LATENCY_FIELDS(X)
+#undef X
+  }
+  return "none";
+}
 
 std::string formatStream(StreamRef s) {
   return "s" + std::to_string(s.id) + (s.east ? "e" : "w");

@@ -47,7 +47,7 @@ enum class Format : uint8_t {
 };
 
 enum class Opcode : uint8_t {
-#define LPU_OP(name, code, fmt, unit, lat, mnem, dts) name = code,
+#define LPU_OP(name, code, fmt, unit, lat, mnem, dts, desc) name = code,
 #include "opcodes.def"
 };
 
@@ -58,6 +58,7 @@ struct OpInfo {
   Lat latency;
   std::string_view mnemonic;
   uint8_t dtypes;  // allowed suffix dtypes, 0 = no suffix
+  std::string_view description;
 };
 
 constexpr int kOpCount = 0
@@ -78,6 +79,7 @@ struct StreamRef {
   bool operator==(const StreamRef& o) const { return id == o.id && east == o.east; }
 };
 std::string formatStream(StreamRef s);  // "s5e"
+std::string_view latencyName(Lat l);
 
 // A MEM slice name: hemisphere and index from the VXM outwards ("W0", "E43").
 struct SliceRef {

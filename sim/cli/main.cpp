@@ -14,6 +14,7 @@
 #include "compiler/compile.h"
 #include "compiler/values.h"
 #include "isa/error.h"
+#include "sim/cli/reference.h"
 #include "sim/simulate.h"
 
 namespace lpu {
@@ -116,6 +117,7 @@ int run(int argc, char** argv) {
   simCmd->add_option("--dump", dumpDir, "write each output tensor to DIR/<name>.npy");
   simCmd->add_flag("--timing-only", timingOnly, "check timing without computing values or holding SRAM contents");
 
+  auto* isaCmd = app.add_subcommand("isa", "print the instruction reference (Markdown), generated from the ISA table");
   auto* chipsCmd = app.add_subcommand("chips", "list the bundled chip presets");
   chipsCmd->add_flag("--json", json, "print the presets as JSON");
   chipsCmd->add_option("--show", show, "print one preset's full JSON config (a starting point for your own)");
@@ -184,6 +186,8 @@ int run(int argc, char** argv) {
     std::cout << (json ? runJson(comp, r) + "\n" : runTable(comp, r));
     if (r.cycles != comp.predicted)
       throw Error(fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
+  } else if (isaCmd->parsed()) {
+    std::cout << isaReference();
   } else if (chipsCmd->parsed()) {
     if (!show.empty()) {
       std::cout << chipToJson(loadChip(show)) << "\n";
