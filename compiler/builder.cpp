@@ -152,6 +152,27 @@ TaskBuilder::Val TaskBuilder::readPlanes(const std::vector<PlaneRead>& planes, i
   return Val{int(vals_.size()) - 1};
 }
 
+TaskBuilder::Val TaskBuilder::gatherPlanes(const std::vector<PlaneRead>& planes, Val map, int pos, Cycle when) {
+  const int var = int(t_.vars.size());
+  t_.vars.push_back({true, int(planes.size())});
+  for (size_t q = 0; q < planes.size(); ++q) {
+    const Tensor& t = p_.tensors[size_t(planes[q].tensor)];
+    const SliceRef s = t.sliceOf(planes[q].row, planes[q].plane);
+    const int from = c_.memPosition(s);
+    const Cycle avail = when - Cycle(std::abs(pos - from)) * c_.stream_hop, issue = avail - c_.latency.mem_read;
+    t_.vars.back().east = pos > from;
+    consume(map, from, issue);
+    Instr in;
+    in.op = Opcode::GATHER;
+    Slot& slot = addSlot(issue, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, vals_[size_t(map.id)].var, -1);
+    slot.off[0] = int(q);
+    t_.uses.push_back({var, avail, from, pos, int(q)});
+    for (int b = 0; b < c_.mem_banks_per_slice; ++b) t_.ports.push_back({sliceIndex(s), b, issue});
+  }
+  vals_.push_back({var, when, pos, true});
+  return Val{int(vals_.size()) - 1};
+}
+
 void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId) {
   const Tensor& t = p_.tensors[size_t(tensor)];
   const SliceRef s = t.sliceOf(row, plane);

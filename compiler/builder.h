@@ -44,6 +44,12 @@ class TaskBuilder {
   };
   Val readPlanes(const std::vector<PlaneRead>& planes, int pos, Cycle when);
 
+  // Like readPlanes, but each plane is gathered at the address in every lane
+  // of `map` (i32, produced at the VXM); each gather issues when the map
+  // passes its slice. The planes arrive at `pos` together only if `pos` is
+  // on the far side of the slices from the map's producer (as an MXM is).
+  Val gatherPlanes(const std::vector<PlaneRead>& planes, Val map, int pos, Cycle when);
+
   // Scatters plane `plane` of value `data` into the slice holding plane
   // `plane` of tensor row `row`, lane l to the word given by lane l of the
   // address map `map` (i32); both must be at that slice in the same cycle.

@@ -259,7 +259,7 @@ constexpr LoweringRow kLowering[] = {
     {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
     {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
     {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
-    {OpKind::TopK, unsupported},        {OpKind::Embedding, unsupported},  {OpKind::KvAppend, lowerKvAppend},
+    {OpKind::TopK, unsupported},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
     {OpKind::Rope, lowerRope},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
     {OpKind::Concat, unsupported},
 };
@@ -277,15 +277,19 @@ Lowerer::Lowerer(const Graph& graph, const ChipConfig& chip, const CompileOption
   }
   // Graph inputs live in MEM as activations from the start.
   for (const GTensor& t : g.tensors)
-    if (t.kind == TensorKind::Input && !t.integer) {
-      const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1, cols = t.shape.back();
+    if (t.kind == TensorKind::Input) {
+      // Real inputs as rows of chunks; integer inputs [T] (token ids) as one
+      // row per element with the value in every lane, for address arithmetic.
+      const int64_t rows = t.integer ? t.shape[0] : t.shape.size() == 2 ? t.shape[0] : 1;
+      const int64_t cols = t.integer ? 1 : t.shape.back();
       ActTensor& a = newAct(t.name, rows, cols);
       if (o.values) {
         const auto v = valuesOf(t);
         std::vector<double> d(size_t(a.vrows()) * size_t(c.lanes()), 0.0);
         for (int64_t r = 0; r < rows; ++r)
-          for (int64_t col = 0; col < cols; ++col)
-            d[size_t((r * a.chunks + col / c.lanes()) * c.lanes() + col % c.lanes())] = v[size_t(r * cols + col)];
+          for (int64_t col = 0; col < (t.integer ? c.lanes() : cols); ++col)
+            d[size_t((r * a.chunks + col / c.lanes()) * c.lanes() + col % c.lanes())] =
+                v[size_t(t.integer ? r : r * cols + col)];
         Tensor& pt = p.tensors[size_t(a.tensor)];
         pt.init = Tensor::Init::Data;
         pt.cols = uint32_t(c.lanes());

@@ -13,6 +13,7 @@ void lowerRope(Lowerer& L, const GOp& op);          // attention.cpp
 void lowerKvAppend(Lowerer& L, const GOp& op);      // attention.cpp
 void lowerAttnScores(Lowerer& L, const GOp& op);    // attention.cpp
 void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
+void lowerEmbedding(Lowerer& L, const GOp& op);     // embedding.cpp
 
 uint32_t f32bits(float f);
 

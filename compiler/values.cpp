@@ -13,7 +13,7 @@ TensorValues seededValues(uint64_t seed) {
     SplitMix64 rng(h);
     const double scale = t.kind == TensorKind::Weight && t.shape.size() == 2 ? 1.0 / std::sqrt(double(t.shape[0])) : 1.0;
     std::vector<float> v(size_t(t.elements()));
-    for (float& x : v) x = float(rng.uniform(-scale, scale));
+    for (float& x : v) x = t.integer ? float(rng.next() % 256) : float(rng.uniform(-scale, scale));
     return v;
   };
 }
