@@ -36,6 +36,8 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
     oc.end = std::max(oc.end, b);
     ++oc.tasks;
   }
+  for (const GTensor& t : g.tensors)
+    if (t.kind == TensorKind::Output) out.outputs[t.name] = L.act(t.name);
   out.sram.weights = L.layout().weightBytes();
   out.sram.activations = L.layout().activationBytes();
   for (const Queue& q : out.program.queues) out.sram.program += q.code.size() * 8;

@@ -1,6 +1,7 @@
 // The compiler's entry point: a graph and a chip in, a program with exact
 // issue cycles and the predicted cycle count out.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct Compiled {
   std::vector<OpCycles> ops;
   size_t tasks = 0;
   double wall_s = 0;
+  // Where each graph output lives (to read its values back from the chip).
+  std::map<std::string, ActTensor> outputs;
 };
 
 Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions& o, Policy policy);

@@ -14,6 +14,8 @@
 #include "compiler/compile.h"
 #include "compiler/values.h"
 #include "isa/error.h"
+#include "sim/cli/model_info.h"
+#include "sim/cli/model_run.h"
 #include "sim/cli/reference.h"
 #include "sim/simulate.h"
 
@@ -63,13 +65,38 @@ std::string fieldsTable() {
   return s;
 }
 
-std::string runJson(const Compiled& c, const SimResult& r) {
+// Decode: one token per step; prefill: the prompt's tokens in one step.
+double tokensPerSecond(const Graph& g, const SimResult& r) { return double(g.tokens) / r.seconds(); }
+
+nlohmann::ordered_json layerJson(const Graph& g, const Compiled& c) {
+  auto arr = nlohmann::ordered_json::array();
+  std::map<int, std::pair<Cycle, Cycle>> span;
+  for (const OpCycles& oc : c.ops) {
+    if (oc.start < 0) continue;
+    auto [it, fresh] = span.emplace(oc.layer, std::make_pair(oc.start, oc.end));
+    if (!fresh) it->second = {std::min(it->second.first, oc.start), std::max(it->second.second, oc.end)};
+  }
+  for (const auto& [layer, se] : span)
+    arr.push_back({{"layer", layer < 0 ? nlohmann::ordered_json("outside layers") : nlohmann::ordered_json(layer)},
+                   {"start", se.first}, {"end", se.second}, {"cycles", se.second - se.first}});
+  (void)g;
+  return arr;
+}
+
+std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool layers) {
   auto j = nlohmann::ordered_json::parse(resultJson(r, 64));
   nlohmann::ordered_json o;
+  if (!g.model.empty()) o["model"] = g.model;
+  o["graph"] = g.name;
+  o["mode"] = g.mode;
+  o["tokens"] = g.tokens;
+  o["context"] = g.context;
   o["predicted_cycles"] = c.predicted;
   o["cycles"] = r.cycles;
   o["clock_hz"] = r.clock_hz;
   o["seconds"] = r.seconds();
+  o["tokens_per_s"] = tokensPerSecond(g, r);
+  o["seconds_per_token"] = r.seconds() / double(g.tokens);
   o["chips"] = 1;
   o["sram_bytes"] = {{"weights", c.sram.weights}, {"kv_cache", c.sram.kv_cache},
                      {"activations", c.sram.activations}, {"program", c.sram.program}, {"total", c.sram.total()}};
@@ -79,17 +106,30 @@ std::string runJson(const Compiled& c, const SimResult& r) {
   o["compile_wall_s"] = c.wall_s;
   o["wall_s"] = r.wall_s + c.wall_s;
   o["outputs"] = j["outputs"];
+  if (layers) o["layers"] = layerJson(g, c);
   return o.dump(2);
 }
 
-std::string runTable(const Compiled& c, const SimResult& r) {
-  std::string s = fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted,
+std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool layers) {
+  std::string s = fmt::format("{}\n", g.name);
+  s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted,
                               r.cycles, r.seconds() * 1e6, r.clock_hz / 1e6);
+  if (g.mode != "custom" && !g.mode.empty())
+    s += fmt::format("{} tokens/s ({:.3f} ms per token, {} mode, {} token(s) per step)\n",
+                     fmt::format("{:.1f}", tokensPerSecond(g, r)), r.seconds() / double(g.tokens) * 1e3, g.mode,
+                     g.tokens);
   s += fmt::format("scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, activations {:.2f} MiB, "
                    "program {:.2f} MiB\n",
                    policyName(c.policy), precisionName(c.precision), c.tasks, c.sram.weights / 1048576.0,
                    c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
   s += fmt::format("wall: compile {:.3f} s, simulate {:.3f} s\n", c.wall_s, r.wall_s);
+  if (layers) {
+    s += fmt::format("{:<16} {:>10} {:>10} {:>10}\n", "layer", "start", "end", "cycles");
+    for (const auto& l : layerJson(g, c))
+      s += fmt::format("{:<16} {:>10} {:>10} {:>10}\n",
+                       l["layer"].is_string() ? l["layer"].get<std::string>() : std::to_string(l["layer"].get<int>()),
+                       l["start"].get<Cycle>(), l["end"].get<Cycle>(), l["cycles"].get<Cycle>());
+  }
   return s;
 }
 
@@ -123,26 +163,52 @@ int run(int argc, char** argv) {
   chipsCmd->add_option("--show", show, "print one preset's full JSON config (a starting point for your own)");
   chipsCmd->add_flag("--fields", fields, "document every config field: unit, default, meaning");
 
-  std::string graphPath, precision = "int8", scheduler = "list";
-  bool functional = false;
+  std::string graphPath, modelName, weightsPath, mode = "decode", precision = "int8", scheduler = "list", prompt;
+  bool functional = false, layers = false;
   uint64_t seed = 1;
+  int64_t context = 0, promptLen = 0;
+  int firstLayers = -1, generate = 0;
   auto compileOptions = [&](CLI::App* cmd) {
-    cmd->add_option("--graph", graphPath, "graph JSON file (format: models/README.md)")->required();
+    auto* gr = cmd->add_option("--graph", graphPath, "graph JSON file (format: models/README.md)");
+    auto* mo = cmd->add_option("--model", modelName, "bundled model name (lpusim models) or a Hugging Face config.json");
+    gr->excludes(mo);
+    cmd->add_option("--mode", mode, "with --model: decode (one token over the KV cache) or prefill (a prompt)")
+        ->check(CLI::IsMember({"decode", "prefill"}));
+    cmd->add_option("--context", context, "with --model, decode: KV-cache positions attended (default min(1024, max))");
+    cmd->add_option("--prompt-len", promptLen, "with --model, prefill: prompt tokens");
+    cmd->add_option("--first-layers", firstLayers, "with --model: only the first N layers (one layer of a big model)");
     cmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
     cmd->add_option("--precision", precision, "matmul precision: int8 (per-channel weight scales) or fp16")
         ->check(CLI::IsMember({"int8", "fp16"}));
     cmd->add_option("--scheduler", scheduler, "list (optimising) or in-order (baseline)")
         ->check(CLI::IsMember({"list", "in-order"}));
-    cmd->add_flag("--functional", functional, "carry real values (seeded random weights and inputs)");
+    cmd->add_flag("--functional", functional, "carry real values (seeded random weights and inputs, or --weights)");
+    cmd->add_option("--weights", weightsPath, "with --model: a .safetensors file of the model's weights (implies --functional)");
     cmd->add_option("--seed", seed, "seed of the random weights and inputs");
   };
-  auto* compileCmd = app.add_subcommand("compile", "compile a graph into a program with exact issue cycles");
+  auto* compileCmd = app.add_subcommand("compile", "compile a graph or one step of a model into a program with exact issue cycles");
   compileOptions(compileCmd);
   compileCmd->add_option("-o,--output", out, "binary program to write")->required();
-  auto* runCmd = app.add_subcommand("run", "compile a graph and run it on the simulated chip");
+  auto* runCmd = app.add_subcommand("run", "compile a graph or one step of a model and run it on the simulated chip");
   compileOptions(runCmd);
   runCmd->add_flag("--json", json, "print one JSON object");
+  runCmd->add_flag("--layers", layers, "add a per-layer breakdown (cycle span of each layer)");
   runCmd->add_option("--trace", tracePath, "write a Chrome/Perfetto timeline (JSON) here");
+  runCmd->add_option("--prompt", prompt, "with --model --functional: token ids, e.g. 1,2,3, fed one decode step each");
+  runCmd->add_option("--generate", generate, "with --prompt: tokens to generate greedily after the prompt");
+
+  auto* modelsCmd = app.add_subcommand("models", "list the bundled models: family, shape, exact parameters, bytes");
+  modelsCmd->add_flag("--json", json, "print one JSON array");
+  std::vector<std::string> configPaths;
+  modelsCmd->add_option("--config", configPaths, "show these Hugging Face config.json files instead");
+
+  auto* graphCmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
+  graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();
+  graphCmd->add_option("--mode", mode, "decode or prefill")->check(CLI::IsMember({"decode", "prefill"}));
+  graphCmd->add_option("--context", context, "decode: KV-cache positions attended");
+  graphCmd->add_option("--prompt-len", promptLen, "prefill: prompt tokens");
+  graphCmd->add_option("--first-layers", firstLayers, "only the first N layers");
+  graphCmd->add_option("-o,--output", out, "graph JSON file to write (default: stdout)");
 
   try {
     app.parse(argc, argv);
@@ -164,14 +230,98 @@ int run(int argc, char** argv) {
     const SimResult r = simulate(p, chip, in, req);
     if (!dumpDir.empty()) dumpOutputs(r, dumpDir);
     std::cout << (json ? resultJson(r) + "\n" : resultTable(r));
+  } else if (modelsCmd->parsed()) {
+    std::vector<ModelConfig> ms;
+    if (configPaths.empty())
+      for (const std::string& n : bundledModels()) ms.push_back(loadModel(n));
+    for (const std::string& path : configPaths) ms.push_back(loadModel(path));
+    if (json) {
+      auto arr = nlohmann::ordered_json::array();
+      for (const auto& m : ms) arr.push_back(modelRow(m));
+      std::cout << arr.dump(2) << "\n";
+    } else {
+      std::cout << modelsTable(ms);
+    }
+  } else if (graphCmd->parsed()) {
+    StepRequest req{mode, context, promptLen, firstLayers};
+    const Graph g = buildGraph(loadModel(modelName), req);
+    writeText(out, toJson(g).dump(1) + "\n");
   } else if (compileCmd->parsed() || runCmd->parsed()) {
+    if (graphPath.empty() && modelName.empty()) throw Error("give a graph (--graph FILE) or a model (--model NAME)");
     const ChipConfig chip = loadChip(chipName.empty() ? "groq-tsp-v1" : chipName);
-    const Graph g = loadGraph(graphPath);
-    CompileOptions opt;
-    opt.precision = precision == "fp16" ? Precision::Fp16 : Precision::Int8;
-    if (functional) opt.values = seededValues(seed);
     Policy policy;
     parsePolicy(scheduler, policy);
+    const Precision prec = precision == "fp16" ? Precision::Fp16 : Precision::Int8;
+    std::unique_ptr<ModelConfig> model;
+    std::unique_ptr<WeightSource> weights;
+    if (!modelName.empty()) {
+      model = std::make_unique<ModelConfig>(loadModel(modelName));
+      if (!weightsPath.empty()) {
+        auto st = std::make_unique<SafetensorsFile>(weightsPath);
+        st->check(*model);
+        weights = std::move(st);
+        functional = true;
+      } else {
+        weights = std::make_unique<SeededWeights>(*model, seed);
+      }
+    } else if (!weightsPath.empty() || !prompt.empty()) {
+      throw Error("--weights and --prompt need a model (--model)");
+    }
+    if (!prompt.empty()) {  // greedy decoding on the chip, one decode step per token
+      if (!runCmd->parsed()) throw Error("--prompt is an option of run");
+      std::vector<int> tokens;
+      for (size_t i = 0; i <= prompt.size();) {
+        const size_t j = std::min(prompt.find(',', i), prompt.size());
+        const std::string t = prompt.substr(i, j - i);
+        char* end = nullptr;
+        const long v = std::strtol(t.c_str(), &end, 10);
+        if (t.empty() || *end || v < 0 || v >= model->vocab)
+          throw Error(fmt::format("--prompt: \"{}\" is not a token id in 0..{}", t, model->vocab - 1));
+        tokens.push_back(int(v));
+        i = j + 1;
+      }
+      ChipDecoder dec(*model, *weights, chip, prec, policy);
+      std::vector<int> out;
+      nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+      int next = 0;
+      for (size_t i = 0; i < tokens.size() + size_t(generate); ++i) {
+        const int tok = i < tokens.size() ? tokens[i] : next;
+        const auto st = dec.step(tok);
+        if (st.cycles != st.predicted)
+          throw Error(fmt::format("step {}: the simulator measured {} cycles but the compiler predicted {}", i,
+                                  st.cycles, st.predicted));
+        next = st.next;
+        if (i + 1 >= tokens.size()) out.push_back(next);
+        steps.push_back({{"position", i}, {"token", tok}, {"next", next}, {"cycles", st.cycles}});
+        if (!json) std::cout << fmt::format("position {:>3}: token {:>6} -> {:>6}  ({} cycles)\n", i, tok, next, st.cycles);
+      }
+      if (int(out.size()) > generate) out.resize(size_t(generate));
+      if (json) {
+        nlohmann::ordered_json o;
+        o["model"] = model->name;
+        o["prompt"] = tokens;
+        o["generated"] = out;
+        o["steps"] = steps;
+        std::cout << o.dump(2) << "\n";
+      } else {
+        std::cout << "generated:";
+        for (int t : out) std::cout << " " << t;
+        std::cout << "\n";
+      }
+      return 0;
+    }
+    Graph g;
+    if (model) {
+      StepRequest req{mode, context, promptLen, firstLayers};
+      g = buildGraph(*model, req);
+    } else {
+      g = loadGraph(graphPath);
+    }
+    CompileOptions opt;
+    opt.precision = prec;
+    KvRows kv;
+    std::vector<int> ids(size_t(g.tokens), 1);
+    if (functional) opt.values = model ? modelValues(g, *weights, ids, kv) : seededValues(seed);
     const Compiled comp = compileGraph(g, chip, opt, policy);
     if (compileCmd->parsed()) {
       writeProgram(comp.program, out);
@@ -182,8 +332,8 @@ int run(int argc, char** argv) {
     RunRequest req;
     req.options.functional = functional;
     req.tracePath = tracePath;
-    const SimResult r = simulate(comp.program, chip, graphPath, req);
-    std::cout << (json ? runJson(comp, r) + "\n" : runTable(comp, r));
+    const SimResult r = simulate(comp.program, chip, model ? g.name : graphPath, req);
+    std::cout << (json ? runJson(g, comp, r, layers) + "\n" : runTable(g, comp, r, layers));
     if (r.cycles != comp.predicted)
       throw Error(fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
   } else if (isaCmd->parsed()) {

@@ -11,6 +11,12 @@
 #include <fstream>
 #include <systemc>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "sim/core/queue_runner.h"
 
 namespace lpu {
@@ -84,10 +90,10 @@ Cycle staticRelease(const Program& p, const ChipConfig& c) {
   return 0;
 }
 
-SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
-  static bool used = false;  // SystemC cannot elaborate a second design
-  if (used) throw Error("one simulation per process: SystemC cannot elaborate a second design");
-  used = true;
+namespace {
+
+// Runs the simulation in this process: SystemC elaborates the design once.
+SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
   checkProgramFits(p, c, programName);
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
@@ -122,6 +128,121 @@ SimResult simulate(const Program& p, const ChipConfig& c, const std::string& pro
     f << traceJson(chip);
   }
   return r;
+}
+
+// SimResult through a pipe: a flat byte encoding.
+struct Writer {
+  std::string out;
+  void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
+  template <class T>
+  void pod(const T& v) { raw(&v, sizeof v); }
+  void str(const std::string& s) {
+    pod(uint64_t(s.size()));
+    raw(s.data(), s.size());
+  }
+};
+struct Reader {
+  const std::string& in;
+  size_t at = 0;
+  void raw(void* p, size_t n) {
+    if (at + n > in.size()) throw Error("internal: the simulation process sent a truncated result");
+    std::memcpy(p, in.data() + at, n);
+    at += n;
+  }
+  template <class T>
+  T pod() {
+    T v;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::string str() {
+    std::string s(size_t(pod<uint64_t>()), '\0');
+    raw(s.data(), s.size());
+    return s;
+  }
+};
+
+std::string encodeResult(const SimResult& r) {
+  Writer w;
+  w.str(r.program), w.str(r.chip), w.pod(r.cycles), w.pod(r.clock_hz), w.pod(r.functional), w.pod(r.units),
+      w.pod(r.queues), w.pod(r.wall_s), w.pod(uint64_t(r.outputs.size()));
+  for (const OutputValue& o : r.outputs) {
+    w.str(o.name), w.pod(o.dtype), w.pod(o.rows), w.pod(o.cols), w.str(o.checksum);
+    w.str(std::string(o.bytes.begin(), o.bytes.end()));
+  }
+  return w.out;
+}
+
+SimResult decodeResult(const std::string& s) {
+  Reader rd{s};
+  SimResult r;
+  r.program = rd.str(), r.chip = rd.str();
+  r.cycles = rd.pod<Cycle>(), r.clock_hz = rd.pod<double>(), r.functional = rd.pod<bool>();
+  r.units = rd.pod<decltype(r.units)>(), r.queues = rd.pod<decltype(r.queues)>(), r.wall_s = rd.pod<double>();
+  r.outputs.resize(size_t(rd.pod<uint64_t>()));
+  for (OutputValue& o : r.outputs) {
+    o.name = rd.str(), o.dtype = rd.pod<DType>(), o.rows = rd.pod<uint32_t>(), o.cols = rd.pod<uint32_t>();
+    o.checksum = rd.str();
+    const std::string b = rd.str();
+    o.bytes.assign(b.begin(), b.end());
+  }
+  return r;
+}
+
+bool writeAll(int fd, const std::string& s) {
+  for (size_t at = 0; at < s.size();) {
+    const ssize_t n = ::write(fd, s.data() + at, s.size() - at);
+    if (n <= 0) return false;
+    at += size_t(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+// SystemC cannot elaborate a second design in one process, so each
+// simulation runs in a forked child that sends its result (or its one-line
+// error) back through a pipe: a process may simulate any number of times.
+SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw Error("internal: cannot create a pipe for the simulation process");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error("internal: cannot fork the simulation process");
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string msg;
+    try {
+      msg = "R" + encodeResult(simulateHere(p, c, programName, req));
+    } catch (const Error& e) {
+      msg = std::string("E") + e.what();
+    } catch (const std::exception& e) {
+      msg = std::string("E") + "internal: " + e.what();
+    }
+    std::fflush(nullptr);
+    _exit(writeAll(fds[1], msg) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string msg;
+  char buf[1 << 16];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    msg.append(buf, size_t(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (msg.empty()) {
+    if (WIFSIGNALED(status))
+      throw Error(fmt::format("internal: the simulation process died (signal {})", WTERMSIG(status)));
+    throw Error("internal: the simulation process sent no result");
+  }
+  if (msg[0] == 'E') throw Error(msg.substr(1));
+  return decodeResult(msg.substr(1));
 }
 
 }  // namespace lpu

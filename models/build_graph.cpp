@@ -1,0 +1,224 @@
+#include "build_graph.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "isa/error.h"
+
+namespace lpu {
+
+std::string cacheName(int layer, bool keys) { return fmt::format("l{}.{}cache", layer, keys ? 'k' : 'v'); }
+
+namespace {
+
+// Appends tensors and ops; activations are named "l<layer>.<what>".
+class Builder {
+ public:
+  Builder(const ModelConfig& m, Graph& g, int64_t T) : m_(m), g_(g), T_(T) {}
+
+  std::string weight(const std::string& name, std::vector<int64_t> shape) {
+    if (!g_.find(name)) g_.tensors.push_back(GTensor{name, std::move(shape), TensorKind::Weight});
+    return name;
+  }
+  std::string act(const std::string& name, int64_t cols, TensorKind kind = TensorKind::Activation) {
+    g_.tensors.push_back(GTensor{name, {T_, cols}, kind});
+    return name;
+  }
+  std::string op(OpKind k, const std::string& name, std::vector<std::string> in, const std::string& out,
+                 nlohmann::json attrs = nlohmann::json::object()) {
+    g_.ops.push_back(GOp{k, name, std::move(in), {out}, std::move(attrs), layer});
+    return out;
+  }
+  // y = x W (+ b); W stored [out, in] (Llama) or [in, out] (GPT-2).
+  std::string linear(const std::string& name, const std::string& x, const std::string& w, std::vector<int64_t> wshape,
+                     const std::string& bias, int64_t out, bool transposed) {
+    std::vector<std::string> in{x, weight(w, std::move(wshape))};
+    if (!bias.empty()) in.push_back(weight(bias, {out}));
+    nlohmann::json attrs = nlohmann::json::object();
+    if (transposed) attrs["transpose_w"] = true;
+    return op(OpKind::MatMul, name, in, act(name, out), attrs);
+  }
+
+  const ModelConfig& m_;
+  Graph& g_;
+  int64_t T_;
+  int layer = -1;
+};
+
+std::string pre(int i) { return fmt::format("l{}.", i); }
+
+}  // namespace
+
+Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
+  Graph g;
+  const bool prefill = r.mode == "prefill";
+  if (!prefill && r.mode != "decode") throw Error(fmt::format("mode \"{}\": expected decode or prefill", r.mode));
+  const int64_t T = prefill ? r.prompt : 1;
+  const int64_t C = prefill ? r.prompt : r.context > 0 ? r.context : std::min<int64_t>(1024, m.max_positions);
+  if (T < 1) throw Error("prefill needs a prompt of at least one token (--prompt-len)");
+  if (C > m.max_positions)
+    throw Error(fmt::format("{}: context {} exceeds the model's {} positions", m.name, C, m.max_positions));
+  const int L = r.layers < 0 ? int(m.layers) : std::min(r.layers, int(m.layers));
+  g.name = fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C);
+  if (L < m.layers) g.name += fmt::format(", first {} of {} layers", L, m.layers);
+  g.model = m.name;
+  g.mode = r.mode;
+  g.tokens = T;
+  g.context = C;
+
+  Builder b(m, g, T);
+  const int64_t D = m.hidden, F = m.ffn, V = m.vocab, hd = m.head_dim;
+  const int64_t Q = m.heads * hd, KV = m.kv_heads * hd;
+  const bool gpt2 = m.family == Family::Gpt2;
+  g.tensors.push_back(GTensor{"ids", {T}, TensorKind::Input, true});
+  if (!gpt2) g.tensors.push_back(GTensor{"pos", {T}, TensorKind::Input, true});
+
+  // Embedding (GPT-2: plus the learned rows of positions C-T .. C-1).
+  const std::string emb = gpt2 ? "wte.weight" : "model.embed_tokens.weight";
+  std::string x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
+  if (gpt2) {
+    const std::string wpe = T == 1 ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
+    x = b.op(OpKind::Add, "embed_pos", {x, b.weight(wpe, T == 1 ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
+             b.act("embed_pos", D));
+  }
+
+  const nlohmann::json rope = {{"theta", m.rope_theta}, {"head_dim", hd}};
+  for (int i = 0; i < L; ++i) {
+    b.layer = i;
+    const std::string p = pre(i), hp = gpt2 ? fmt::format("h.{}.", i) : fmt::format("model.layers.{}.", i);
+    // Attention block.
+    std::string h;
+    if (gpt2)
+      h = b.op(OpKind::LayerNorm, p + "ln_1", {x, b.weight(hp + "ln_1.weight", {D}), b.weight(hp + "ln_1.bias", {D})},
+               b.act(p + "ln_1", D), {{"eps", m.norm_eps}});
+    else
+      h = b.op(OpKind::RmsNorm, p + "input_norm", {x, b.weight(hp + "input_layernorm.weight", {D})},
+               b.act(p + "input_norm", D), {{"eps", m.norm_eps}});
+    std::string q, k, v;
+    if (gpt2) {
+      const std::string w = hp + "attn.c_attn.weight", bias = hp + "attn.c_attn.bias";
+      auto part = [&](const char* what, int j) {
+        return b.linear(p + what, h, fmt::format("{}[:, {}:{}]", w, j * D, (j + 1) * D), {D, D},
+                        fmt::format("{}[{}:{}]", bias, j * D, (j + 1) * D), D, false);
+      };
+      q = part("q", 0), k = part("k", 1), v = part("v", 2);
+    } else {
+      auto proj = [&](const char* what, int64_t out) {
+        const std::string w = hp + fmt::format("self_attn.{}_proj", what);
+        return b.linear(p + what, h, w + ".weight", {out, D}, m.attention_bias ? w + ".bias" : "", out, true);
+      };
+      q = proj("q", Q), k = proj("k", KV), v = proj("v", KV);
+      nlohmann::json rq = rope, rk = rope;
+      rq["heads"] = m.heads;
+      rk["heads"] = m.kv_heads;
+      if (!m.rope_scaling.is_null()) rq["scaling"] = rk["scaling"] = m.rope_scaling;
+      q = b.op(OpKind::Rope, p + "q_rot", {q, "pos"}, b.act(p + "q_rot", Q), rq);
+      k = b.op(OpKind::Rope, p + "k_rot", {k, "pos"},
+               b.act(p + "k_rot", KV, r.exposeKv ? TensorKind::Output : TensorKind::Activation), rk);
+    }
+    if (gpt2 && r.exposeKv) {  // the k and v rows come straight from the projection
+      for (auto& t : g.tensors)
+        if (t.name == k || t.name == v) t.kind = TensorKind::Output;
+    } else if (r.exposeKv) {
+      for (auto& t : g.tensors)
+        if (t.name == v) t.kind = TensorKind::Output;
+    }
+    const std::string kc = cacheName(i, true), vc = cacheName(i, false);
+    g.tensors.push_back(GTensor{kc, {C, KV}, TensorKind::Cache});
+    g.tensors.push_back(GTensor{vc, {C, KV}, TensorKind::Cache});
+    const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
+    nlohmann::json kA = kvA;
+    kA["keys"] = true;
+    b.op(OpKind::KvAppend, p + "append_k", {kc, k}, kc, kA);
+    b.op(OpKind::KvAppend, p + "append_v", {vc, v}, vc, kvA);
+    nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
+    nlohmann::json satt = att;
+    satt["scale"] = 1.0 / std::sqrt(double(hd));
+    if (prefill) satt["causal"] = true;
+    g.tensors.push_back(GTensor{p + "scores", {T * m.heads, C}, TensorKind::Activation});
+    g.tensors.push_back(GTensor{p + "probs", {T * m.heads, C}, TensorKind::Activation});
+    const std::string s = b.op(OpKind::AttnScores, p + "scores", {q, kc}, p + "scores", satt);
+    const std::string pr = b.op(OpKind::Softmax, p + "probs", {s}, p + "probs");
+    const std::string o = b.op(OpKind::AttnMix, p + "mix", {pr, vc}, b.act(p + "mix", Q), att);
+    const std::string a =
+        gpt2 ? b.linear(p + "o", o, hp + "attn.c_proj.weight", {D, D}, hp + "attn.c_proj.bias", D, false)
+             : b.linear(p + "o", o, hp + "self_attn.o_proj.weight", {D, Q},
+                        m.family == Family::GptOss ? hp + "self_attn.o_proj.bias" : "", D, true);
+    x = b.op(OpKind::Add, p + "resid_attn", {x, a}, b.act(p + "resid_attn", D));
+
+    // MLP block.
+    if (gpt2) {
+      h = b.op(OpKind::LayerNorm, p + "ln_2", {x, b.weight(hp + "ln_2.weight", {D}), b.weight(hp + "ln_2.bias", {D})},
+               b.act(p + "ln_2", D), {{"eps", m.norm_eps}});
+      const std::string f = b.linear(p + "fc", h, hp + "mlp.c_fc.weight", {D, F}, hp + "mlp.c_fc.bias", F, false);
+      const std::string ge = b.op(OpKind::Gelu, p + "gelu", {f}, b.act(p + "gelu", F));
+      const std::string d = b.linear(p + "down", ge, hp + "mlp.c_proj.weight", {F, D}, hp + "mlp.c_proj.bias", D, false);
+      x = b.op(OpKind::Add, p + "resid_mlp", {x, d}, b.act(p + "resid_mlp", D));
+      continue;
+    }
+    h = b.op(OpKind::RmsNorm, p + "post_norm", {x, b.weight(hp + "post_attention_layernorm.weight", {D})},
+             b.act(p + "post_norm", D), {{"eps", m.norm_eps}});
+    std::string d;
+    if (!m.moe()) {
+      auto proj = [&](const char* what, const std::string& in, int64_t out, int64_t inDim) {
+        const std::string w = hp + fmt::format("mlp.{}_proj", what);
+        return b.linear(p + what, in, w + ".weight", {out, inDim}, m.mlp_bias ? w + ".bias" : "", out, true);
+      };
+      const std::string gate = proj("gate", h, F, D), up = proj("up", h, F, D);
+      const std::string sg = b.op(OpKind::Silu, p + "silu", {gate}, b.act(p + "silu", F));
+      const std::string gu = b.op(OpKind::Mul, p + "gated", {sg, up}, b.act(p + "gated", F));
+      d = proj("down", gu, D, F);
+    } else {
+      // Router logits, top-k experts and their weights, then the experts.
+      const bool oss = m.family == Family::GptOss;
+      const std::string rw = oss ? hp + "mlp.router.weight" : hp + "block_sparse_moe.gate.weight";
+      const std::string logits =
+          b.linear(p + "router", h, rw, {m.experts, D}, oss ? hp + "mlp.router.bias" : "", m.experts, true);
+      g.tensors.push_back(GTensor{p + "experts", {T, m.top_k}, TensorKind::Activation, true});
+      g.tensors.push_back(GTensor{p + "expert_w", {T, m.top_k}, TensorKind::Activation});
+      g.ops.push_back(GOp{OpKind::TopK, p + "topk", {logits}, {p + "experts", p + "expert_w"},
+                          {{"k", m.top_k}, {"normalize", "softmax"}}, i});
+      std::vector<std::string> in{h, p + "experts", p + "expert_w"};
+      for (int e = 0; e < int(m.experts); ++e) {
+        if (oss) {
+          const std::string w = hp + "mlp.experts.";
+          in.push_back(b.weight(fmt::format("{}gate_up_proj[{}, :, 0::2]", w, e), {D, F}));
+          in.push_back(b.weight(fmt::format("{}gate_up_proj[{}, :, 1::2]", w, e), {D, F}));
+          in.push_back(b.weight(fmt::format("{}down_proj[{}, :, :]", w, e), {F, D}));
+          in.push_back(b.weight(fmt::format("{}gate_up_proj_bias[{}, 0::2]", w, e), {F}));
+          in.push_back(b.weight(fmt::format("{}gate_up_proj_bias[{}, 1::2]", w, e), {F}));
+          in.push_back(b.weight(fmt::format("{}down_proj_bias[{}, :]", w, e), {D}));
+        } else {
+          const std::string w = hp + fmt::format("block_sparse_moe.experts.{}.", e);
+          in.push_back(b.weight(w + "w1.weight", {F, D}));
+          in.push_back(b.weight(w + "w3.weight", {F, D}));
+          in.push_back(b.weight(w + "w2.weight", {D, F}));
+        }
+      }
+      nlohmann::json attrs = {{"experts", m.experts}, {"top_k", m.top_k}, {"transpose_w", !oss}};
+      if (oss) attrs["bias"] = true, attrs["activation"] = "gpt_oss_swiglu", attrs["limit"] = m.swiglu_limit;
+      d = b.op(OpKind::MoeFFN, p + "moe", in, b.act(p + "moe", D), attrs);
+    }
+    x = b.op(OpKind::Add, p + "resid_mlp", {x, d}, b.act(p + "resid_mlp", D));
+  }
+
+  b.layer = -1;
+  std::string h;
+  if (gpt2)
+    h = b.op(OpKind::LayerNorm, "ln_f", {x, b.weight("ln_f.weight", {D}), b.weight("ln_f.bias", {D})}, b.act("ln_f", D),
+             {{"eps", m.norm_eps}});
+  else
+    h = b.op(OpKind::RmsNorm, "final_norm", {x, b.weight("model.norm.weight", {D})}, b.act("final_norm", D),
+             {{"eps", m.norm_eps}});
+  const std::string head = m.tied_embeddings ? emb : "lm_head.weight";
+  b.linear("logits", h, head, {V, D}, "", V, true);
+  for (auto& t : g.tensors)
+    if (t.name == "logits") t.kind = TensorKind::Output;
+  g.tensors.push_back(GTensor{"next_token", {T}, TensorKind::Output, true});
+  b.op(OpKind::Argmax, "argmax", {"logits"}, "next_token");
+  validate(g, g.name);
+  return g;
+}
+
+}  // namespace lpu

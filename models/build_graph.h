@@ -1,0 +1,27 @@
+// The graph of one step of a transformer: a decode step (one token over a KV
+// cache of `context` positions, the new one included) or a prefill (a prompt
+// of `prompt` tokens filling an empty cache). Weight tensors are named as in
+// the Hugging Face checkpoint, with a NumPy-style view where the graph uses a
+// part of one (GPT-2's fused QKV: "h.0.attn.c_attn.weight[:, 0:768]").
+#pragma once
+#include <string>
+
+#include "graph.h"
+#include "model_config.h"
+
+namespace lpu {
+
+struct StepRequest {
+  std::string mode = "decode";  // decode | prefill
+  int64_t context = 0;          // decode: positions attended (cache rows after the append); 0: min(1024, max)
+  int64_t prompt = 0;           // prefill: prompt tokens
+  int layers = -1;              // build only the first N layers (-1: all): one layer of a model too big for a chip
+  bool exposeKv = false;        // mark each layer's new key/value rows as outputs (to carry the cache on the host)
+};
+
+Graph buildGraph(const ModelConfig& m, const StepRequest& r);
+
+// The name of a layer's key or value cache.
+std::string cacheName(int layer, bool keys);
+
+}  // namespace lpu

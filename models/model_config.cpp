@@ -1,0 +1,289 @@
+#include "model_config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "isa/error.h"
+
+namespace lpu {
+
+const char* familyName(Family f) {
+  switch (f) {
+    case Family::Gpt2: return "gpt2";
+    case Family::Llama: return "llama";
+    case Family::Mixtral: return "mixtral";
+    case Family::GptOss: return "gpt-oss";
+  }
+  return "?";
+}
+
+// The bundled configs, embedded at build time (bundled_configs.cpp, generated
+// by CMake from models/configs/*.json).
+struct BundledConfig {
+  const char* name;
+  const char* json;
+};
+extern const BundledConfig kBundledConfigs[];
+extern const size_t kBundledConfigCount;
+
+namespace {
+
+// Reads config.json fields, naming the file and field in every error.
+class Fields {
+ public:
+  Fields(const nlohmann::json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(fmt::format("{}: field {}: {}", where_, key, what));
+  }
+  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  int64_t count(const std::string& key) const {
+    if (!has(key)) fail(key, "missing (expected a positive integer)");
+    const auto& v = j_.at(key);
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > (int64_t(1) << 40))
+      fail(key, fmt::format("expected a positive integer, got {}", v.dump()));
+    return v.get<int64_t>();
+  }
+  int64_t count(const std::string& key, int64_t dflt) const { return has(key) ? count(key) : dflt; }
+  // The first of several spellings that is present.
+  int64_t count(std::initializer_list<const char*> keys) const {
+    for (const char* k : keys)
+      if (has(k)) return count(k);
+    return count(*keys.begin());
+  }
+  double real(const std::string& key, double dflt) const {
+    if (!has(key)) return dflt;
+    const auto& v = j_.at(key);
+    if (!v.is_number() || !(v.get<double>() > 0)) fail(key, fmt::format("expected a positive number, got {}", v.dump()));
+    return v.get<double>();
+  }
+  bool flag(const std::string& key, bool dflt) const {
+    if (!has(key)) return dflt;
+    if (!j_.at(key).is_boolean()) fail(key, fmt::format("expected true or false, got {}", j_.at(key).dump()));
+    return j_.at(key).get<bool>();
+  }
+  std::string text(const std::string& key, const std::string& dflt) const {
+    if (!has(key)) return dflt;
+    if (!j_.at(key).is_string()) fail(key, fmt::format("expected a string, got {}", j_.at(key).dump()));
+    return j_.at(key).get<std::string>();
+  }
+  const nlohmann::json& j() const { return j_; }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_;
+};
+
+void checkRopeScaling(const Fields& f, const nlohmann::json& s) {
+  if (s.is_null()) return;
+  if (!s.is_object()) f.fail("rope_scaling", "expected an object or null");
+  const std::string type = s.value("rope_type", s.value("type", std::string("default")));
+  if (type != "default" && type != "linear" && type != "llama3" && type != "yarn")
+    f.fail("rope_scaling", fmt::format("rope_type \"{}\" is not supported (default, linear, llama3, yarn)", type));
+  if (type != "default" && !(s.contains("factor") && s["factor"].is_number() && s["factor"].get<double>() > 0))
+    f.fail("rope_scaling", "expected a positive \"factor\"");
+}
+
+}  // namespace
+
+ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, const std::string& where) {
+  if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object (a Hugging Face config.json)", where));
+  const Fields f(j, where);
+  ModelConfig m;
+  m.name = name;
+  m.model_type = f.text("model_type", "");
+  if (m.model_type.empty()) f.fail("model_type", "missing (expected gpt2, llama, mistral, mixtral or gpt_oss)");
+  if (m.model_type == "gpt2") {
+    m.family = Family::Gpt2;
+    m.vocab = f.count("vocab_size");
+    m.hidden = f.count("n_embd");
+    m.layers = f.count("n_layer");
+    m.heads = f.count("n_head");
+    m.kv_heads = m.heads;
+    m.ffn = f.count("n_inner", 4 * m.hidden);
+    m.max_positions = f.count("n_positions");
+    m.norm_eps = f.real("layer_norm_epsilon", 1e-5);
+    m.tied_embeddings = f.flag("tie_word_embeddings", true);
+    m.attention_bias = m.mlp_bias = true;
+    const std::string act = f.text("activation_function", "gelu_new");
+    if (act != "gelu_new" && act != "gelu" && act != "gelu_pytorch_tanh")
+      f.fail("activation_function", fmt::format("\"{}\" is not supported (gelu_new)", act));
+  } else if (m.model_type == "llama" || m.model_type == "mistral" || m.model_type == "mixtral" ||
+             m.model_type == "gpt_oss") {
+    m.family = m.model_type == "mixtral" ? Family::Mixtral : m.model_type == "gpt_oss" ? Family::GptOss : Family::Llama;
+    m.vocab = f.count("vocab_size");
+    m.hidden = f.count("hidden_size");
+    m.layers = f.count("num_hidden_layers");
+    m.heads = f.count("num_attention_heads");
+    m.kv_heads = f.count("num_key_value_heads", m.heads);
+    m.ffn = f.count("intermediate_size");
+    m.max_positions = f.count("max_position_embeddings", 2048);
+    m.norm_eps = f.real("rms_norm_eps", 1e-6);
+    m.rope_theta = f.real("rope_theta", 10000);
+    m.rope_scaling = j.value("rope_scaling", nlohmann::json());
+    checkRopeScaling(f, m.rope_scaling);
+    m.tied_embeddings = f.flag("tie_word_embeddings", false);
+    m.attention_bias = f.flag("attention_bias", m.family == Family::GptOss);
+    m.mlp_bias = f.flag("mlp_bias", false);
+    const std::string act = f.text("hidden_act", "silu");
+    if (act != "silu") f.fail("hidden_act", fmt::format("\"{}\" is not supported (silu)", act));
+    if (m.hidden % m.heads && !f.has("head_dim"))
+      f.fail("num_attention_heads", fmt::format("{} does not divide hidden_size {}", m.heads, m.hidden));
+    m.head_dim = f.count("head_dim", m.hidden / m.heads);
+    if (m.family == Family::Mixtral || m.family == Family::GptOss) {
+      m.experts = f.count("num_local_experts");
+      m.top_k = f.count({"num_experts_per_tok", "experts_per_token"});
+      if (m.top_k > m.experts)
+        f.fail("num_experts_per_tok", fmt::format("{} exceeds num_local_experts {}", m.top_k, m.experts));
+    }
+    if (m.family == Family::GptOss) {
+      m.sliding_window = f.count("sliding_window", 0);
+      m.swiglu_limit = f.real("swiglu_limit", 7.0);
+      m.sliding.assign(size_t(m.layers), false);
+      if (f.has("layer_types")) {
+        const auto& lt = j.at("layer_types");
+        if (!lt.is_array() || int64_t(lt.size()) != m.layers)
+          f.fail("layer_types", fmt::format("expected an array of {} layer types", m.layers));
+        for (size_t i = 0; i < lt.size(); ++i) {
+          const std::string t = lt[i].is_string() ? lt[i].get<std::string>() : "";
+          if (t != "sliding_attention" && t != "full_attention")
+            f.fail("layer_types", fmt::format("entry {}: expected \"sliding_attention\" or \"full_attention\"", i));
+          m.sliding[i] = t == "sliding_attention";
+        }
+      }
+    }
+  } else {
+    f.fail("model_type", fmt::format("\"{}\" is not supported (gpt2, llama, mistral, mixtral, gpt_oss)", m.model_type));
+  }
+  if (m.family != Family::Gpt2 && m.heads % m.kv_heads)
+    f.fail("num_key_value_heads", fmt::format("{} does not divide num_attention_heads {}", m.kv_heads, m.heads));
+  if (m.family == Family::Gpt2) {
+    if (m.hidden % m.heads) f.fail("n_head", fmt::format("{} does not divide n_embd {}", m.heads, m.hidden));
+    m.head_dim = m.hidden / m.heads;
+  }
+  return m;
+}
+
+std::vector<std::string> bundledModels() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kBundledConfigCount; ++i) names.push_back(kBundledConfigs[i].name);
+  return names;
+}
+
+ModelConfig loadModel(const std::string& nameOrPath) {
+  for (size_t i = 0; i < kBundledConfigCount; ++i)
+    if (nameOrPath == kBundledConfigs[i].name)
+      return modelFromJson(nlohmann::json::parse(kBundledConfigs[i].json), nameOrPath, nameOrPath);
+  std::ifstream in(nameOrPath);
+  if (!in) {
+    std::string names;
+    for (const auto& n : bundledModels()) names += (names.empty() ? "" : ", ") + n;
+    throw Error(fmt::format("{}: not a bundled model ({}) nor a readable config.json", nameOrPath, names));
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: not valid JSON (byte {})", nameOrPath, e.byte));
+  }
+  return modelFromJson(j, nameOrPath, nameOrPath);
+}
+
+int64_t WeightSpec::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::vector<WeightSpec> weightSpecs(const ModelConfig& m) {
+  std::vector<WeightSpec> w;
+  const int64_t D = m.hidden, F = m.ffn, V = m.vocab, Q = m.heads * m.head_dim, KV = m.kv_heads * m.head_dim;
+  auto add = [&](std::string name, std::vector<int64_t> shape, WeightRole role, int layer = -1) {
+    w.push_back(WeightSpec{std::move(name), std::move(shape), role, layer});
+  };
+  if (m.family == Family::Gpt2) {  // Conv1D weights are stored [in, out]
+    add("wte.weight", {V, D}, WeightRole::Embedding);
+    add("wpe.weight", {m.max_positions, D}, WeightRole::Position);
+    for (int i = 0; i < int(m.layers); ++i) {
+      const std::string p = fmt::format("h.{}.", i);
+      add(p + "ln_1.weight", {D}, WeightRole::Norm, i);
+      add(p + "ln_1.bias", {D}, WeightRole::Norm, i);
+      add(p + "attn.c_attn.weight", {D, 3 * D}, WeightRole::Matrix, i);
+      add(p + "attn.c_attn.bias", {3 * D}, WeightRole::Bias, i);
+      add(p + "attn.c_proj.weight", {D, D}, WeightRole::Matrix, i);
+      add(p + "attn.c_proj.bias", {D}, WeightRole::Bias, i);
+      add(p + "ln_2.weight", {D}, WeightRole::Norm, i);
+      add(p + "ln_2.bias", {D}, WeightRole::Norm, i);
+      add(p + "mlp.c_fc.weight", {D, F}, WeightRole::Matrix, i);
+      add(p + "mlp.c_fc.bias", {F}, WeightRole::Bias, i);
+      add(p + "mlp.c_proj.weight", {F, D}, WeightRole::Matrix, i);
+      add(p + "mlp.c_proj.bias", {D}, WeightRole::Bias, i);
+    }
+    add("ln_f.weight", {D}, WeightRole::Norm);
+    add("ln_f.bias", {D}, WeightRole::Norm);
+    if (!m.tied_embeddings) add("lm_head.weight", {V, D}, WeightRole::Matrix);
+    return w;
+  }
+  // Llama-style: nn.Linear weights are stored [out, in].
+  add("model.embed_tokens.weight", {V, D}, WeightRole::Embedding);
+  for (int i = 0; i < int(m.layers); ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    add(p + "input_layernorm.weight", {D}, WeightRole::Norm, i);
+    for (const char* proj : {"q", "k", "v"}) {
+      const int64_t out = proj[0] == 'q' ? Q : KV;
+      add(p + fmt::format("self_attn.{}_proj.weight", proj), {out, D}, WeightRole::Matrix, i);
+      if (m.attention_bias) add(p + fmt::format("self_attn.{}_proj.bias", proj), {out}, WeightRole::Bias, i);
+    }
+    add(p + "self_attn.o_proj.weight", {D, Q}, WeightRole::Matrix, i);
+    if (m.family == Family::GptOss) {
+      add(p + "self_attn.o_proj.bias", {D}, WeightRole::Bias, i);
+      add(p + "self_attn.sinks", {m.heads}, WeightRole::Sink, i);
+    }
+    add(p + "post_attention_layernorm.weight", {D}, WeightRole::Norm, i);
+    if (m.family == Family::Llama) {
+      for (const char* proj : {"gate", "up"}) {
+        add(p + fmt::format("mlp.{}_proj.weight", proj), {F, D}, WeightRole::Matrix, i);
+        if (m.mlp_bias) add(p + fmt::format("mlp.{}_proj.bias", proj), {F}, WeightRole::Bias, i);
+      }
+      add(p + "mlp.down_proj.weight", {D, F}, WeightRole::Matrix, i);
+      if (m.mlp_bias) add(p + "mlp.down_proj.bias", {D}, WeightRole::Bias, i);
+    } else if (m.family == Family::Mixtral) {
+      add(p + "block_sparse_moe.gate.weight", {m.experts, D}, WeightRole::Router, i);
+      for (int e = 0; e < int(m.experts); ++e) {
+        const std::string q = p + fmt::format("block_sparse_moe.experts.{}.", e);
+        add(q + "w1.weight", {F, D}, WeightRole::Expert, i);  // gate
+        add(q + "w2.weight", {D, F}, WeightRole::Expert, i);  // down
+        add(q + "w3.weight", {F, D}, WeightRole::Expert, i);  // up
+      }
+    } else {  // gpt-oss: experts packed in 3-D tensors, gate and up interleaved
+      add(p + "mlp.router.weight", {m.experts, D}, WeightRole::Router, i);
+      add(p + "mlp.router.bias", {m.experts}, WeightRole::Router, i);
+      add(p + "mlp.experts.gate_up_proj", {m.experts, D, 2 * F}, WeightRole::Expert, i);
+      add(p + "mlp.experts.gate_up_proj_bias", {m.experts, 2 * F}, WeightRole::Expert, i);
+      add(p + "mlp.experts.down_proj", {m.experts, F, D}, WeightRole::Expert, i);
+      add(p + "mlp.experts.down_proj_bias", {m.experts, D}, WeightRole::Expert, i);
+    }
+  }
+  add("model.norm.weight", {D}, WeightRole::Norm);
+  if (!m.tied_embeddings) add("lm_head.weight", {V, D}, WeightRole::Matrix);
+  return w;
+}
+
+ParamCount countParams(const ModelConfig& m) {
+  ParamCount c;
+  uint64_t expert = 0;
+  for (const WeightSpec& s : weightSpecs(m)) {
+    const uint64_t n = uint64_t(s.elements());
+    c.total += n;
+    if (s.role == WeightRole::Embedding || s.role == WeightRole::Position) c.embedding += n;
+    if (s.role == WeightRole::Expert) expert += n;
+  }
+  c.active = c.total - expert + (m.moe() ? expert / uint64_t(m.experts) * uint64_t(m.top_k) : 0);
+  return c;
+}
+
+uint64_t weightBytes(const ModelConfig& m, bool int8) { return countParams(m).total * (int8 ? 1 : 2); }
+
+}  // namespace lpu

@@ -1,0 +1,85 @@
+#include "model_run.h"
+
+#include <fmt/format.h>
+
+#include "isa/error.h"
+#include "isa/numeric.h"
+
+namespace lpu {
+
+TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vector<int>& tokens, const KvRows& kv) {
+  const int64_t context = g.context;
+  return [&w, tokens, &kv, context](const GTensor& t) -> std::vector<float> {
+    switch (t.kind) {
+      case TensorKind::Weight: return viewValues(w, t.name, t.shape);
+      case TensorKind::Input: {
+        std::vector<float> v(size_t(t.elements()), 0.0f);
+        if (int64_t(tokens.size()) != t.elements())
+          throw Error(fmt::format("input {}: {} tokens given, the graph takes {}", t.name, tokens.size(), t.elements()));
+        for (size_t i = 0; i < v.size(); ++i)
+          v[i] = t.name == "pos" ? float(context - int64_t(v.size()) + int64_t(i)) : float(tokens[i]);
+        return v;
+      }
+      case TensorKind::Cache: {
+        std::vector<float> v(size_t(t.elements()), 0.0f);
+        if (const auto it = kv.find(t.name); it != kv.end()) {
+          if (it->second.size() > v.size()) throw Error(fmt::format("cache {}: more rows than the context", t.name));
+          std::copy(it->second.begin(), it->second.end(), v.begin());
+        }
+        return v;
+      }
+      default: throw Error(fmt::format("internal: no values for tensor {}", t.name));
+    }
+  };
+}
+
+std::vector<float> outputValues(const Compiled& c, const SimResult& r, const std::string& name) {
+  const auto at = c.outputs.find(name);
+  if (at == c.outputs.end()) throw Error(fmt::format("internal: {} is not an output of the program", name));
+  const ActTensor& a = at->second;
+  for (const OutputValue& o : r.outputs) {
+    if (o.name != name) continue;
+    if (o.bytes.empty()) throw Error(fmt::format("output {}: no values (timing-only run)", name));
+    const size_t eb = size_t(bytes(o.dtype)), lanes = o.cols;
+    std::vector<float> v(size_t(a.rows * a.cols));
+    for (int64_t row = 0; row < a.rows; ++row)
+      for (int64_t col = 0; col < a.cols; ++col) {
+        const size_t vrow = size_t(row * a.chunks + col / a.width), lane = size_t(col % a.width);
+        v[size_t(row * a.cols + col)] = float(loadElement(o.dtype, &o.bytes[(vrow * lanes + lane) * eb]));
+      }
+    return v;
+  }
+  throw Error(fmt::format("internal: the simulator returned no output {}", name));
+}
+
+ChipDecoder::ChipDecoder(const ModelConfig& m, const WeightSource& w, const ChipConfig& chip, Precision p, Policy policy)
+    : m_(m), w_(w), chip_(chip), precision_(p), policy_(policy) {}
+
+ChipDecoder::Step ChipDecoder::step(int token) {
+  StepRequest req;
+  req.context = pos_ + 1;
+  req.exposeKv = true;
+  const Graph g = buildGraph(m_, req);
+  CompileOptions o;
+  o.precision = precision_;
+  o.values = modelValues(g, w_, {token}, kv_);
+  const Compiled comp = compileGraph(g, chip_, o, policy_);
+  RunRequest run;
+  run.options.functional = true;
+  const SimResult r = simulate(comp.program, chip_, g.name, run);
+  Step s;
+  s.cycles = r.cycles;
+  s.predicted = comp.predicted;
+  s.logits = outputValues(comp, r, "logits");
+  s.next = int(outputValues(comp, r, "next_token").at(0));
+  for (const GOp& op : g.ops)  // each KvAppend's new row, as the chip computed it
+    if (op.kind == OpKind::KvAppend) {
+      const std::vector<float> row = outputValues(comp, r, op.inputs[1]);
+      auto& rows = kv_[op.inputs[0]];
+      rows.insert(rows.end(), row.begin(), row.end());
+    }
+  ++pos_;
+  return s;
+}
+
+}  // namespace lpu
