@@ -17,7 +17,13 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   out.precision = o.precision;
   out.program.chip = c.name;
   Lowerer L(g, c, o, out.program);
-  for (size_t i = 0; i < g.ops.size(); ++i) L.lower(i);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    L.lower(i);
+    // Past a full SRAM only the bytes still needed count: drop the tasks
+    // (a model many times too big would otherwise hold them all).
+    if (L.layout().overflowed()) std::vector<Task>().swap(L.tasks());
+  }
+  L.layout().checkFits(g.model.empty() ? (g.name.empty() ? "the graph" : g.name) : g.model);
   const std::vector<Task>& tasks = L.tasks();
   const Schedule s = schedule(c, tasks, policy);
   emitQueues(c, tasks, s, out.program);

@@ -98,7 +98,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
     for (int i = 0; i < tilesPerChunk; ++i) {
       const uint32_t rows = uint32_t(kt);  // full tiles: the gather arithmetic assumes a fixed stride
       const int t = L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows);
-      if (!tiles.empty() && L.p.tensors[size_t(t)].addr != L.p.tensors[size_t(tiles.back())].addr + words)
+      if (!tiles.empty() && !L.layout_.overflowed() && L.p.tensors[size_t(t)].addr != L.p.tensors[size_t(tiles.back())].addr + words)
         throw Error(fmt::format("internal: embedding tiles of {} are not consecutive", op.name));
       tiles.push_back(t);
       if (tv.empty()) continue;

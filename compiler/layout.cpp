@@ -32,11 +32,28 @@ SliceRef Layout::planeSlice(const PlaneId& p) const {
 }
 
 uint32_t Layout::take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what) {
-  if (uint64_t(next[i]) + n > words_)
-    throw Error(fmt::format("{} does not fit: the SRAM of chip {} is full", what, c_.name));
+  const bool planes = &next == &planeNext_;
+  (planes ? planeWords_ : groupWords_) += n;
+  if (uint64_t(next[i]) + n > words_) {  // keep counting: the error says how much is needed
+    if (firstMiss_.empty()) firstMiss_ = what;
+    return 0;
+  }
   const uint32_t a = next[i];
   next[i] += n;
   return a;
+}
+
+void Layout::checkFits(const std::string& what) const {
+  if (firstMiss_.empty()) return;
+  // Words of one slice x slices of the region x bytes per word (lanes).
+  const uint64_t word = uint64_t(c_.lanes()), s = uint64_t(c_.mxm_weight_streams);
+  const uint64_t planeCap = uint64_t(words_) * s * planes_.size(), groupCap = uint64_t(words_) * 4 * groups_.size();
+  const uint64_t need = (planeWords_ * s + groupWords_ * 4) * word;
+  const uint64_t chips = std::max((planeWords_ * s + planeCap - 1) / planeCap, (groupWords_ * 4 + groupCap - 1) / groupCap);
+  throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); in this compiler's layout "
+                          "{} bytes hold MXM weights and KV caches and {} activations; first to overflow: {}",
+                          what, need, c_.sramBytes(), std::max<uint64_t>(chips, 2), planeCap * word,
+                          groupCap * word, firstMiss_));
 }
 
 int Layout::groupFor(std::vector<int> avoid) const {

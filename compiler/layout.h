@@ -57,6 +57,11 @@ class Layout {
   uint64_t weightBytes() const { return weightBytes_; }
   uint64_t activationBytes() const { return activationBytes_; }
   int groupFor(std::vector<int> avoid) const;
+  // Allocation goes on past a full region, counting; this throws
+  // "<what> needs N bytes of SRAM, this chip has M (at least K chips)" if
+  // anything did not fit.
+  void checkFits(const std::string& what) const;
+  bool overflowed() const { return !firstMiss_.empty(); }
 
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
@@ -67,6 +72,8 @@ class Layout {
   uint32_t words_;
   int nextRow_ = 0;
   uint64_t weightBytes_ = 0, activationBytes_ = 0;
+  uint64_t planeWords_ = 0, groupWords_ = 0;  // words asked for, per slice of each region
+  std::string firstMiss_;                     // the first allocation that did not fit
 };
 
 }  // namespace lpu

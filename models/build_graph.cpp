@@ -59,9 +59,12 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   if (T < 1) throw Error("prefill needs a prompt of at least one token (--prompt-len)");
   if (C > m.max_positions)
     throw Error(fmt::format("{}: context {} exceeds the model's {} positions", m.name, C, m.max_positions));
-  const int L = r.layers < 0 ? int(m.layers) : std::min(r.layers, int(m.layers));
+  if (r.firstLayer < 0 || r.firstLayer >= m.layers)
+    throw Error(fmt::format("{}: first layer {} outside 0..{}", m.name, r.firstLayer, m.layers - 1));
+  const int L0 = r.firstLayer;
+  const int L = r.layers < 0 ? int(m.layers) : std::min(L0 + r.layers, int(m.layers));
   g.name = fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C);
-  if (L < m.layers) g.name += fmt::format(", first {} of {} layers", L, m.layers);
+  if (L0 > 0 || L < m.layers) g.name += fmt::format(", layers {}..{} of {}", L0, L - 1, m.layers);
   g.model = m.name;
   g.mode = r.mode;
   g.tokens = T;
@@ -71,20 +74,22 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   const int64_t D = m.hidden, F = m.ffn, V = m.vocab, hd = m.head_dim;
   const int64_t Q = m.heads * hd, KV = m.kv_heads * hd;
   const bool gpt2 = m.family == Family::Gpt2;
-  g.tensors.push_back(GTensor{"ids", {T}, TensorKind::Input, true});
+  if (r.embed) g.tensors.push_back(GTensor{"ids", {T}, TensorKind::Input, true});
   if (!gpt2) g.tensors.push_back(GTensor{"pos", {T}, TensorKind::Input, true});
 
   // Embedding (GPT-2: plus the learned rows of positions C-T .. C-1).
   const std::string emb = gpt2 ? "wte.weight" : "model.embed_tokens.weight";
-  std::string x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
-  if (gpt2) {
+  std::string x = "x";
+  if (!r.embed) g.tensors.push_back(GTensor{"x", {T, D}, TensorKind::Input});
+  else x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
+  if (gpt2 && r.embed) {
     const std::string wpe = T == 1 ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
     x = b.op(OpKind::Add, "embed_pos", {x, b.weight(wpe, T == 1 ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
              b.act("embed_pos", D));
   }
 
   const nlohmann::json rope = {{"theta", m.rope_theta}, {"head_dim", hd}};
-  for (int i = 0; i < L; ++i) {
+  for (int i = L0; i < L; ++i) {
     b.layer = i;
     const std::string p = pre(i), hp = gpt2 ? fmt::format("h.{}.", i) : fmt::format("model.layers.{}.", i);
     // Attention block.
@@ -204,6 +209,12 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   }
 
   b.layer = -1;
+  if (!r.head) {
+    for (auto& t : g.tensors)
+      if (t.name == x) t.kind = TensorKind::Output;
+    validate(g, g.name);
+    return g;
+  }
   std::string h;
   if (gpt2)
     h = b.op(OpKind::LayerNorm, "ln_f", {x, b.weight("ln_f.weight", {D}), b.weight("ln_f.bias", {D})}, b.act("ln_f", D),

@@ -15,7 +15,10 @@ struct StepRequest {
   std::string mode = "decode";  // decode | prefill
   int64_t context = 0;          // decode: positions attended (cache rows after the append); 0: min(1024, max)
   int64_t prompt = 0;           // prefill: prompt tokens
-  int layers = -1;              // build only the first N layers (-1: all): one layer of a model too big for a chip
+  int firstLayer = 0;           // the layers [firstLayer, firstLayer + layers): a pipeline stage, or
+  int layers = -1;              //   one layer of a model too big for a chip (-1: to the last)
+  bool embed = true;            // start with the embedding (else the step's input is "x" [tokens, d_model])
+  bool head = true;             // end with the final norm, logits and argmax (else the output is the residual)
   bool exposeKv = false;        // mark each layer's new key/value rows as outputs (to carry the cache on the host)
 };
 

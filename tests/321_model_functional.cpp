@@ -61,6 +61,25 @@ void check(const std::string& model, Precision p, double relTol) {
 
 }  // namespace
 
+// The same from a .safetensors file the test writes (Hugging Face names and
+// shapes; the values are the seeded ones, so the file's path is what is tested).
+TEST_CASE("tiny-llama from a safetensors file: logits match the reference, 16 greedy tokens agree", "[models][functional]") {
+  const ModelConfig m = loadModel("tiny-llama");
+  const SeededWeights seeded(m, 11);
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  std::vector<std::vector<float>> values;
+  for (const WeightSpec& s : weightSpecs(m)) shapes.push_back({s.name, s.shape}), values.push_back(seeded.tensor(s.name));
+  const std::string path = lpu::test::tempPath("tiny-llama.safetensors");
+  writeSafetensors(path, shapes, values);
+  const SafetensorsFile file(path);
+  file.check(m);
+  const Generation g = generate(m, file, Precision::Fp16, 16);
+  std::cout << "tiny-llama from safetensors: max abs logit error " << g.worst << "\n";
+  INFO("max abs logit error " << g.worst << ", largest logit " << g.scale);
+  CHECK(g.worst <= 1e-3 * g.scale);
+  CHECK(g.chip == g.ref);
+}
+
 TEST_CASE("tiny-llama fp16: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
   check("tiny-llama", Precision::Fp16, 1e-3);
 }

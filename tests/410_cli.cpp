@@ -12,16 +12,6 @@ using Catch::Contains;
 
 namespace {
 
-// One line on stderr, "error: ...", exit code 1.
-void checkBadInput(const std::string& args, const std::string& mentions) {
-  const CliRun r = runCli(args);
-  INFO("lpusim " << args << "\nstderr: " << r.err);
-  CHECK(r.exitCode == 1);
-  CHECK(r.err.rfind("error: ", 0) == 0);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.find(mentions) != std::string::npos);
-}
-
 std::vector<uint8_t> gemvBinary() {
   const std::string bin = tempPath("gemv.bin");
   const CliRun r = runCli("asm " + sourcePath("examples/asm/gemv_int8_teaching.s") + " -o " + bin);

@@ -1,8 +1,11 @@
 #include "support.h"
 
+#include <catch2/catch.hpp>
+
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +17,15 @@
 #include "isa/numeric.h"
 
 namespace lpu::test {
+
+void checkBadInput(const std::string& args, const std::string& mentions) {
+  const CliRun r = runCli(args);
+  INFO("lpusim " << args << "\nstderr: " << r.err);
+  CHECK(r.exitCode == 1);
+  CHECK(r.err.rfind("error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find(mentions) != std::string::npos);
+}
 
 CliRun runCli(const std::string& args) {
   const std::string errPath = tempPath("stderr.txt");

@@ -14,6 +14,8 @@ struct CliRun {
 };
 // Runs the built lpusim binary with `args` (shell words), stdin closed.
 CliRun runCli(const std::string& args);
+// Checks bad input: one line on stderr, "error: ...", mentioning `mentions`, exit code 1.
+void checkBadInput(const std::string& args, const std::string& mentions);
 
 std::string sourcePath(const std::string& rel);  // path under the repository
 std::string tempPath(const std::string& name);   // a fresh path under the temp dir

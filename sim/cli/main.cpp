@@ -168,6 +168,7 @@ int run(int argc, char** argv) {
   uint64_t seed = 1;
   int64_t context = 0, promptLen = 0;
   int firstLayers = -1, generate = 0;
+  bool layersOnly = false;
   auto compileOptions = [&](CLI::App* cmd) {
     auto* gr = cmd->add_option("--graph", graphPath, "graph JSON file (format: models/README.md)");
     auto* mo = cmd->add_option("--model", modelName, "bundled model name (lpusim models) or a Hugging Face config.json");
@@ -177,6 +178,7 @@ int run(int argc, char** argv) {
     cmd->add_option("--context", context, "with --model, decode: KV-cache positions attended (default min(1024, max))");
     cmd->add_option("--prompt-len", promptLen, "with --model, prefill: prompt tokens");
     cmd->add_option("--first-layers", firstLayers, "with --model: only the first N layers (one layer of a big model)");
+    cmd->add_flag("--layers-only", layersOnly, "with --model: the layers alone, without embedding and head");
     cmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
     cmd->add_option("--precision", precision, "matmul precision: int8 (per-channel weight scales) or fp16")
         ->check(CLI::IsMember({"int8", "fp16"}));
@@ -208,6 +210,7 @@ int run(int argc, char** argv) {
   graphCmd->add_option("--context", context, "decode: KV-cache positions attended");
   graphCmd->add_option("--prompt-len", promptLen, "prefill: prompt tokens");
   graphCmd->add_option("--first-layers", firstLayers, "only the first N layers");
+  graphCmd->add_flag("--layers-only", layersOnly, "the layers alone, without embedding and head");
   graphCmd->add_option("-o,--output", out, "graph JSON file to write (default: stdout)");
 
   try {
@@ -243,7 +246,7 @@ int run(int argc, char** argv) {
       std::cout << modelsTable(ms);
     }
   } else if (graphCmd->parsed()) {
-    StepRequest req{mode, context, promptLen, firstLayers};
+    StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
     const Graph g = buildGraph(loadModel(modelName), req);
     writeText(out, toJson(g).dump(1) + "\n");
   } else if (compileCmd->parsed() || runCmd->parsed()) {
@@ -312,7 +315,7 @@ int run(int argc, char** argv) {
     }
     Graph g;
     if (model) {
-      StepRequest req{mode, context, promptLen, firstLayers};
+      StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
       g = buildGraph(*model, req);
     } else {
       g = loadGraph(graphPath);

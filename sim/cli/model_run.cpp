@@ -14,6 +14,11 @@ TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vecto
       case TensorKind::Weight: return viewValues(w, t.name, t.shape);
       case TensorKind::Input: {
         std::vector<float> v(size_t(t.elements()), 0.0f);
+        if (!t.integer) {  // a stage's residual input: seeded values in [-1, 1)
+          SplitMix64 rng(0x5eed ^ uint64_t(t.elements()));
+          for (float& x : v) x = float(rng.uniform(-1, 1));
+          return v;
+        }
         if (int64_t(tokens.size()) != t.elements())
           throw Error(fmt::format("input {}: {} tokens given, the graph takes {}", t.name, tokens.size(), t.elements()));
         for (size_t i = 0; i < v.size(); ++i)

@@ -1,0 +1,79 @@
+// Every bundled model that fits one chip, and one layer of the larger ones,
+// compiles to a schedule whose predicted cycle count the simulator measures
+// exactly, with both schedulers; models too big for a chip say how big.
+#include <catch2/catch.hpp>
+
+#include "compiler/compile.h"
+#include "models/build_graph.h"
+#include "support.h"
+
+using namespace lpu;
+using namespace lpu::test;
+
+namespace {
+
+// Timing only (no weights allocated): predicted == simulated.
+Cycle exact(const std::string& model, const StepRequest& req, Policy policy, Precision p) {
+  const ModelConfig m = loadModel(model);
+  const Graph g = buildGraph(m, req);
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  CompileOptions o;
+  o.precision = p;
+  const Compiled comp = compileGraph(g, chip, o, policy);
+  RunRequest run;
+  run.options.functional = false;
+  const SimResult r = simulate(comp.program, chip, g.name, run);
+  INFO(g.name << ", " << policyName(policy) << ", " << precisionName(p));
+  CHECK(r.cycles == comp.predicted);
+  // Physical limits: every weight byte crosses a plane's weight streams
+  // (mxm_weight_streams slices x lanes bytes per cycle per plane), and every
+  // MAC takes a lane of a plane (lanes x lanes per cycle per plane).
+  uint64_t weightBytes = 0, macs = 0;
+  for (const GOp& op : g.ops)
+    if (op.kind == OpKind::MatMul) {
+      const GTensor& w = g.tensor(op.inputs[1]);
+      weightBytes += uint64_t(w.elements()) * (p == Precision::Int8 ? 1 : 2);
+      macs += uint64_t(w.elements()) * uint64_t(g.tokens);
+    }
+  const uint64_t planes = 2 * uint64_t(chip.mxm_planes_per_hemisphere), lanes = uint64_t(chip.lanes());
+  const uint64_t bwBound = weightBytes / (planes * uint64_t(chip.mxm_weight_streams) * lanes);
+  const uint64_t macBound = macs / (planes * lanes * lanes);
+  INFO("bounds: weights " << bwBound << " cycles, MACs " << macBound << " cycles");
+  CHECK(uint64_t(r.cycles) >= std::max(bwBound, macBound));
+  return r.cycles;
+}
+
+StepRequest decode(int64_t context, int layers = -1, bool whole = true) {
+  StepRequest r;
+  r.context = context;
+  r.layers = layers;
+  r.embed = r.head = whole;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("tiny-llama decode: exact for both schedulers and precisions", "[models][exact]") {
+  for (Policy pol : {Policy::List, Policy::InOrder})
+    for (Precision p : {Precision::Int8, Precision::Fp16}) exact("tiny-llama", decode(200), pol, p);
+}
+
+TEST_CASE("tiny-gpt2 decode: exact for both schedulers and precisions", "[models][exact]") {
+  for (Policy pol : {Policy::List, Policy::InOrder})
+    for (Precision p : {Precision::Int8, Precision::Fp16}) exact("tiny-gpt2", decode(200), pol, p);
+}
+
+TEST_CASE("one layer of gpt2 and llama-3.2-1b at context 1024: exact for both schedulers", "[models][exact]") {
+  for (Policy pol : {Policy::List, Policy::InOrder}) {
+    const Cycle a = exact("gpt2", decode(1024, 1, false), pol, Precision::Int8);
+    const Cycle b = exact("llama-3.2-1b", decode(1024, 1, false), pol, Precision::Int8);
+    CHECK(a > 0);
+    CHECK(b > 0);
+  }
+}
+
+TEST_CASE("models too big for one chip: the error says how many bytes and at least how many chips", "[models][bad-input]") {
+  checkBadInput("run --model llama-2-7b --first-layers 1 --layers-only --context 1024",
+                "llama-2-7b needs 240550400 bytes of SRAM, this chip has 230686720 (at least 2 chips)");
+  checkBadInput("run --model gpt2 --context 1024", "gpt2 needs");
+}
