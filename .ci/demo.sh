@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Set-up, then the demo: an int8 GEMV on one MXM plane of groq-tsp-v1,
-# assembled and simulated, with its cycle count and time.
+# Set-up, then the demo: one int8 decode step of the bundled tiny-llama on
+# groq-tsp-v1, compiled and simulated, with its cycles, tokens/s and layers.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash .ci/setup.sh
-./build/lpusim asm examples/asm/gemv_int8.s -o build/gemv_int8.bin
-./build/lpusim sim build/gemv_int8.bin --chip groq-tsp-v1
+./build/lpusim run --model tiny-llama --context 128 --layers
