@@ -76,8 +76,11 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
   for (auto& [index, items] : byQueue) {
     std::sort(items.begin(), items.end(), [](const Timed& a, const Timed& b) { return a.cycle < b.cycle; });
     Queue q{queueAt(c, index), {}};
-    if (first) q.code.push_back(Instr{Opcode::NOTIFY});  // the start barrier
-    q.code.push_back(Instr{Opcode::SYNC});
+    Instr barrier;
+    barrier.op = Opcode::NOTIFY;  // the start barrier
+    if (first) q.code.push_back(barrier);
+    barrier.op = Opcode::SYNC;
+    q.code.push_back(barrier);
     emitQueue(items, q);
     p.queues.push_back(std::move(q));
     first = false;
