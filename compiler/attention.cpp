@@ -297,6 +297,7 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
   ActTensor& out = scores ? L.newAct(op.outputs[0], heads * T, k.context, {in.group})
                           : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
   const double scale = scores ? op.attrs.at("scale").get<double>() : 1.0;
+  const bool causal = scores && op.attrs.value("causal", false);
   for (int g = 0; g < kv; ++g) {
     MxmJob job;
     job.label = fmt::format("{}.g{}", op.name, g);
@@ -326,6 +327,16 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       const int h = g * hpg + r % hpg;
       if (scores) {
         acc = b.vxm(Opcode::MULI, DType::F32, b.availAt(acc, v), acc, {}, f32bits(float(scale)));
+        const int64_t last = k.context - T + t;  // the last position token t may see
+        if (causal && (int64_t(j) + 1) * lanes - 1 > last) {  // later positions get -3e38
+          std::vector<double> m(size_t(lanes), 0.0);
+          for (int l = 0; l < lanes; ++l) m[size_t(l)] = int64_t(j) * lanes + l > last ? -3e38 : 0.0;
+          const std::string name = fmt::format("{}.causal{}_{}", op.name, t, j);
+          int mt = L.constantNamed(name);
+          if (mt < 0) L.nameConstant(name, mt = constRow(L, name, m, {in.group, out.group}));
+          const Cycle e = b.availAt(acc, v);
+          acc = b.vxm(Opcode::ADD, DType::F32, e, acc, b.read(mt, 0, v, e, -1));
+        }
         const int row = int((int64_t(h) * T + t) * out.chunks + j);
         b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);
       } else {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
+#include "compiler/compile.h"
 #include "models/reference.h"
 #include "sim/cli/model_run.h"
 #include "support.h"
@@ -92,3 +93,4 @@ TEST_CASE("tiny-gpt2 fp16: chip logits match the reference, 16 greedy tokens agr
 TEST_CASE("tiny-gpt2 int8: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
   check("tiny-gpt2", Precision::Int8, 1e-4);
 }
+

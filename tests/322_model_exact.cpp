@@ -77,3 +77,10 @@ TEST_CASE("models too big for one chip: the error says how many bytes and at lea
                 "llama-2-7b needs 240550400 bytes of SRAM, this chip has 230686720 (at least 2 chips)");
   checkBadInput("run --model gpt2 --context 1024", "gpt2 needs");
 }
+
+TEST_CASE("tiny-llama prefill of 4 tokens (causal masks): exact for both schedulers", "[models][exact]") {
+  StepRequest r;
+  r.mode = "prefill";
+  r.prompt = 4;
+  for (Policy pol : {Policy::List, Policy::InOrder}) exact("tiny-llama", r, pol, Precision::Int8);
+}
