@@ -246,7 +246,6 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       // lane goes to the plane's scratch word.
       const int j = int(pos / lanes), lane = int(pos % lanes);
       const int tile = k.tiles[size_t(hd * k.tilesPerHead + j)];
-      const Tensor& tt = L.p.tensors[size_t(tile)];
       const int scr = L.scratch(k.plane(hd));
       const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
       std::vector<double> oneHot(size_t(lanes), 0.0);
@@ -263,6 +262,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
         oh = L.layout_.addConstant(L.p, ot, L.layout_.groupFor({x.group}));
         L.nameConstant(ohName, oh);
       }
+      const Tensor& tt = L.p.tensors[size_t(tile)];  // after the allocations above (they may move the vector)
       for (int i = 0; i < d; ++i) {
         TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i));
         auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);

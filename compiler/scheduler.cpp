@@ -173,19 +173,24 @@ std::vector<Cycle> priorities(const std::vector<Task>& tasks, const std::vector<
 }  // namespace
 
 Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy) {
-  // Dependences: explicit ones, and MEM rows (a read waits for the write's commit).
+  // Dependences: explicit ones, and MEM rows (a read waits for the commit of
+  // every earlier write of its row: several tasks may write parts of a row,
+  // as KV-cache appends of several tokens do).
   std::vector<std::vector<int>> users(tasks.size()), preds(tasks.size());
-  std::unordered_map<int, int> writer;  // row -> task
+  std::unordered_map<int, std::vector<int>> writers;  // row -> tasks
   for (size_t i = 0; i < tasks.size(); ++i) {
     for (const Dep& d : tasks[i].deps) {
       if (d.task < 0 || size_t(d.task) >= i) throw Error(fmt::format("internal: task {} depends on a later task", tasks[i].label));
       preds[i].push_back(d.task);
     }
     for (const RowAccess& r : tasks[i].reads) {
-      const auto it = writer.find(r.row);
-      if (it != writer.end()) preds[i].push_back(it->second);
+      const auto it = writers.find(r.row);
+      if (it != writers.end()) preds[i].insert(preds[i].end(), it->second.begin(), it->second.end());
     }
-    for (const RowAccess& w : tasks[i].writes) writer[w.row] = int(i);
+    for (const RowAccess& w : tasks[i].writes) {
+      auto& ws = writers[w.row];
+      if (ws.empty() || ws.back() != int(i)) ws.push_back(int(i));
+    }
     for (int p : preds[i]) users[size_t(p)].push_back(int(i));
   }
   const auto prio = priorities(tasks, users);
