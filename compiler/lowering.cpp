@@ -121,6 +121,32 @@ void lowerElementwise(Lowerer& L, const GOp& op) {
 
 // ---- matrix multiply: weight tiles streamed through the MXM planes ---------
 
+TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, int r, int i, Cycle at,
+                               const PlaneId& plane, DType wt) {
+  const ChipConfig& c = L.c;
+  const int v = c.vxmPosition(), lanes = c.lanes();
+  const double xs = L.o.activationScale;
+  const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
+  const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
+  if (wt == DType::I8) {  // x / scale -> int8
+    const Cycle f = at - toPlane - c.latency.vxm_convert - c.latency.vxm_alu;
+    const int row = int(r * x.chunks + i);
+    auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
+    auto sv = b.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
+    return b.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
+  }
+  if (x.width < lanes) {  // one head per tile: its row goes as it is
+    const Cycle f = at - toPlane - c.latency.vxm_convert;
+    const int row = int(r * x.chunks + i);
+    return b.vxm(Opcode::CVT, DType::F16, f, b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row), {}, 0, DType::F32);
+  }
+  const int half = i % 2, row = int(r * x.chunks + i / 2);  // fp16: lanes/2 rows per tile
+  const Cycle f = at - toPlane - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
+  auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
+  auto h = b.vxm(Opcode::CVT, DType::F16, f, xv, {}, 0, DType::F32);
+  return half ? feedHalf(L, b, h, plane, r) : h;
+}
+
 void lowerMatMul(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
@@ -202,25 +228,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     return t;
   };
   job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
-    const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
-    const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
-    if (wt == DType::I8) {  // x / scale -> int8
-      const Cycle f = at - toPlane - c.latency.vxm_convert - c.latency.vxm_alu;
-      const int row = int(r * x.chunks + i);
-      auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
-      auto sv = b.vxm(Opcode::MULI, DType::F32, f, xv, {}, f32bits(float(1.0 / xs)));
-      return b.vxm(Opcode::CVT, DType::I8, f + c.latency.vxm_alu, sv, {}, 0, DType::F32);
-    }
-    if (perHead) {  // one head per tile: its row goes as it is
-      const Cycle f = at - toPlane - c.latency.vxm_convert;
-      const int row = int(r * x.chunks + i);
-      return b.vxm(Opcode::CVT, DType::F16, f, b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row), {}, 0, DType::F32);
-    }
-    const int half = i % 2, row = int(r * x.chunks + i / 2);  // fp16: 160 rows per tile
-    const Cycle f = at - toPlane - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
-    auto xv = b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row);
-    auto h = b.vxm(Opcode::CVT, DType::F16, f, xv, {}, 0, DType::F32);
-    return half ? feedHalf(L, b, h, plane, r) : h;
+    return feedMatmulRow(L, b, x, r, i, at, plane, wt);
   };
   job.drain = [&](TaskBuilder& b, int r, int j, TaskBuilder::Val acc) {
     if (wt == DType::I8 || bias) {
@@ -254,12 +262,12 @@ struct LoweringRow {
 // The lowering table: one row per graph op.
 constexpr LoweringRow kLowering[] = {
     {OpKind::MatMul, lowerMatMul},      {OpKind::AttnScores, lowerAttnScores}, {OpKind::AttnMix, lowerAttnMix},
-    {OpKind::MoeFFN, unsupported},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
+    {OpKind::MoeFFN, lowerMoeFFN},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
     {OpKind::Sub, lowerElementwise},    {OpKind::Exp, lowerElementwise},   {OpKind::Tanh, lowerElementwise},
     {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
     {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
     {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
-    {OpKind::TopK, unsupported},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
+    {OpKind::TopK, lowerTopK},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
     {OpKind::Rope, lowerRope},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
     {OpKind::Concat, unsupported},
 };

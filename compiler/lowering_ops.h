@@ -14,7 +14,19 @@ void lowerKvAppend(Lowerer& L, const GOp& op);      // attention.cpp
 void lowerAttnScores(Lowerer& L, const GOp& op);    // attention.cpp
 void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
 void lowerEmbedding(Lowerer& L, const GOp& op);     // embedding.cpp
+void lowerTopK(Lowerer& L, const GOp& op);          // moe.cpp
+void lowerMoeFFN(Lowerer& L, const GOp& op);        // moe.cpp
+
+// The activation row r, chunk i of x as an MXM operand (int8 at the static
+// activation scale, or fp16; fp16 tiles take half a chunk), at the plane in
+// cycle `at`.
+TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, int r, int i, Cycle at,
+                               const PlaneId& plane, DType wt);
 
 uint32_t f32bits(float f);
+
+// Folds v (at the VXM in cycle `at`) across all lanes with op (SXM
+// rotations); the result is in every lane, `at` becomes its cycle.
+TaskBuilder::Val reduceAcrossLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at);
 
 }  // namespace lpu

@@ -52,6 +52,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
         // Load: LW k takes rows k*rowsPerLw.. from the plane's slices, a row plane per stream.
         TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", job.label, i, j));
+        Cycle lw0 = 0;  // the first LW's cycle in the task
         for (int k = 0; k < nLw; ++k) {
           const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - first);
           std::vector<TaskBuilder::PlaneRead> reads;
@@ -64,12 +65,24 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           lw.dt = job.wt;
           lw.n = n;
           lw.imm = first;
-          lb.issue(k, q0, lw, {lb.readPlanes(reads, pp, k)});
+          if (!job.index) {
+            lb.issue(k, q0, lw, {lb.readPlanes(reads, pp, k)});
+            continue;
+          }
+          // address = x * stride + tile address + k: one index read and three ops per LW, one LW per cycle.
+          const Cycle conv = c.latency.vxm_convert, alu = c.latency.vxm_alu;
+          auto x = lb.vxm(Opcode::CVT, DType::I32, k, job.index(lb, k), {}, 0, DType::F32);
+          auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(i)]);
+          map = lb.vxm(Opcode::ADDI, DType::I32, k + conv + alu, map, {},
+                       L.p.tensors[size_t(tiles[size_t(i)])].addr + uint32_t(k));
+          const Cycle at = k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;
+          if (k == 0) lw0 = at;
+          lb.issue(at, q0, lw, {lb.gatherPlanes(reads, map, pp, at)});
         }
-        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, 0, ps.lastIw, 1);  // the shadow buffer is free
-        if (ps.config >= 0) lb.dependOn(ps.config, 0, 0, 1);
+        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, lw0, ps.lastIw, 1);  // the shadow buffer is free
+        if (ps.config >= 0) lb.dependOn(ps.config, lw0, 0, 1);
         const int load = L.addTask(lb);
-        const Cycle lastLw = lb.rel(nLw - 1);
+        const Cycle lastLw = lb.rel(lw0 + nLw - 1);
 
         // Compute: install, then one ABC per row, each fed through the VXM.
         TaskBuilder cb = L.builder(fmt::format("{}.pass{}_{}@{}", job.label, i, j, r0));

@@ -7,6 +7,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "lowering.h"
 
@@ -29,6 +30,12 @@ struct MxmJob {
   std::function<PlaneId(int j)> plane;
   // Optional: the scheduler row of a tile row (when a task writes it).
   std::function<int(int tile, uint32_t row)> tileRowId;
+  // Optional: data-dependent tiles (MoE experts). Choice x's tile (i, j)
+  // lives stride[i] words per slice after tile(i, j); `index` reads a row
+  // holding x in every lane (fp32) at the VXM in cycle `at`. Each LW's
+  // address is computed on the VXM and its rows gathered.
+  std::function<TaskBuilder::Val(TaskBuilder&, Cycle at)> index;
+  std::vector<uint32_t> stride;
 };
 
 void runMxmJob(Lowerer& L, const MxmJob& job);

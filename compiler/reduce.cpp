@@ -94,6 +94,10 @@ Val finishLast(Lowerer& L, TaskBuilder& b, Val v, Cycle at, int64_t cols, const 
 
 }  // namespace
 
+TaskBuilder::Val reduceAcrossLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at) {
+  return reduceLanes(c, b, op, v, at);
+}
+
 void lowerNorm(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const bool layer = op.kind == OpKind::LayerNorm;

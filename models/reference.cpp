@@ -151,9 +151,10 @@ Reference::Reference(const ModelConfig& m, const WeightSource& w, Numerics n, fl
         l.router = linear(p + "block_sparse_moe.gate.weight", "", false);
         for (int e = 0; e < int(m.experts); ++e) {
           const std::string q = p + fmt::format("block_sparse_moe.experts.{}.", e);
-          l.experts.push_back({linear(q + "w1.weight", "", false), linear(q + "w3.weight", "", false),
-                               linear(q + "w2.weight", "", false)});
+          l.experts.push_back({linear(q + "w1.weight", "", false, false), linear(q + "w3.weight", "", false, false),
+                               linear(q + "w2.weight", "", false, false)});
         }
+        roundExperts(l.experts);
       } else {  // gpt-oss: [E, d, 2f] with gate and up interleaved; [E, f, d]
         l.router = linear(p + "mlp.router.weight", p + "mlp.router.bias", false);
         const int64_t D = m.hidden, F = m.ffn;
@@ -174,9 +175,9 @@ Reference::Reference(const ModelConfig& m, const WeightSource& w, Numerics n, fl
             x.gate.b(f) = gub[size_t(e * 2 * F + 2 * f)], x.up.b(f) = gub[size_t(e * 2 * F + 2 * f + 1)];
           }
           for (int64_t dd = 0; dd < D; ++dd) x.down.b(dd) = dnb[size_t(e * D + dd)];
-          for (Linear* li : {&x.gate, &x.up, &x.down}) round(li->w);
           l.experts.push_back(std::move(x));
         }
+        roundExperts(l.experts);
       }
     }
     l.kcache.resize(0, m.kv_heads * m.head_dim);
@@ -189,17 +190,37 @@ void Reference::round(MatrixXf& w) const {
   if (n_ == Numerics::Int8) quantizeRows(w);
 }
 
+// The experts of a layer share their int8 scales: one per output channel
+// of each matrix kind, over all experts (the chip's schedule cannot know
+// which expert it multiplies by).
+void Reference::roundExperts(std::vector<Expert>& ex) const {
+  for (Linear Expert::*kind : {&Expert::gate, &Expert::up, &Expert::down}) {
+    if (n_ == Numerics::Fp16)
+      for (Expert& e : ex) (e.*kind).w = (e.*kind).w.unaryExpr(&toF16);
+    if (n_ != Numerics::Int8) continue;
+    const Eigen::Index rows = (ex[0].*kind).w.rows();
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      double mx = 0;
+      for (const Expert& e : ex) mx = std::max(mx, double((e.*kind).w.row(r).cwiseAbs().maxCoeff()));
+      const double s = mx > 0 ? mx / 127.0 : 1.0;
+      for (Expert& e : ex)
+        for (Eigen::Index c = 0; c < (e.*kind).w.cols(); ++c)
+          (e.*kind).w(r, c) = float(std::nearbyint((e.*kind).w(r, c) / s) * s);
+    }
+  }
+}
+
 VectorXf Reference::vec(const std::string& name) const {
   const std::vector<float> v = w_.tensor(name);
   return Eigen::Map<const VectorXf>(v.data(), Eigen::Index(v.size()));
 }
 
-Reference::Linear Reference::linear(const std::string& w, const std::string& b, bool transposed) const {
+Reference::Linear Reference::linear(const std::string& w, const std::string& b, bool transposed, bool rounded) const {
   Linear l;
   const std::vector<int64_t> s = w_.shape(w);
   l.w = matrix(w_.tensor(w), s[0], s[1]);
   if (transposed) l.w.transposeInPlace();  // Conv1D [in, out] -> [out, in]
-  round(l.w);
+  if (rounded) round(l.w);
   l.b = b.empty() ? VectorXf::Zero(l.w.rows()) : vec(b);
   return l;
 }

@@ -53,7 +53,8 @@ class Reference {
     Eigen::MatrixXf kcache, vcache;  // [positions, kv_heads * head_dim]
   };
 
-  Linear linear(const std::string& w, const std::string& b, bool transposed) const;
+  Linear linear(const std::string& w, const std::string& b, bool transposed, bool rounded = true) const;
+  void roundExperts(std::vector<Expert>& ex) const;
   Eigen::VectorXf vec(const std::string& name) const;
   void round(Eigen::MatrixXf& w) const;  // a matrix's weights as the chip stores them
   Eigen::VectorXf apply(const Linear& l, const Eigen::VectorXf& x) const;

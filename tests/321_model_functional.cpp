@@ -87,6 +87,12 @@ TEST_CASE("tiny-llama fp16: chip logits match the reference, 16 greedy tokens ag
 TEST_CASE("tiny-llama int8: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
   check("tiny-llama", Precision::Int8, 1e-4);
 }
+TEST_CASE("tiny-moe fp16: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
+  check("tiny-moe", Precision::Fp16, 1e-3);
+}
+TEST_CASE("tiny-moe int8: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
+  check("tiny-moe", Precision::Int8, 1e-4);
+}
 TEST_CASE("tiny-gpt2 fp16: chip logits match the reference, 16 greedy tokens agree", "[models][functional]") {
   check("tiny-gpt2", Precision::Fp16, 1e-3);
 }

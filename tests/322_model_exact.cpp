@@ -84,3 +84,13 @@ TEST_CASE("tiny-llama prefill of 4 tokens (causal masks): exact for both schedul
   r.prompt = 4;
   for (Policy pol : {Policy::List, Policy::InOrder}) exact("tiny-llama", r, pol, Precision::Int8);
 }
+
+TEST_CASE("tiny-moe decode (router, top-2 of 4 experts gathered by index): exact for both schedulers and precisions", "[models][exact]") {
+  for (Policy pol : {Policy::List, Policy::InOrder})
+    for (Precision p : {Precision::Int8, Precision::Fp16}) exact("tiny-moe", decode(100), pol, p);
+}
+
+TEST_CASE("one layer of mixtral and gpt-oss needs several chips, and the error says how many", "[models][bad-input]") {
+  checkBadInput("run --model mixtral-8x7b --first-layers 1 --layers-only --context 1024", "(at least 9 chips)");
+  checkBadInput("run --model gpt-oss-20b --first-layers 1 --layers-only --context 1024", "(at least 5 chips)");
+}

@@ -1,0 +1,377 @@
+// Mixture of Experts with a static schedule. TopK picks the k largest router
+// logits of each token (k rounds of max, index of the max, mask it out) and
+// their softmax weights; each result is a row with the value in every lane.
+// MoeFFN runs the chosen experts: every expert's tiles of a matrix lie at a
+// fixed stride on one plane, and each weight load computes its address on
+// the VXM from the expert index and gathers the rows (like the embedding).
+// The schedule is the same whichever experts are chosen: k experts' weights
+// stream per token, never all of them. Int8 column scales are shared by the
+// experts of a matrix (a static operand).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "isa/error.h"
+#include "isa/numeric.h"
+#include "lowering_ops.h"
+#include "mxm_job.h"
+
+namespace lpu {
+namespace {
+
+using Val = TaskBuilder::Val;
+
+std::vector<uint8_t> encodeM(const std::vector<double>& v, DType t) {
+  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
+  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
+  return out;
+}
+
+Val maxLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MAX, v, at); }
+Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MIN, v, at); }
+
+// A constant row in an activation group other than `avoid`.
+int constRowM(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
+  if (int t = L.constantNamed(name); t >= 0) return t;
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.cols = uint32_t(L.c.lanes());
+  t.init = Tensor::Init::Data;
+  t.data = encodeM(v, DType::F32);
+  const int id = L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
+  L.nameConstant(name, id);
+  return id;
+}
+
+}  // namespace
+
+void lowerTopK(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const ActTensor& x = L.act(op.inputs[0]);
+  const int k = op.attrs.at("k").get<int>(), lanes = c.lanes(), v = c.vxmPosition();
+  if (x.cols > lanes) throw Error(fmt::format("op {}: top-k over {} values; the compiler takes at most {}", op.name, x.cols, lanes));
+  const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
+  // Rows per token: the k maxima, and the logits with the chosen ones masked out.
+  ActTensor& maxima = L.newAct(op.name + ".max", x.rows * k, 1, {x.group});
+  ActTensor& idx = L.newAct(op.outputs[0], x.rows * k, 1, {x.group, maxima.group});
+  ActTensor& w = L.newAct(op.outputs[1], x.rows * k, 1, {x.group, maxima.group, idx.group});
+  ActTensor& masked = L.newAct(op.name + ".masked", x.rows * std::max(1, k - 1), x.cols, {x.group, idx.group});
+  std::vector<double> laneV(static_cast<size_t>(lanes)), padV(static_cast<size_t>(lanes));
+  for (int l = 0; l < lanes; ++l) laneV[size_t(l)] = l, padV[size_t(l)] = l < x.cols ? 0.0 : -3e38;
+  // Each read beside a row of x, masked or idx: kept off their slices.
+  const std::vector<int> avoid{x.group, maxima.group, idx.group, masked.group};
+  const int laneT = constRowM(L, op.name + ".lanes", laneV, avoid);
+  const int padT = constRowM(L, op.name + ".pad", padV, avoid);
+  constexpr float kBig = 16777216.0f;  // no lane index reaches it
+  std::vector<double> candV(static_cast<size_t>(lanes));
+  for (int l = 0; l < lanes; ++l) candV[size_t(l)] = l < x.cols ? double(l) - kBig : 0.0;
+  const int candT = constRowM(L, op.name + ".cand", candV, avoid);
+
+  for (int64_t t = 0; t < x.rows; ++t) {
+    for (int s = 0; s < k; ++s) {
+      // The logits of this round: x itself, then x with the earlier picks at -3e38.
+      const ActTensor& src = s == 0 ? x : masked;
+      const int srow = s == 0 ? int(t) : int(t * (k - 1) + s - 1);
+      const int row = int(t * k + s);
+      {  // max (pad lanes at -3e38)
+        TaskBuilder b = L.builder(fmt::format("{}.max[{}.{}]", op.name, t, s));
+        Cycle at = 0;
+        auto xv = b.vxm(Opcode::ADD, DType::F32, at, b.read(src.tensor, uint32_t(srow), v, at, src.firstRow + srow),
+                        b.read(padT, 0, v, at, -1));
+        at += alu;
+        b.write(maxima.tensor, uint32_t(row), maxLanes(L, b, xv, at), maxima.firstRow + row);
+        L.addTask(b);
+      }
+      {  // index: the smallest lane holding the max
+        TaskBuilder b = L.builder(fmt::format("{}.index[{}.{}]", op.name, t, s));
+        Cycle at = 0;
+        auto xv = b.read(src.tensor, uint32_t(srow), v, at, src.firstRow + srow);
+        auto mv = b.read(maxima.tensor, uint32_t(row), v, at, maxima.firstRow + row);
+        auto d = b.vxm(Opcode::SUB, DType::F32, at, xv, mv);
+        d = b.vxm(Opcode::MULI, DType::F32, at + alu, d, {}, f32bits(1e30f));
+        d = b.vxm(Opcode::ADDI, DType::F32, at + 2 * alu, d, {}, f32bits(1.0f));
+        auto hit = b.vxm(Opcode::RELU, DType::F32, at + 3 * alu, d);  // 1 at the max, else 0
+        auto cand = b.vxm(Opcode::MUL, DType::F32, at + 4 * alu, hit, b.read(candT, 0, v, at + 4 * alu, -1));
+        cand = b.vxm(Opcode::ADDI, DType::F32, at + 5 * alu, cand, {}, f32bits(kBig));
+        at += 6 * alu;
+        b.write(idx.tensor, uint32_t(row), minLanes(L, b, cand, at), idx.firstRow + row);
+        L.addTask(b);
+      }
+      if (s + 1 < k) {  // mask the pick: x + relu(1 - |lane - index|) * -3e38
+        TaskBuilder b = L.builder(fmt::format("{}.mask[{}.{}]", op.name, t, s));
+        const int mrow = int(t * (k - 1) + s);
+        Cycle at = 0;
+        auto dl = b.vxm(Opcode::SUB, DType::F32, at, b.read(laneT, 0, v, at, -1),
+                        b.read(idx.tensor, uint32_t(row), v, at, idx.firstRow + row));
+        auto oh = b.vxm(Opcode::ABS, DType::F32, at += alu, dl);
+        oh = b.vxm(Opcode::NEG, DType::F32, at += alu, oh);
+        oh = b.vxm(Opcode::ADDI, DType::F32, at += alu, oh, {}, f32bits(1.0f));
+        oh = b.vxm(Opcode::RELU, DType::F32, at += alu, oh);
+        oh = b.vxm(Opcode::MULI, DType::F32, at += alu, oh, {}, f32bits(-3e38f));
+        at += alu;
+        auto y = b.vxm(Opcode::ADD, DType::F32, at, oh, b.read(src.tensor, uint32_t(srow), v, at, src.firstRow + srow));
+        b.write(masked.tensor, uint32_t(mrow), y, masked.firstRow + mrow);
+        L.addTask(b);
+      }
+    }
+    // Weights: softmax over the k maxima, m_0 the largest (copied to other
+    // slices: it is read beside each m_s).
+    ActTensor& top = L.newAct(fmt::format("{}.top{}", op.name, t), 1, 1, {maxima.group});
+    {
+      TaskBuilder b = L.builder(fmt::format("{}.top[{}]", op.name, t));
+      const int r0 = int(t * k);
+      b.write(top.tensor, 0, b.vxm(Opcode::MOV, DType::F32, 0, b.read(maxima.tensor, uint32_t(r0), v, 0, maxima.firstRow + r0)),
+              top.firstRow);
+      L.addTask(b);
+    }
+    ActTensor& inv = L.newAct(fmt::format("{}.inv{}", op.name, t), 1, 1, {maxima.group, w.group, top.group});
+    {
+      TaskBuilder b = L.builder(fmt::format("{}.sum[{}]", op.name, t));
+      const int r0 = int(t * k);
+      Val sum{};
+      for (int s = 0; s < k; ++s) {  // e_s = exp(m_s - m_0), added as they come
+        const Cycle at = Cycle(s) * alu;
+        auto d = b.vxm(Opcode::SUB, DType::F32, at, b.read(maxima.tensor, uint32_t(r0 + s), v, at, maxima.firstRow + r0 + s),
+                       b.read(top.tensor, 0, v, at, top.firstRow));
+        auto e = b.vxm(Opcode::EXP, DType::F32, at + alu, d);
+        if (s == 0)  // delayed one ALU op so that each add meets the next term
+          sum = k > 1 ? b.vxm(Opcode::MOV, DType::F32, at + alu + sp, e) : e;
+        else
+          sum = b.vxm(Opcode::ADD, DType::F32, at + alu + sp, sum, e);
+      }
+      const Cycle done = Cycle(k - 1) * alu + alu + sp + (k > 1 ? alu : 0);
+      auto r = b.vxm(Opcode::RSQRT, DType::F32, done, sum);
+      b.write(inv.tensor, 0, b.vxm(Opcode::MUL, DType::F32, done + sp, r, r), inv.firstRow);
+      L.addTask(b);
+    }
+    for (int s = 0; s < k; ++s) {
+      TaskBuilder b = L.builder(fmt::format("{}.weight[{}.{}]", op.name, t, s));
+      const int r0 = int(t * k), row = r0 + s;
+      auto d = b.vxm(Opcode::SUB, DType::F32, 0, b.read(maxima.tensor, uint32_t(row), v, 0, maxima.firstRow + row),
+                     b.read(top.tensor, 0, v, 0, top.firstRow));
+      auto e = b.vxm(Opcode::EXP, DType::F32, alu, d);
+      const Cycle at = alu + sp;
+      b.write(w.tensor, uint32_t(row), b.vxm(Opcode::MUL, DType::F32, at, e, b.read(inv.tensor, 0, v, at, inv.firstRow)),
+              w.firstRow + row);
+      L.addTask(b);
+    }
+  }
+}
+
+namespace {
+
+// One matrix kind (gate, up or down) of every expert, as tiles on planes.
+struct ExpertMatrix {
+  int kTiles = 0, nChunks = 0, tileRows = 0;
+  std::vector<int> tile0;          // [j * kTiles + i]: expert 0's tile
+  std::vector<PlaneId> plane;      // per chunk j
+  std::vector<uint32_t> stride;    // per i: words per slice between experts' tiles
+  int scaleT = -1;                 // int8: per output chunk, column scale x activation scale
+};
+
+ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t E, int64_t K, int64_t N, bool tw,
+                          DType wt, const std::string& label) {
+  const ChipConfig& c = L.c;
+  const int lanes = c.lanes();
+  ExpertMatrix m;
+  m.tileRows = wt == DType::I8 ? lanes : lanes / 2;
+  m.kTiles = int((K + m.tileRows - 1) / m.tileRows);
+  m.nChunks = int((N + lanes - 1) / lanes);
+  std::vector<std::vector<float>> wv;
+  if (L.o.values)
+    for (int64_t e = 0; e < E; ++e) wv.push_back(L.valuesOf(L.g.tensor(op.inputs[size_t(3 + e * per + which)])));
+  auto weight = [&](int64_t e, int64_t k, int64_t n) -> double {
+    return wv[size_t(e)][size_t(tw ? n * K + k : k * N + n)];
+  };
+  std::vector<double> colScale(size_t(N), 1.0);
+  if (!wv.empty() && wt == DType::I8)
+    for (int64_t n = 0; n < N; ++n) {
+      double mx = 0;
+      for (int64_t e = 0; e < E; ++e)
+        for (int64_t k = 0; k < K; ++k) mx = std::max(mx, std::fabs(weight(e, k, n)));
+      colScale[size_t(n)] = mx > 0 ? mx / 127.0 : 1.0;
+    }
+  if (wt == DType::I8) {
+    Tensor t;
+    t.name = label + ".scale";
+    t.dtype = DType::F32;
+    t.rows = uint32_t(m.nChunks);
+    t.cols = uint32_t(lanes);
+    if (!wv.empty()) {
+      std::vector<double> s(size_t(m.nChunks) * size_t(lanes), 0.0);
+      for (int64_t n = 0; n < N; ++n) s[size_t(n)] = colScale[size_t(n)] * L.o.activationScale;
+      t.init = Tensor::Init::Data;
+      t.data = encodeM(s, DType::F32);
+    }
+    m.scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({}));
+  }
+  m.tile0.assign(size_t(m.kTiles) * size_t(m.nChunks), -1);
+  m.stride.assign(size_t(m.kTiles), 0);
+  for (int j = 0; j < m.nChunks; ++j) {
+    const PlaneId plane = L.nextPlane().id;
+    m.plane.push_back(plane);
+    for (int i = 0; i < m.kTiles; ++i) {
+      const int64_t k0 = int64_t(i) * m.tileRows;
+      const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, K - k0));
+      int prev = -1;
+      for (int64_t e = 0; e < E; ++e) {
+        const int t = L.layout_.addTile(L.p, plane, fmt::format("{}.e{}.w{}_{}", label, e, i, j), wt, rows);
+        if (e == 0) m.tile0[size_t(j * m.kTiles + i)] = t;
+        if (e == 1) m.stride[size_t(i)] = L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr;
+        if (e > 1 && !L.layout_.overflowed() &&
+            L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr != m.stride[size_t(i)])
+          throw Error(fmt::format("internal: expert tiles of {} are not evenly spaced", label));
+        prev = t;
+        if (wv.empty()) continue;
+        std::vector<double> d(size_t(rows) * size_t(lanes), 0.0);
+        for (uint32_t r = 0; r < rows; ++r)
+          for (int col = 0; col < lanes && int64_t(j) * lanes + col < N; ++col) {
+            const int64_t n = int64_t(j) * lanes + col;
+            const double x = weight(e, k0 + r, n);
+            d[size_t(r) * size_t(lanes) + size_t(col)] = wt == DType::I8 ? std::nearbyint(x / colScale[size_t(n)]) : x;
+          }
+        Tensor& tt = L.p.tensors[size_t(t)];
+        tt.init = Tensor::Init::Data;
+        tt.data = encodeM(d, wt);
+      }
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+void lowerMoeFFN(Lowerer& L, const GOp& op) {
+  const ChipConfig& c = L.c;
+  const int64_t E = op.attrs.at("experts").get<int64_t>(), k = op.attrs.at("top_k").get<int64_t>();
+  const bool hasBias = op.attrs.value("bias", false), tw = op.attrs.value("transpose_w", true);
+  const bool oss = op.attrs.value("activation", std::string("swiglu")) == "gpt_oss_swiglu";
+  const float limit = float(op.attrs.value("limit", 7.0));
+  const int per = hasBias ? 6 : 3;
+  if (hasBias && L.o.values)
+    throw Error(fmt::format("op {}: expert biases are chosen per token; functional runs with them are not supported yet "
+                            "(timing-only runs are)", op.name));
+  const ActTensor& x = L.act(op.inputs[0]);
+  const ActTensor& idx = L.act(op.inputs[1]);
+  const ActTensor& wts = L.act(op.inputs[2]);
+  const GTensor& g0 = L.g.tensor(op.inputs[3]);
+  const int64_t D = x.cols, F = tw ? g0.shape[0] : g0.shape[1];
+  const DType wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
+  const int v = c.vxmPosition(), lanes = c.lanes();
+  const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special, conv = c.latency.vxm_convert;
+
+  const ExpertMatrix gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
+  const ExpertMatrix up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
+  const ExpertMatrix down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");
+  // gpt-oss biases: timing only (rejected above with values), read from expert 0's rows.
+  const ActTensor* bGate = hasBias ? &L.constant(op.inputs[3 + 3], {x.group}) : nullptr;
+  const ActTensor* bUp = hasBias ? &L.constant(op.inputs[3 + 4], {x.group}) : nullptr;
+  const ActTensor* bDown = hasBias ? &L.constant(op.inputs[3 + 5], {x.group}) : nullptr;
+
+  // One expert matrix applied to row r of `in`, for expert choice row `choice`;
+  // `post` finishes each drained chunk (scaled back from int8 first).
+  auto apply = [&](const ExpertMatrix& m, const std::string& label, const ActTensor& in, int r, int choice,
+                   const std::function<Val(TaskBuilder&, int j, Val acc, Cycle at)>& post, ActTensor& out) {
+    MxmJob job;
+    job.label = label;
+    job.wt = wt;
+    job.kTiles = m.kTiles;
+    job.nChunks = m.nChunks;
+    job.rows = 1;
+    job.plane = [&](int j) { return m.plane[size_t(j)]; };
+    job.tile = [&](int i, int j, const PlaneId&) { return m.tile0[size_t(j * m.kTiles + i)]; };
+    job.stride = m.stride;
+    job.index = [&](TaskBuilder& b, Cycle at) {
+      return b.read(idx.tensor, uint32_t(choice), v, at, idx.firstRow + choice);
+    };
+    job.feed = [&](TaskBuilder& b, int, int i, Cycle at, const PlaneId& plane) {
+      return feedMatmulRow(L, b, in, r, i, at, plane, wt);
+    };
+    job.drain = [&](TaskBuilder& b, int, int j, Val acc) {
+      Cycle e = b.availAt(acc, v);
+      if (wt == DType::I8) {
+        acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
+        e += conv;
+        acc = b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(m.scaleT, uint32_t(j), v, e, -1));
+        e += alu;
+      } else {
+        acc = b.vxm(Opcode::MOV, DType::F32, e, acc);
+        e += alu;
+      }
+      acc = post(b, j, acc, e);
+      b.write(out.tensor, uint32_t(j), acc, out.firstRow + j);
+    };
+    runMxmJob(L, job);
+  };
+  auto addBias = [&](const ActTensor* bias) {
+    return [&, bias](TaskBuilder& b, int j, Val acc, Cycle at) -> Val {
+      if (!bias) return acc;
+      return b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(bias->tensor, uint32_t(j), v, at, -1));
+    };
+  };
+
+  ActTensor& y = L.newAct(op.outputs[0], x.rows, D, {x.group});
+  const int dch = int(y.chunks);
+  for (int64_t t = 0; t < x.rows; ++t) {
+    std::vector<ActTensor*> parts;
+    for (int64_t s = 0; s < k; ++s) {
+      const int choice = int(t * k + s);
+      const std::string tag = fmt::format("{}[{}.{}]", op.name, t, s);
+      ActTensor& gv = L.newAct(tag + ".gate", 1, F, {x.group});
+      ActTensor& uv = L.newAct(tag + ".up", 1, F, {x.group, gv.group});
+      apply(gate, tag + ".gate", x, int(t), choice, addBias(bGate), gv);
+      apply(up, tag + ".up", x, int(t), choice, addBias(bUp), uv);
+      // a = silu(gate) * up, or gpt-oss: min(gate, l) sigmoid(1.702 min(gate, l)) (clamp(up, -l, l) + 1)
+      ActTensor& av = L.newAct(tag + ".act", 1, F, {gv.group, uv.group});
+      for (int j = 0; j < int(av.chunks); ++j) {
+        TaskBuilder b = L.builder(fmt::format("{}.act{}", tag, j));
+        auto rd = [&](const ActTensor& a, Cycle when) { return b.read(a.tensor, uint32_t(j), v, when, a.firstRow + j); };
+        Cycle at = 0;
+        Val g = rd(gv, at);
+        if (oss) g = b.vxm(Opcode::MINI, DType::F32, at, g, {}, f32bits(limit)), at += alu;
+        Val z = oss ? b.vxm(Opcode::MULI, DType::F32, at, g, {}, f32bits(-1.702f)) : b.vxm(Opcode::NEG, DType::F32, at, g);
+        z = b.vxm(Opcode::EXP, DType::F32, at += alu, z);
+        z = b.vxm(Opcode::ADDI, DType::F32, at += sp, z, {}, f32bits(1.0f));
+        z = b.vxm(Opcode::RSQRT, DType::F32, at += alu, z);
+        z = b.vxm(Opcode::MUL, DType::F32, at += sp, z, z);  // sigmoid(-z), ready at at + alu
+        at += alu;
+        const Val g2 = oss ? b.vxm(Opcode::MINI, DType::F32, at - alu, rd(gv, at - alu), {}, f32bits(limit)) : rd(gv, at);
+        const Val a = b.vxm(Opcode::MUL, DType::F32, at, z, g2);
+        at += alu;
+        Val u;
+        if (oss) {  // clamp(up, -l, l) + 1, ready as a is
+          u = b.vxm(Opcode::MAXI, DType::F32, at - 3 * alu, rd(uv, at - 3 * alu), {}, f32bits(-limit));
+          u = b.vxm(Opcode::MINI, DType::F32, at - 2 * alu, u, {}, f32bits(limit));
+          u = b.vxm(Opcode::ADDI, DType::F32, at - alu, u, {}, f32bits(1.0f));
+        } else {
+          u = rd(uv, at);
+        }
+        b.write(av.tensor, uint32_t(j), b.vxm(Opcode::MUL, DType::F32, at, a, u), av.firstRow + j);
+        L.addTask(b);
+      }
+      // down, scaled by the expert's weight
+      ActTensor& dv = L.newAct(tag + ".down", 1, D, {av.group});
+      auto scaleByWeight = [&](TaskBuilder& b, int j, Val acc, Cycle at) -> Val {
+        acc = addBias(bDown)(b, j, acc, at);
+        if (bDown) at += alu;
+        return b.vxm(Opcode::MUL, DType::F32, at, acc, b.read(wts.tensor, uint32_t(choice), v, at, wts.firstRow + choice));
+      };
+      apply(down, tag + ".down", av, 0, choice, scaleByWeight, dv);
+      parts.push_back(&dv);
+    }
+    for (int j = 0; j < dch; ++j) {  // y = sum of the k experts' outputs
+      TaskBuilder b = L.builder(fmt::format("{}.sum[{}].{}", op.name, t, j));
+      Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(parts[0]->tensor, uint32_t(j), v, 0, parts[0]->firstRow + j));
+      Cycle at = alu;
+      for (size_t s = 1; s < parts.size(); ++s, at += alu)
+        acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(parts[s]->tensor, uint32_t(j), v, at, parts[s]->firstRow + j));
+      const int row = int(t * dch + j);
+      b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);
+      L.addTask(b);
+    }
+  }
+  (void)lanes;
+}
+
+}  // namespace lpu
