@@ -160,7 +160,7 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   for (int hd = 0; hd < kvHeads; ++hd)
     for (int j = 0; j < k.tilesPerHead; ++j) {
       const uint32_t rows = uint32_t(keys ? d : per);
-      const int t = layout_.addTile(p, k.plane(hd), fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows);
+      const int t = layout_.addTile(p, k.plane(hd), fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
       k.tiles.push_back(t);
       k.firstRow.push_back(layout_.newRows(int(rows)));
       if (init.empty()) continue;
@@ -181,7 +181,7 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
 int Lowerer::scratch(const PlaneId& plane) {
   const std::string name = fmt::format("scratch.{}{}", plane.east ? "E" : "W", plane.index);
   if (auto it = constants_.find(name); it != constants_.end()) return it->second;
-  return constants_[name] = layout_.addTile(p, plane, name, DType::F16, uint32_t(c.mxm_weight_streams / 2));
+  return constants_[name] = layout_.addTile(p, plane, name, DType::F16, uint32_t(c.mxm_weight_streams / 2), true);
 }
 
 void lowerRope(Lowerer& L, const GOp& op) {

@@ -45,6 +45,7 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   for (const GTensor& t : g.tensors)
     if (t.kind == TensorKind::Output) out.outputs[t.name] = L.act(t.name);
   out.sram.weights = L.layout().weightBytes();
+  out.sram.kv_cache = L.layout().cacheBytes();
   out.sram.activations = L.layout().activationBytes();
   for (const Queue& q : out.program.queues) out.sram.program += q.code.size() * 8;
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -98,7 +98,7 @@ int Layout::addConstant(Program& prog, Tensor t, int group) {
   return int(prog.tensors.size()) - 1;
 }
 
-int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows) {
+int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache) {
   size_t pi = 0;
   while (planes_[pi].east != p.east || planes_[pi].index != p.index) ++pi;
   const uint32_t spread = uint32_t(c_.mxm_weight_streams / bytes(dt));
@@ -109,8 +109,8 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   t.cols = uint32_t(c_.lanes());
   t.slice = planeSlice(p);
   t.spread = spread;
-  t.addr = take(planeNext_, pi, (rows + spread - 1) / spread, "weights " + name);
-  weightBytes_ += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
+  t.addr = take(planeNext_, pi, (rows + spread - 1) / spread, (cache ? "KV cache " : "weights ") + name);
+  (cache ? cacheBytes_ : weightBytes_) += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
   prog.tensors.push_back(std::move(t));
   return int(prog.tensors.size()) - 1;
 }

@@ -47,7 +47,7 @@ class Layout {
   int addConstant(Program& prog, Tensor t, int group);
   // A weight tile for a plane: `rows` rows of `lanes` elements of dtype,
   // spread over the plane's slices. Returns the tensor index.
-  int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows);
+  int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false);
 
   int newRows(int n) {
     const int r = nextRow_;
@@ -56,6 +56,7 @@ class Layout {
   }
   uint64_t weightBytes() const { return weightBytes_; }
   uint64_t activationBytes() const { return activationBytes_; }
+  uint64_t cacheBytes() const { return cacheBytes_; }
   int groupFor(std::vector<int> avoid) const;
   // Allocation goes on past a full region, counting; this throws
   // "<what> needs N bytes of SRAM, this chip has M (at least K chips)" if
@@ -71,7 +72,7 @@ class Layout {
   std::vector<uint32_t> groupNext_, planeNext_;
   uint32_t words_;
   int nextRow_ = 0;
-  uint64_t weightBytes_ = 0, activationBytes_ = 0;
+  uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0;
   uint64_t planeWords_ = 0, groupWords_ = 0;  // words asked for, per slice of each region
   std::string firstMiss_;                     // the first allocation that did not fit
 };

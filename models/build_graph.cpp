@@ -130,8 +130,12 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
         if (t.name == v) t.kind = TensorKind::Output;
     }
     const std::string kc = cacheName(i, true), vc = cacheName(i, false);
-    g.tensors.push_back(GTensor{kc, {C, KV}, TensorKind::Cache});
-    g.tensors.push_back(GTensor{vc, {C, KV}, TensorKind::Cache});
+    // gpt-oss sliding layers keep the last `sliding_window` positions (the
+    // host shifts the window; RoPE uses the absolute positions).
+    const bool slide = m.sliding_window > 0 && !m.sliding.empty() && m.sliding[size_t(i)] && C > m.sliding_window;
+    const int64_t Ci = slide ? std::max(m.sliding_window, T) : C;
+    g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
+    g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
     const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
     nlohmann::json kA = kvA;
     kA["keys"] = true;
@@ -141,8 +145,8 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
     nlohmann::json satt = att;
     satt["scale"] = 1.0 / std::sqrt(double(hd));
     if (prefill) satt["causal"] = true;
-    g.tensors.push_back(GTensor{p + "scores", {T * m.heads, C}, TensorKind::Activation});
-    g.tensors.push_back(GTensor{p + "probs", {T * m.heads, C}, TensorKind::Activation});
+    g.tensors.push_back(GTensor{p + "scores", {T * m.heads, Ci}, TensorKind::Activation});
+    g.tensors.push_back(GTensor{p + "probs", {T * m.heads, Ci}, TensorKind::Activation});
     const std::string s = b.op(OpKind::AttnScores, p + "scores", {q, kc}, p + "scores", satt);
     const std::string pr = b.op(OpKind::Softmax, p + "probs", {s}, p + "probs");
     const std::string o = b.op(OpKind::AttnMix, p + "mix", {pr, vc}, b.act(p + "mix", Q), att);

@@ -14,6 +14,7 @@
 #include "compiler/compile.h"
 #include "compiler/values.h"
 #include "isa/error.h"
+#include "sim/cli/bench.h"
 #include "sim/cli/model_info.h"
 #include "sim/cli/model_run.h"
 #include "sim/cli/reference.h"
@@ -118,10 +119,10 @@ std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool
     s += fmt::format("{} tokens/s ({:.3f} ms per token, {} mode, {} token(s) per step)\n",
                      fmt::format("{:.1f}", tokensPerSecond(g, r)), r.seconds() / double(g.tokens) * 1e3, g.mode,
                      g.tokens);
-  s += fmt::format("scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, activations {:.2f} MiB, "
-                   "program {:.2f} MiB\n",
+  s += fmt::format("scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, KV cache {:.2f} MiB, "
+                   "activations {:.2f} MiB, program {:.2f} MiB\n",
                    policyName(c.policy), precisionName(c.precision), c.tasks, c.sram.weights / 1048576.0,
-                   c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
+                   c.sram.kv_cache / 1048576.0, c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
   s += fmt::format("wall: compile {:.3f} s, simulate {:.3f} s\n", c.wall_s, r.wall_s);
   if (layers) {
     s += fmt::format("{:<16} {:>10} {:>10} {:>10}\n", "layer", "start", "end", "cycles");
@@ -204,6 +205,15 @@ int run(int argc, char** argv) {
   std::vector<std::string> configPaths;
   modelsCmd->add_option("--config", configPaths, "show these Hugging Face config.json files instead");
 
+  auto* benchCmd = app.add_subcommand("bench", "benchmark figures: tokens/s, compile and simulate wall time, speed, memory");
+  benchCmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
+  benchCmd->add_option("--precision", precision, "int8 or fp16")->check(CLI::IsMember({"int8", "fp16"}));
+  benchCmd->add_option("--model", modelName, "one model instead of the default cases");
+  benchCmd->add_option("--context", context, "with --model: KV-cache positions (default min(1024, max))");
+  benchCmd->add_option("--first-layers", firstLayers, "with --model: only the first N layers");
+  benchCmd->add_flag("--layers-only", layersOnly, "with --model: the layers alone, without embedding and head");
+  benchCmd->add_flag("--json", json, "one JSON object per line");
+
   auto* graphCmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
   graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();
   graphCmd->add_option("--mode", mode, "decode or prefill")->check(CLI::IsMember({"decode", "prefill"}));
@@ -245,6 +255,10 @@ int run(int argc, char** argv) {
     } else {
       std::cout << modelsTable(ms);
     }
+  } else if (benchCmd->parsed()) {
+    std::vector<BenchCase> cases = defaultBenchCases();
+    if (!modelName.empty()) cases = {{modelName, StepRequest{"decode", context, 0, 0, firstLayers, !layersOnly, !layersOnly}}};
+    runBench(cases, chipName.empty() ? "groq-tsp-v1" : chipName, precision == "int8", json);
   } else if (graphCmd->parsed()) {
     StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
     const Graph g = buildGraph(loadModel(modelName), req);

@@ -27,9 +27,10 @@ TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vecto
       }
       case TensorKind::Cache: {
         std::vector<float> v(size_t(t.elements()), 0.0f);
-        if (const auto it = kv.find(t.name); it != kv.end()) {
-          if (it->second.size() > v.size()) throw Error(fmt::format("cache {}: more rows than the context", t.name));
-          std::copy(it->second.begin(), it->second.end(), v.begin());
+        if (const auto it = kv.find(t.name); it != kv.end()) {  // the newest rows that fit before the step's own
+          const size_t cols = size_t(t.shape[1]), room = v.size() - size_t(tokens.size()) * cols;
+          const size_t n = std::min(room, it->second.size());
+          std::copy(it->second.end() - int64_t(n), it->second.end(), v.begin());
         }
         return v;
       }
