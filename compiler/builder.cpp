@@ -131,6 +131,28 @@ void TaskBuilder::write(int tensor, uint32_t row, Val v, int rowId) {
   }
 }
 
+void TaskBuilder::writePlane(int tensor, uint32_t row, int plane, Val v, int rowId) {
+  const Tensor& t = p_.tensors[size_t(tensor)];
+  Value& xv = vals_[size_t(v.id)];
+  const SliceRef s = t.sliceOf(row, plane);
+  const int pos = c_.memPosition(s);
+  const Cycle when = availAt(v, pos);
+  const bool east = pos > xv.pos;
+  StreamVar& sv = t_.vars[size_t(xv.var)];
+  if (xv.directed && sv.east != east)
+    throw Error(fmt::format("internal: task {}: a value is written both east and west of its producer", t_.label));
+  sv.east = east;
+  xv.directed = true;
+  t_.uses.push_back({xv.var, xv.avail, xv.pos, pos, 0});
+  Instr in;
+  in.op = Opcode::WRITE;
+  in.imm = t.addrOf(row);
+  addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, xv.var, -1, -1).off[0] = 0;
+  const Cycle commit = when + c_.latency.mem_write;
+  t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), commit});
+  if (rowId >= 0) t_.writes.push_back({rowId, commit});
+}
+
 TaskBuilder::Val TaskBuilder::readPlanes(const std::vector<PlaneRead>& planes, int pos, Cycle when) {
   const int var = int(t_.vars.size());
   t_.vars.push_back({true, int(planes.size())});
@@ -212,6 +234,7 @@ Task TaskBuilder::take() {
   for (RowAccess& r : t_.reads) r.rel -= lo;
   for (RowAccess& r : t_.writes) r.rel -= lo;
   for (Dep& d : t_.deps) d.rel -= lo;
+  t_.notBeforeRel -= lo;
   t_.end -= lo;
   return std::move(t_);
 }

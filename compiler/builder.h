@@ -64,6 +64,11 @@ class TaskBuilder {
   }
   int vxmPos() const { return c_.vxmPosition(); }
   void dependOn(int task, Cycle rel, Cycle otherRel, Cycle gap) { t_.deps.push_back({task, rel, otherRel, gap}); }
+  // The cycle `rel` of this task is no earlier than the absolute cycle `at`.
+  void notBefore(Cycle rel, Cycle at) { t_.notBefore = at, t_.notBeforeRel = rel; }
+  // Writes single-plane value v as plane `plane` of a tensor row (e.g. a
+  // byte plane received from another chip).
+  void writePlane(int tensor, uint32_t row, int plane, Val v, int rowId);
   void setOp(int op, int layer) { t_.op = op, t_.layer = layer; }
   // The finished task, its cycles shifted so that the earliest is 0; rel()
   // maps a cycle used while building to the task's final relative cycle.

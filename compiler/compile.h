@@ -33,6 +33,10 @@ struct Compiled {
   double wall_s = 0;
   // Where each graph output lives (to read its values back from the chip).
   std::map<std::string, ActTensor> outputs;
+  // Per CompileOptions::sends: the cycle of its first SEND, and its vectors
+  // (one byte plane each, c2cCyclesPerVector() apart).
+  std::vector<Cycle> sendStart;
+  std::vector<int> sendVectors;
 };
 
 Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions& o, Policy policy);

@@ -20,10 +20,24 @@ const char* precisionName(Precision p);
 // graph's shape). Null: timing only, no values.
 using TensorValues = std::function<std::vector<float>(const GTensor&)>;
 
+// A tensor that leaves or enters the chip on a C2C link: every vector row,
+// one byte plane per SEND (a link carries one vector at a time).
+struct LinkSend {
+  std::string tensor;  // an output of the graph
+  int link = 0;
+};
+struct LinkRecv {
+  std::string tensor;        // an input of the graph
+  int link = 0;
+  Cycle firstArrival = 0;    // absolute cycle the first vector is at this chip
+};
+
 struct CompileOptions {
   Precision precision = Precision::Int8;
   TensorValues values;       // null: timing only
   float activationScale = 1.0f / 16;  // int8: x_q = round(x / scale), static per matmul input
+  std::vector<LinkSend> sends;  // multi-chip: what this chip sends, after the graph
+  std::vector<LinkRecv> recvs;  // multi-chip: what this chip receives, before the graph
 };
 
 class Lowerer {

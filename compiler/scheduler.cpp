@@ -202,7 +202,7 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
   Cycle last = 0;
   auto place = [&](size_t i) {
     const Task& t = tasks[i];
-    Cycle earliest = policy == Policy::InOrder ? last : 0;
+    Cycle earliest = std::max<Cycle>(policy == Policy::InOrder ? last : 0, t.notBefore - t.notBeforeRel);
     for (const Dep& d : t.deps) earliest = std::max(earliest, s.placed[size_t(d.task)].start + d.otherRel + d.gap - d.rel);
     for (const RowAccess& r : t.reads) {
       const auto it = ready.find(r.row);

@@ -63,6 +63,9 @@ struct Task {
   std::vector<RowAccess> reads, writes;
   std::vector<Dep> deps;
   Cycle end = 0;  // relative cycle after its last effect (max rel + max(latency, 1))
+  // An absolute bound: start + notBeforeRel >= notBefore (a vector arriving
+  // from another chip in a known cycle).
+  Cycle notBefore = 0, notBeforeRel = 0;
 };
 
 }  // namespace lpu

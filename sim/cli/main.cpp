@@ -18,6 +18,7 @@
 #include "sim/cli/model_info.h"
 #include "sim/cli/model_run.h"
 #include "sim/cli/reference.h"
+#include "sim/cli/system_run.h"
 #include "sim/simulate.h"
 
 namespace lpu {
@@ -134,6 +135,64 @@ std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool
   return s;
 }
 
+std::string pipelineJson(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r) {
+  const double hz = r.stages[0].program.chip.empty() ? 0 : sys.chipConfig().clock_hz;
+  const Graph& last = r.graphs.back();
+  nlohmann::ordered_json o;
+  o["model"] = m.name;
+  o["system"] = sys.name;
+  o["mode"] = last.mode;
+  o["tokens"] = last.tokens;
+  o["context"] = last.context;
+  o["predicted_cycles"] = r.predicted;
+  o["cycles"] = r.result.cycles;
+  o["clock_hz"] = hz;
+  o["seconds"] = double(r.result.cycles) / hz;
+  o["tokens_per_s"] = double(last.tokens) * hz / double(r.result.cycles);
+  o["seconds_per_token"] = double(r.result.cycles) / hz / double(last.tokens);
+  o["chips"] = r.chips.size();
+  o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
+  o["c2c_bytes"] = r.c2cBytes();
+  uint64_t links = 0;
+  for (const auto& c : r.stages) links += c.sendStart.size();
+  o["c2c_busy"] = links ? double(r.result.c2c_busy) / double(links * uint64_t(r.result.cycles)) : 0.0;
+  SramUse sram;
+  for (const auto& c : r.stages)
+    sram.weights += c.sram.weights, sram.kv_cache += c.sram.kv_cache, sram.activations += c.sram.activations,
+        sram.program += c.sram.program;
+  o["sram_bytes"] = {{"weights", sram.weights}, {"kv_cache", sram.kv_cache}, {"activations", sram.activations},
+                     {"program", sram.program}, {"total", sram.total()}};
+  auto stages = nlohmann::ordered_json::array();
+  for (size_t s = 0; s < r.stages.size(); ++s)
+    stages.push_back({{"stage", s}, {"chip", r.chips[s]}, {"graph", r.graphs[s].name}, {"cycles", r.stages[s].predicted},
+                      {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
+                                                                  : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
+  o["stages"] = stages;
+  o["scheduler"] = policyName(r.stages[0].policy);
+  o["precision"] = precisionName(r.stages[0].precision);
+  double compile = 0;
+  for (const auto& c : r.stages) compile += c.wall_s;
+  o["compile_wall_s"] = compile;
+  o["wall_s"] = compile + r.result.wall_s;
+  return o.dump(2);
+}
+
+std::string pipelineTable(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r) {
+  const double hz = sys.chipConfig().clock_hz;
+  const Graph& last = r.graphs.back();
+  std::string s = fmt::format("{} {}, context {}, on {} of the {} chips of {}\n", m.name, last.mode, last.context,
+                              r.chips.size(), sys.chips, sys.name);
+  s += fmt::format("split: {}\n", r.why);
+  s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", r.predicted, r.result.cycles,
+                   double(r.result.cycles) / hz * 1e6, hz / 1e6);
+  s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n", double(last.tokens) * hz / double(r.result.cycles),
+                   r.c2cBytes());
+  for (size_t i = 0; i < r.stages.size(); ++i)
+    s += fmt::format("  stage {:>3} on chip {:>5}: {:<48} ends in cycle {}\n", i, r.chips[i], r.graphs[i].name,
+                     r.stages[i].predicted);
+  return s;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"lpusim: a cycle-accurate simulator of an LPU-style deterministic inference chip"};
   app.require_subcommand(1);
@@ -199,6 +258,16 @@ int run(int argc, char** argv) {
   runCmd->add_option("--trace", tracePath, "write a Chrome/Perfetto timeline (JSON) here");
   runCmd->add_option("--prompt", prompt, "with --model --functional: token ids, e.g. 1,2,3, fed one decode step each");
   runCmd->add_option("--generate", generate, "with --prompt: tokens to generate greedily after the prompt");
+  std::string systemName, parallel;
+  int chipsCount = 0;
+  auto* sysOpt = runCmd->add_option("--system", systemName, "with --model: a system preset (lpusim systems) or JSON file");
+  auto* chipsOpt = runCmd->add_option("--chips", chipsCount, "with --model: a system of this many chips (wired like the presets)");
+  sysOpt->excludes(chipsOpt);
+  runCmd->add_option("--parallel", parallel, "with --system/--chips: the split, e.g. pp=4 (default: the fewest stages that fit)");
+
+  auto* systemsCmd = app.add_subcommand("systems", "list the bundled multi-chip system presets");
+  systemsCmd->add_flag("--json", json, "print the presets as JSON");
+  systemsCmd->add_option("--show", show, "print one preset's full JSON config");
 
   auto* modelsCmd = app.add_subcommand("models", "list the bundled models: family, shape, exact parameters, bytes");
   modelsCmd->add_flag("--json", json, "print one JSON array");
@@ -327,6 +396,27 @@ int run(int argc, char** argv) {
       }
       return 0;
     }
+    if (!systemName.empty() || chipsCount > 0 || !parallel.empty()) {  // a multi-chip system
+      if (!model) throw Error("--system, --chips and --parallel need a model (--model)");
+      if (!prompt.empty()) throw Error("--prompt runs on one chip; multi-chip greedy decoding is not supported yet");
+      const SystemConfig sys = chipsCount > 0 ? systemOfChips(chipsCount, chipName.empty() ? "groq-tsp-v1" : chipName)
+                                              : loadSystem(systemName.empty() ? "groq-node" : systemName);
+      sys.validate(sys.name);
+      const ParallelSplit split = parallel.empty() ? ParallelSplit{1, 0} : parseParallel(parallel);
+      if (split.tp > 1) throw Error("--parallel tp=" + std::to_string(split.tp) + ": tensor parallelism is not implemented yet (pp is)");
+      if (split.tp * std::max(split.pp, 1) > sys.chips)
+        throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp, sys.name,
+                                sys.chips));
+      PipelineRequest preq;
+      preq.step = StepRequest{mode, context, promptLen, 0, -1, true, true};
+      preq.precision = prec;
+      preq.policy = policy;
+      preq.pp = split.pp;
+      if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : 1), 1);
+      const PipelineRun pr = runPipeline(*model, sys, preq);
+      std::cout << (json ? pipelineJson(*model, sys, pr) + "\n" : pipelineTable(*model, sys, pr));
+      return 0;
+    }
     Graph g;
     if (model) {
       StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
@@ -353,6 +443,21 @@ int run(int argc, char** argv) {
     std::cout << (json ? runJson(g, comp, r, layers) + "\n" : runTable(g, comp, r, layers));
     if (r.cycles != comp.predicted)
       throw Error(fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
+  } else if (systemsCmd->parsed()) {
+    if (!show.empty()) {
+      std::cout << systemToJson(loadSystem(show)) << "\n";
+    } else if (json) {
+      auto arr = nlohmann::json::array();
+      for (const auto& sy : systemPresets()) arr.push_back(nlohmann::json::parse(systemToJson(sy)));
+      std::cout << arr.dump(2) << "\n";
+    } else {
+      std::cout << fmt::format("{:<16} {:>7} {:>6} {:>6} {:>7} {:>10} {:>9}  {}\n", "name", "chips", "node", "rack",
+                               "global", "link GB/s", "hop cyc", "description");
+      for (const auto& sy : systemPresets())
+        std::cout << fmt::format("{:<16} {:>7} {:>6} {:>6} {:>7} {:>10.1f} {:>9}  {}\n", sy.name, sy.chips,
+                                 sy.chips_per_node, sy.nodes_per_rack, sy.global_links,
+                                 sy.lanes_per_link * sy.gbps_per_lane / 8, sy.hop_latency, sy.description);
+    }
   } else if (isaCmd->parsed()) {
     std::cout << isaReference();
   } else if (chipsCmd->parsed()) {

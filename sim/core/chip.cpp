@@ -27,7 +27,7 @@ Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOp
   for (int e = 0; e < 2; ++e)
     for (int i = 0; i < c.mxm_planes_per_hemisphere; ++i)
       mxm_.push_back(std::make_unique<MxmPlane>(c, fmt::format("MXM.{}{}", e ? "E" : "W", i), opt.functional));
-  for (int i = 0; i < c.c2c_links; ++i) c2c_.emplace_back(c, i);
+  for (int i = 0; i < c.c2c_links; ++i) c2c_.emplace_back(c, i, [this](const Origin& o) { return describe(o); });
   if (!opt.functional) return;
   for (const Tensor& t : p.tensors) {  // load the data section
     const auto data = t.initialBytes();
@@ -250,7 +250,11 @@ void Chip::execC2c(int pos, const Instr& in, Cycle t, const Origin& who) {
 
 void Chip::finish() {
   fabric_.sweep(std::numeric_limits<Cycle>::max());
-  for (const C2cLink& l : c2c_) l.checkDrained([this](const Origin& o) { return describe(o); });
+  finishLinks();
+}
+
+void Chip::finishLinks() const {
+  for (const C2cLink& l : c2c_) l.checkDrained();
 }
 
 std::vector<uint8_t> Chip::tensorBytes(const Tensor& t) const {

@@ -51,6 +51,11 @@ class Chip {
   std::string describe(const Origin& o) const;
   std::string queueName(int q) const;
   const Program& program() const { return prog_; }
+  C2cLink& link(int i) { return c2c_[size_t(i)]; }
+  const std::vector<C2cLink>& links() const { return c2c_; }
+  // Chip-to-chip links check before sweeping streams: all chips' sends are
+  // in by the end, so each chip checks what reached it.
+  void finishLinks() const;
   const ChipConfig& config() const { return cfg_; }
 
   // Tensor contents as rows*cols little-endian elements (functional runs).

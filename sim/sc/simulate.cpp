@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <systemc>
 
 #include <sys/wait.h>
@@ -130,6 +131,64 @@ SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string&
   return r;
 }
 
+// All chips of a system in one design, their links wired; every chip's
+// cycle 0 is the common barrier release (hardware-aligned counters).
+SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, const ChipConfig& c,
+                                   const std::vector<std::vector<LinkEnd>>& wires, const RunRequest& req) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
+  sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", SC_DO_NOTHING);
+  sc_set_time_resolution(1, SC_NS);
+  const auto wall0 = std::chrono::steady_clock::now();
+  SimOptions opt = req.options;
+  opt.trace = false;
+  std::vector<std::unique_ptr<Chip>> chips;
+  for (size_t i = 0; i < progs.size(); ++i) {
+    const std::string name = fmt::format("chip {}", i);
+    checkProgramFits(*progs[i], c, name);
+    chips.push_back(std::make_unique<Chip>(c, *progs[i], name, opt));
+  }
+  for (size_t a = 0; a < chips.size(); ++a)
+    for (int l = 0; l < c.c2c_links; ++l) {
+      const LinkEnd e = a < wires.size() && size_t(l) < wires[a].size() ? wires[a][size_t(l)] : LinkEnd{};
+      chips[a]->link(l).connect(e.chip >= 0 && size_t(e.chip) < chips.size() ? &chips[size_t(e.chip)]->link(e.link)
+                                                                              : nullptr);
+    }
+  const Cycle release = progs.empty() ? 0 : staticRelease(*progs[0], c);
+  std::vector<std::unique_ptr<Shared>> shared;
+  std::vector<std::unique_ptr<QueueModule>> queues;
+  for (size_t i = 0; i < chips.size(); ++i) {
+    if (staticRelease(*progs[i], c) != release)
+      throw Error(fmt::format("chip {}: its start barrier releases in cycle {}, chip 0's in cycle {}", i,
+                              staticRelease(*progs[i], c), release));
+    shared.push_back(std::unique_ptr<Shared>(new Shared{*chips[i], release, {}, false, "", 0}));
+    for (size_t q = 0; q < progs[i]->queues.size(); ++q) {
+      std::string name = fmt::format("c{}_{}", i, formatQueueId(progs[i]->queues[q].id));
+      std::replace(name.begin(), name.end(), '.', '_');
+      queues.push_back(std::make_unique<QueueModule>(name.c_str(), progs[i]->queues[q], int(q), *shared.back()));
+    }
+  }
+  sc_start();
+  for (size_t i = 0; i < chips.size(); ++i)
+    if (shared[i]->failed) throw Error(fmt::format("chip {}: {}", i, shared[i]->error));
+  SystemSimResult r;
+  for (size_t q = 0; q < queues.size(); ++q)
+    if (queues[q]->parked())
+      throw Error(fmt::format("{}: waits at sync forever: the barrier was never released", queues[q]->name()));
+  for (size_t i = 0; i < chips.size(); ++i) {
+    try {
+      chips[i]->finish();
+    } catch (const Error& e) {
+      throw Error(fmt::format("chip {}: {}", i, e.what()));
+    }
+    r.chips.push_back(collectResult(*chips[i], fmt::format("chip {}", i), 0));
+    r.cycles = std::max(r.cycles, r.chips.back().cycles);
+    for (const C2cLink& l : chips[i]->links()) r.c2c_vectors += l.sent(), r.c2c_busy += l.busyCycles();
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return r;
+}
+
 // SimResult through a pipe: a flat byte encoding.
 struct Writer {
   std::string out;
@@ -162,19 +221,47 @@ struct Reader {
   }
 };
 
+void encodeInto(Writer& w, const SimResult& r);
+SimResult decodeFrom(Reader& rd);
+
 std::string encodeResult(const SimResult& r) {
   Writer w;
+  encodeInto(w, r);
+  return w.out;
+}
+
+SimResult decodeResult(const std::string& s) {
+  Reader rd{s};
+  return decodeFrom(rd);
+}
+
+std::string encodeSystem(const SystemSimResult& r) {
+  Writer w;
+  w.pod(r.cycles), w.pod(r.wall_s), w.pod(r.c2c_vectors), w.pod(r.c2c_busy), w.pod(uint64_t(r.chips.size()));
+  for (const SimResult& c : r.chips) encodeInto(w, c);
+  return w.out;
+}
+
+SystemSimResult decodeSystem(const std::string& s) {
+  Reader rd{s};
+  SystemSimResult r;
+  r.cycles = rd.pod<Cycle>(), r.wall_s = rd.pod<double>(), r.c2c_vectors = rd.pod<uint64_t>(),
+  r.c2c_busy = rd.pod<uint64_t>();
+  r.chips.resize(size_t(rd.pod<uint64_t>()));
+  for (SimResult& c : r.chips) c = decodeFrom(rd);
+  return r;
+}
+
+void encodeInto(Writer& w, const SimResult& r) {
   w.str(r.program), w.str(r.chip), w.pod(r.cycles), w.pod(r.clock_hz), w.pod(r.functional), w.pod(r.units),
       w.pod(r.queues), w.pod(r.wall_s), w.pod(uint64_t(r.outputs.size()));
   for (const OutputValue& o : r.outputs) {
     w.str(o.name), w.pod(o.dtype), w.pod(o.rows), w.pod(o.cols), w.str(o.checksum);
     w.str(std::string(o.bytes.begin(), o.bytes.end()));
   }
-  return w.out;
 }
 
-SimResult decodeResult(const std::string& s) {
-  Reader rd{s};
+SimResult decodeFrom(Reader& rd) {
   SimResult r;
   r.program = rd.str(), r.chip = rd.str();
   r.cycles = rd.pod<Cycle>(), r.clock_hz = rd.pod<double>(), r.functional = rd.pod<bool>();
@@ -200,10 +287,11 @@ bool writeAll(int fd, const std::string& s) {
 
 }  // namespace
 
-// SystemC cannot elaborate a second design in one process, so each
-// simulation runs in a forked child that sends its result (or its one-line
-// error) back through a pipe: a process may simulate any number of times.
-SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
+// Runs `work` in a forked child and returns what it produced, or throws its
+// one-line error. SystemC cannot elaborate a second design in one process,
+// so each simulation runs in a child: a process may simulate any number of
+// times.
+static std::string inChild(const std::function<std::string()>& work) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error("internal: cannot create a pipe for the simulation process");
   std::fflush(nullptr);
@@ -213,7 +301,7 @@ SimResult simulate(const Program& p, const ChipConfig& c, const std::string& pro
     ::close(fds[0]);
     std::string msg;
     try {
-      msg = "R" + encodeResult(simulateHere(p, c, programName, req));
+      msg = "R" + work();
     } catch (const Error& e) {
       msg = std::string("E") + e.what();
     } catch (const std::exception& e) {
@@ -242,7 +330,16 @@ SimResult simulate(const Program& p, const ChipConfig& c, const std::string& pro
     throw Error("internal: the simulation process sent no result");
   }
   if (msg[0] == 'E') throw Error(msg.substr(1));
-  return decodeResult(msg.substr(1));
+  return msg.substr(1);
+}
+
+SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
+  return decodeResult(inChild([&] { return encodeResult(simulateHere(p, c, programName, req)); }));
+}
+
+SystemSimResult simulateSystem(const std::vector<const Program*>& programs, const ChipConfig& c,
+                               const std::vector<std::vector<LinkEnd>>& wires, const RunRequest& req) {
+  return decodeSystem(inChild([&] { return encodeSystem(simulateSystemHere(programs, c, wires, req)); }));
 }
 
 }  // namespace lpu

@@ -1,0 +1,53 @@
+// A model on a multi-chip system: pipeline parallelism over layers. Stage s
+// runs a range of layers on one chip of a chain of directly linked chips
+// (the first stage also the embedding, the last the head); the residual
+// goes to the next stage over a C2C link, scheduled like every other
+// resource: the receiving chip's program takes each vector in the cycle it
+// arrives. All stages run in one simulation, and the system's cycle count
+// is predicted exactly.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "compiler/compile.h"
+#include "models/build_graph.h"
+#include "models/weights.h"
+#include "sim/simulate.h"
+
+namespace lpu {
+
+struct ParallelSplit {
+  int tp = 1, pp = 1;
+};
+// "pp=4", "tp=1,pp=8"; throws lpu::Error naming what is wrong.
+ParallelSplit parseParallel(const std::string& text);
+
+struct PipelineRun {
+  ParallelSplit split;
+  std::vector<int> chips;          // system chip of each stage
+  std::vector<int> links;          // link of stage s to stage s + 1
+  std::vector<Graph> graphs;       // per stage
+  std::vector<Compiled> stages;    // per stage
+  Cycle predicted = 0;             // the system's, from the common start
+  SystemSimResult result;
+  std::string why;                 // how the split was chosen
+  uint64_t c2cBytes() const { return result.c2c_vectors * uint64_t(bytesPerVector); }
+  int bytesPerVector = 0;
+};
+
+struct PipelineRequest {
+  StepRequest step;
+  Precision precision = Precision::Int8;
+  Policy policy = Policy::List;
+  int pp = 0;                        // 0: the fewest stages that fit
+  const WeightSource* weights = nullptr;  // functional when set
+  std::vector<int> tokens;
+  bool simulate = true;
+};
+
+// Splits the model's layers over `pp` stages (as evenly as possible, the
+// first stages taking one more) on a chain of the system's chips, compiles
+// and simulates; throws "predicted != simulated" never silently.
+PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req);
+
+}  // namespace lpu
