@@ -155,10 +155,18 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   k.headDim = d;
   k.tilesPerHead = int((k.context + per - 1) / per);
   k.planes = layout_.planes();
+  std::stable_sort(k.planes.begin(), k.planes.end(),
+                   [&](const PlaneId& a, const PlaneId& b) { return layout_.planeFree(a) > layout_.planeFree(b); });
+  k.tp = std::max(1, o.tp);
   std::vector<float> init;
   if (o.values) init = valuesOf(gt);
   for (int hd = 0; hd < kvHeads; ++hd)
     for (int j = 0; j < k.tilesPerHead; ++j) {
+      if (!ownsKvHead(hd)) {  // tensor parallelism: another chip keeps this head
+        k.tiles.push_back(-1);
+        k.firstRow.push_back(-1);
+        continue;
+      }
       const uint32_t rows = uint32_t(keys ? d : per);
       const int t = layout_.addTile(p, k.plane(hd), fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
       k.tiles.push_back(t);
@@ -231,6 +239,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
   for (int64_t t = 0; t < x.rows; ++t) {
     const int64_t pos = k.context - x.rows + t;
     for (int hd = 0; hd < kv; ++hd) {
+      if (!L.ownsKvHead(hd)) continue;
       const int row = int(t * kv + hd);
       if (!keys) {  // a value row: fp16, into row pos % (lanes/2) of its tile
         const int tile = k.tiles[size_t(hd * k.tilesPerHead + int(pos / (lanes / 2)))];
@@ -299,6 +308,7 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
   const double scale = scores ? op.attrs.at("scale").get<double>() : 1.0;
   const bool causal = scores && op.attrs.value("causal", false);
   for (int g = 0; g < kv; ++g) {
+    if (!L.ownsKvHead(g)) continue;
     MxmJob job;
     job.label = fmt::format("{}.g{}", op.name, g);
     job.wt = DType::F16;

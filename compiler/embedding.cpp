@@ -77,7 +77,8 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
   }
 
   for (int j = 0; j < chunks; ++j) {
-    Lowerer::PlaneState& ps = L.nextPlane();
+    if (!L.owns(j)) continue;  // tensor parallelism: another chip gathers this chunk
+    Lowerer::PlaneState& ps = L.nextPlane(uint32_t(tilesPerChunk) * words);
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);

@@ -54,9 +54,10 @@ void emitQueue(const std::vector<Timed>& items, Queue& q) {
 
 }  // namespace
 
-void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p) {
+void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p, int chip) {
   std::map<int, std::vector<Timed>> byQueue;
   for (size_t t = 0; t < tasks.size(); ++t) {
+    if (chip >= 0 && tasks[t].chip != chip) continue;
     const Placement& pl = s.placed[t];
     for (size_t i = 0; i < tasks[t].slots.size(); ++i) {
       const Slot& slot = tasks[t].slots[i];
@@ -64,8 +65,7 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
       StreamRef* fields[3] = {&in.s0, &in.s1, &in.s2};
       for (int f = 0; f < 3; ++f)
         if (slot.var[f] >= 0) {
-          const StreamVar& v = tasks[t].vars[size_t(slot.var[f])];
-          *fields[f] = StreamRef{uint8_t(pl.streamBase[size_t(slot.var[f])] + slot.off[f]), v.east};
+          *fields[f] = StreamRef{uint8_t(pl.streamBase[size_t(slot.var[f])] + slot.off[f]), pl.east[size_t(slot.var[f])]};
         }
       QueueId q = slot.queue;
       if (slot.anyVxm) q = QueueId{Unit::VXM, false, pl.vxmAlu[i], 0};

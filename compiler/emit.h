@@ -10,6 +10,7 @@
 namespace lpu {
 
 // Appends the queues to `p` (whose data section the caller fills).
-void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p);
+// chip >= 0: only the tasks of that chip (a joint multi-chip schedule).
+void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p, int chip = -1);
 
 }  // namespace lpu

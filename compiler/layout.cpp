@@ -98,6 +98,12 @@ int Layout::addConstant(Program& prog, Tensor t, int group) {
   return int(prog.tensors.size()) - 1;
 }
 
+uint32_t Layout::planeFree(const PlaneId& p) const {
+  for (size_t i = 0; i < planes_.size(); ++i)
+    if (planes_[i].east == p.east && planes_[i].index == p.index) return words_ - std::min(words_, planeNext_[i]);
+  return 0;
+}
+
 int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache) {
   size_t pi = 0;
   while (planes_[pi].east != p.east || planes_[pi].index != p.index) ++pi;

@@ -49,6 +49,7 @@ class Layout {
   // spread over the plane's slices. Returns the tensor index.
   int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false);
 
+  void setRowBase(int base) { nextRow_ = base; }
   int newRows(int n) {
     const int r = nextRow_;
     nextRow_ += n;
@@ -63,6 +64,12 @@ class Layout {
   // anything did not fit.
   void checkFits(const std::string& what) const;
   bool overflowed() const { return !firstMiss_.empty(); }
+  // Addresses (words of each of its slices) still free on an MXM plane.
+  uint32_t planeFree(const PlaneId& p) const;
+  // Bytes of all MXM planes' slices (weights and KV caches).
+  uint64_t planeBytes() const {
+    return uint64_t(words_) * uint64_t(c_.mxm_weight_streams) * planes_.size() * uint64_t(c_.lanes());
+  }
 
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);

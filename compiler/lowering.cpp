@@ -202,6 +202,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
 
   MxmJob job;
   job.label = op.name;
+  job.owns = [&](int j) { return L.owns(j); };
   job.wt = wt;
   job.kTiles = kTiles;
   job.nChunks = nChunks;
@@ -373,8 +374,9 @@ TaskBuilder Lowerer::builder(const std::string& label) const {
 }
 
 int Lowerer::addTask(TaskBuilder& b) {
-  tasks_.push_back(b.take());
-  return int(tasks_.size()) - 1;
+  sink_->push_back(b.take());
+  sink_->back().chip = chip_;
+  return int(sink_->size()) - 1;
 }
 
 int Lowerer::laneMask(int valid, bool forMax, const std::vector<int>& avoid) {
@@ -409,10 +411,17 @@ int Lowerer::laneIndex(int cols, float big, const std::vector<int>& avoid) {
   return constants_[name] = layout_.addConstant(p, t, group);
 }
 
-Lowerer::PlaneState& Lowerer::nextPlane() {
-  PlaneState& s = planes_[nextPlane_];
-  nextPlane_ = (nextPlane_ + 1) % planes_.size();
-  return s;
+Lowerer::PlaneState& Lowerer::nextPlane(uint32_t words) {
+  size_t pick = nextPlane_;
+  for (size_t k = 0; k < planes_.size() && words > 0; ++k) {
+    const size_t i = (nextPlane_ + k) % planes_.size();
+    if (layout_.planeFree(planes_[i].id) >= words) {
+      pick = i;
+      break;
+    }
+  }
+  nextPlane_ = (pick + 1) % planes_.size();
+  return planes_[pick];
 }
 
 }  // namespace lpu

@@ -38,6 +38,7 @@ struct CompileOptions {
   float activationScale = 1.0f / 16;  // int8: x_q = round(x / scale), static per matmul input
   std::vector<LinkSend> sends;  // multi-chip: what this chip sends, after the graph
   std::vector<LinkRecv> recvs;  // multi-chip: what this chip receives, before the graph
+  int rank = 0, tp = 1;         // tensor parallelism: this chip's share of matmul output chunks
 };
 
 class Lowerer {
@@ -45,7 +46,21 @@ class Lowerer {
   Lowerer(const Graph& g, const ChipConfig& c, const CompileOptions& o, Program& p);
 
   void lower(size_t opIndex);
-  std::vector<Task>& tasks() { return tasks_; }
+  std::vector<Task>& tasks() { return *sink_; }
+  // Tasks go to `sink` (shared by the chips of a joint schedule), marked
+  // with `chip`; MEM row ids start at `rowBase` (distinct per chip).
+  void shareTasks(std::vector<Task>* sink, int chip, int rowBase) {
+    sink_ = sink, chip_ = chip;
+    layout_.setRowBase(rowBase);
+  }
+  int chip() const { return chip_; }
+  // Tensor parallelism: this chip computes output chunk j of a sharded op.
+  bool owns(int j) const { return o.tp <= 1 || (j + chunkTurn_) % o.tp == o.rank; }
+  // After a sharded op of n chunks: the next one starts where this one
+  // ended, so that the ranks take turns with the odd chunks.
+  void turnChunks(int n) { chunkTurn_ = o.tp > 1 ? (chunkTurn_ + n) % o.tp : 0; }
+  // Tensor parallelism: this chip keeps KV head g's cache and runs its query heads.
+  bool ownsKvHead(int g) const { return o.tp <= 1 || g % o.tp == o.rank; }
   const Layout& layout() const { return layout_; }
   const ActTensor& act(const std::string& name) const;
 
@@ -77,7 +92,9 @@ class Lowerer {
     std::vector<Cycle> drainRel;
     int uses = 0;
   };
-  PlaneState& nextPlane();
+  // The next plane in rotation; with `words` > 0, the next one that still
+  // has that many free addresses (the rotation one when none has).
+  PlaneState& nextPlane(uint32_t words = 0);
   PlaneState& planeState(const PlaneId& id);
 
   // A KV cache [context, kvHeads * headDim] as fp16 tiles on the MXM plane
@@ -91,7 +108,10 @@ class Lowerer {
     std::vector<int> tiles;  // [g * tilesPerHead + j]
     std::vector<int> firstRow;  // scheduler row of each tile's row 0
     int scratch = -1;        // one word in each slice of every plane (scatter's other lanes)
-    PlaneId plane(int g) const { return planes[size_t(g) % planes.size()]; }
+    // This chip's kv heads (g = rank, rank + tp, ...) in turn over the planes,
+    // the freest first.
+    PlaneId plane(int g) const { return planes[size_t(g / tp) % planes.size()]; }
+    int tp = 1;
     std::vector<PlaneId> planes;
   };
   Cache& cache(const std::string& name, bool keys, int kvHeads, int headDim);
@@ -111,12 +131,15 @@ class Lowerer {
 
  private:
   std::vector<Task> tasks_;
+  std::vector<Task>* sink_ = &tasks_;
+  int chip_ = 0;
   std::map<std::string, ActTensor> acts_;
   std::vector<PlaneState> planes_;
   std::map<std::string, int> constants_;
   std::map<std::string, Cache> caches_;
   std::map<std::string, ActTensor> heads_;
   size_t nextPlane_ = 0;
+  int chunkTurn_ = 0;
 };
 
 }  // namespace lpu

@@ -249,6 +249,8 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const bool oss = op.attrs.value("activation", std::string("swiglu")) == "gpt_oss_swiglu";
   const float limit = float(op.attrs.value("limit", 7.0));
   const int per = hasBias ? 6 : 3;
+  if (L.o.tp > 1)
+    throw Error(fmt::format("op {}: tensor parallelism of Mixture-of-Experts layers is not implemented yet", op.name));
   if (hasBias && L.o.values)
     throw Error(fmt::format("op {}: expert biases are chosen per token; functional runs with them are not supported yet "
                             "(timing-only runs are)", op.name));

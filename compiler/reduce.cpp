@@ -183,7 +183,11 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group, e.group});
   const int v = c.vxmPosition(), ch = int(x.chunks);
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
+  // Attention probabilities (rows head-major, h * tokens + t): with tensor
+  // parallelism only the rows of this chip's heads.
+  const int heads = op.attrs.value("heads", 0), kvHeads = op.attrs.value("kv_heads", 0);
   for (int64_t r = 0; r < x.rows; ++r) {
+    if (heads > 0 && kvHeads > 0 && !L.ownsKvHead(int(r / (x.rows / heads)) / (heads / kvHeads))) continue;
     const int xr = int(r * ch), maxRow = int(2 * r), invRow = int(2 * r + 1);
     {  // max
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));

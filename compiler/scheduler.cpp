@@ -69,7 +69,10 @@ class Placer {
       const Slot& s = task.slots[i];
       const Cycle at = t + s.rel;
       if (!s.anyVxm) {
-        bool clash = queues_[size_t(queueIndex(c_, s.queue))].has(at);
+        // A SEND holds its link (its queue) for a vector's time on the wire.
+        const int span = s.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1;
+        bool clash = false;
+        for (int k = 0; k < span && !clash; ++k) clash = queues_[size_t(queueIndex(c_, s.queue))].has(at + k);
         for (size_t j = 0; j < i && !clash; ++j)
           clash = !task.slots[j].anyVxm && task.slots[j].queue == s.queue && task.slots[j].rel == s.rel;
         if (clash) {
@@ -101,20 +104,35 @@ class Placer {
       }
     }
     p.streamBase.assign(task.vars.size(), -1);
+    p.east.assign(task.vars.size(), true);
+    // A value read only where it is made (a VXM result feeding the VXM) may
+    // take a stream of either direction; others flow the way they must.
+    local_.assign(task.vars.size(), true);
+    for (const ValueUse& u : task.uses)
+      if (u.from != u.to) local_[size_t(u.var)] = false;
     pending_.clear();
     for (size_t v = 0; v < task.vars.size(); ++v) {
       const StreamVar& sv = task.vars[v];
-      for (int base = 0; base + sv.planes <= c_.streams_per_direction && p.streamBase[v] < 0; ++base)
-        if (varFits(task, int(v), base, t)) p.streamBase[v] = base;
+      // Either way: the direction with the lowest free streams (the less busy).
+      for (int d = 0; d < (local_[v] ? 2 : 1); ++d) {
+        const bool east = d == 0 ? sv.east : !sv.east;
+        const int most = p.streamBase[v] < 0 ? c_.streams_per_direction : p.streamBase[v];
+        for (int base = 0; base + sv.planes <= most; ++base)
+          if (varFits(task, int(v), east, base, t)) {
+            if (p.streamBase[v] < 0 || base < p.streamBase[v]) p.streamBase[v] = base, p.east[v] = east;
+            break;
+          }
+      }
       if (p.streamBase[v] < 0) {
         why = fmt::format("no free streams for value {} ({} planes)", v, sv.planes);
         return false;
       }
+      const bool east = p.east[v];
       for (const ValueUse& u : task.uses)
         if (u.var == int(v))
           for (int k = 0; k < sv.planes; ++k)
             if (u.plane < 0 || u.plane == k)
-              pending_.push_back({sv.east, p.streamBase[v] + k, streams_.slotOf(sv.east, u.from, t + u.avail),
+              pending_.push_back({east, p.streamBase[v] + k, streams_.slotOf(east, u.from, t + u.avail),
                                 std::min(u.from, u.to), std::max(u.from, u.to)});
     }
     return true;
@@ -124,11 +142,18 @@ class Placer {
     for (size_t i = 0; i < task.slots.size(); ++i) {
       QueueId q = task.slots[i].queue;
       if (task.slots[i].anyVxm) q = QueueId{Unit::VXM, false, p.vxmAlu[i], 0};
-      queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel);
+      const int span = task.slots[i].instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1;
+      for (int k = 0; k < span; ++k) queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel + k);
     }
     for (const PortUse& u : task.ports) ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].add(p.start + u.rel);
     for (const Pending& r : pending_) streams_.take(r.east, r.stream, r.slot, r.lo, r.hi);
+    Cycle last = task.end;
+    for (const Slot& sl : task.slots) last = std::max(last, sl.rel + (sl.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1));
+    for (const PortUse& u : task.ports) last = std::max(last, u.rel + 1);
+    horizon_ = std::max(horizon_, p.start + last);
   }
+  // The cycle after the last one any reservation holds.
+  Cycle horizon() const { return horizon_; }
 
  private:
   struct Pending {
@@ -137,17 +162,17 @@ class Placer {
     int64_t slot;
     int lo, hi;
   };
-  bool varFits(const Task& task, int v, int base, Cycle t) const {
+  bool varFits(const Task& task, int v, bool east, int base, Cycle t) const {
     const StreamVar& sv = task.vars[size_t(v)];
     for (const ValueUse& u : task.uses) {
       if (u.var != v) continue;
-      const int64_t slot = streams_.slotOf(sv.east, u.from, t + u.avail);
+      const int64_t slot = streams_.slotOf(east, u.from, t + u.avail);
       const int lo = std::min(u.from, u.to), hi = std::max(u.from, u.to);
       for (int k = 0; k < sv.planes; ++k) {
         if (u.plane >= 0 && u.plane != k) continue;
-        if (!streams_.free(sv.east, base + k, slot, lo, hi)) return false;
+        if (!streams_.free(east, base + k, slot, lo, hi)) return false;
         for (const Pending& r : pending_)
-          if (r.east == sv.east && r.stream == base + k && r.slot == slot && r.lo <= hi && lo <= r.hi) return false;
+          if (r.east == east && r.stream == base + k && r.slot == slot && r.lo <= hi && lo <= r.hi) return false;
       }
     }
     return true;
@@ -157,6 +182,8 @@ class Placer {
   std::vector<CycleSet> queues_, ports_;
   StreamTable streams_;
   std::vector<Pending> pending_;
+  std::vector<bool> local_;
+  Cycle horizon_ = 0;
 };
 
 // Longest path from each task to the end, through its dependents.
@@ -172,7 +199,7 @@ std::vector<Cycle> priorities(const std::vector<Task>& tasks, const std::vector<
 
 }  // namespace
 
-Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy) {
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips) {
   // Dependences: explicit ones, and MEM rows (a read waits for the commit of
   // every earlier write of its row: several tasks may write parts of a row,
   // as KV-cache appends of several tokens do).
@@ -198,7 +225,8 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
   Schedule s;
   s.placed.resize(tasks.size());
   std::unordered_map<int, Cycle> ready;  // row -> commit cycle
-  Placer placer(c);
+  std::vector<Placer> placers;
+  for (int i = 0; i < chips; ++i) placers.emplace_back(c);
   Cycle last = 0;
   auto place = [&](size_t i) {
     const Task& t = tasks[i];
@@ -209,14 +237,23 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
       if (it != ready.end()) earliest = std::max(earliest, it->second - r.rel);
     }
     Placement p;
+    Placer& placer = placers[size_t(t.chip)];
     Cycle at = std::max<Cycle>(earliest, 0);
-    const Cycle limit = at + 4 * (s.total + t.end) + 1000000;  // far beyond any reservation made so far
-    while (!placer.fits(t, at, p))
+    // Everything a task holds lies in [start + first, start + end]; once
+    // that window starts after every reservation of its chip, a task that
+    // still does not fit conflicts with itself and never will.
+    Cycle first = 0;
+    for (const Slot& sl : t.slots) first = std::min(first, sl.rel);
+    for (const ValueUse& u : t.uses) first = std::min(first, u.avail);
+    for (const PortUse& u : t.ports) first = std::min(first, u.rel);
+    const Cycle limit = std::max(at, placer.horizon() - first + 1);
+    while (!placer.fits(t, at, p)) {
       if (++at > limit) {
         std::string slots;
         for (const Slot& sl : t.slots) slots += fmt::format(" {}@{}:{}", formatQueueId(sl.queue), sl.rel, info(sl.instr.op).mnemonic);
         throw Error(fmt::format("internal: task {} can never be placed: {} (slots:{})", t.label, placer.why, slots));
       }
+    }
     placer.reserve(t, p);
     for (const RowAccess& w : t.writes) ready[w.row] = std::max(ready[w.row], at + w.rel);
     s.placed[i] = std::move(p);

@@ -22,6 +22,7 @@ bool parsePolicy(const std::string& s, Policy& out);
 struct Placement {
   Cycle start = -1;
   std::vector<int> streamBase;  // per StreamVar
+  std::vector<bool> east;       // per StreamVar: its direction (a value used only where it is made may go either way)
   std::vector<int> vxmAlu;      // per Slot (-1 when not anyVxm)
 };
 
@@ -35,6 +36,8 @@ int queueCount(const ChipConfig& c);
 int queueIndex(const ChipConfig& c, const QueueId& q);
 QueueId queueAt(const ChipConfig& c, int index);
 
-Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy);
+// `chips` > 1: one schedule for several chips (Task::chip), each with its
+// own reservation tables; dependences may cross chips (C2C transfers).
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips = 1);
 
 }  // namespace lpu

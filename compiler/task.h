@@ -56,6 +56,7 @@ struct Dep {
 struct Task {
   std::string label;
   int op = -1, layer = -1;  // graph op, for reports
+  int chip = 0;             // in a joint multi-chip schedule: whose units it uses
   std::vector<Slot> slots;
   std::vector<StreamVar> vars;
   std::vector<ValueUse> uses;

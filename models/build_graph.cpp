@@ -64,7 +64,10 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   const int L0 = r.firstLayer;
   const int L = r.layers < 0 ? int(m.layers) : std::min(L0 + r.layers, int(m.layers));
   g.name = fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C);
-  if (L0 > 0 || L < m.layers) g.name += fmt::format(", layers {}..{} of {}", L0, L - 1, m.layers);
+  if (L0 > 0 || L < m.layers || r.startAtMlp || r.endAfterAttention) {
+    g.name += fmt::format(", layers {}{}..{}{} of {}", L0, r.startAtMlp ? " (MLP)" : "", L - 1,
+                          r.endAfterAttention ? " (attention)" : "", m.layers);
+  }
   g.model = m.name;
   g.mode = r.mode;
   g.tokens = T;
@@ -92,71 +95,74 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   for (int i = L0; i < L; ++i) {
     b.layer = i;
     const std::string p = pre(i), hp = gpt2 ? fmt::format("h.{}.", i) : fmt::format("model.layers.{}.", i);
-    // Attention block.
+    const bool doAttention = !(i == L0 && r.startAtMlp), doMlp = !(i == L - 1 && r.endAfterAttention);
     std::string h;
-    if (gpt2)
-      h = b.op(OpKind::LayerNorm, p + "ln_1", {x, b.weight(hp + "ln_1.weight", {D}), b.weight(hp + "ln_1.bias", {D})},
-               b.act(p + "ln_1", D), {{"eps", m.norm_eps}});
-    else
-      h = b.op(OpKind::RmsNorm, p + "input_norm", {x, b.weight(hp + "input_layernorm.weight", {D})},
-               b.act(p + "input_norm", D), {{"eps", m.norm_eps}});
-    std::string q, k, v;
-    if (gpt2) {
-      const std::string w = hp + "attn.c_attn.weight", bias = hp + "attn.c_attn.bias";
-      auto part = [&](const char* what, int j) {
-        return b.linear(p + what, h, fmt::format("{}[:, {}:{}]", w, j * D, (j + 1) * D), {D, D},
-                        fmt::format("{}[{}:{}]", bias, j * D, (j + 1) * D), D, false);
-      };
-      q = part("q", 0), k = part("k", 1), v = part("v", 2);
-    } else {
-      auto proj = [&](const char* what, int64_t out) {
-        const std::string w = hp + fmt::format("self_attn.{}_proj", what);
-        return b.linear(p + what, h, w + ".weight", {out, D}, m.attention_bias ? w + ".bias" : "", out, true);
-      };
-      q = proj("q", Q), k = proj("k", KV), v = proj("v", KV);
-      nlohmann::json rq = rope, rk = rope;
-      rq["heads"] = m.heads;
-      rk["heads"] = m.kv_heads;
-      if (!m.rope_scaling.is_null()) rq["scaling"] = rk["scaling"] = m.rope_scaling;
-      q = b.op(OpKind::Rope, p + "q_rot", {q, "pos"}, b.act(p + "q_rot", Q), rq);
-      k = b.op(OpKind::Rope, p + "k_rot", {k, "pos"},
-               b.act(p + "k_rot", KV, r.exposeKv ? TensorKind::Output : TensorKind::Activation), rk);
+    if (doAttention) {  // attention block
+      if (gpt2)
+        h = b.op(OpKind::LayerNorm, p + "ln_1", {x, b.weight(hp + "ln_1.weight", {D}), b.weight(hp + "ln_1.bias", {D})},
+                 b.act(p + "ln_1", D), {{"eps", m.norm_eps}});
+      else
+        h = b.op(OpKind::RmsNorm, p + "input_norm", {x, b.weight(hp + "input_layernorm.weight", {D})},
+                 b.act(p + "input_norm", D), {{"eps", m.norm_eps}});
+      std::string q, k, v;
+      if (gpt2) {
+        const std::string w = hp + "attn.c_attn.weight", bias = hp + "attn.c_attn.bias";
+        auto part = [&](const char* what, int j) {
+          return b.linear(p + what, h, fmt::format("{}[:, {}:{}]", w, j * D, (j + 1) * D), {D, D},
+                          fmt::format("{}[{}:{}]", bias, j * D, (j + 1) * D), D, false);
+        };
+        q = part("q", 0), k = part("k", 1), v = part("v", 2);
+      } else {
+        auto proj = [&](const char* what, int64_t out) {
+          const std::string w = hp + fmt::format("self_attn.{}_proj", what);
+          return b.linear(p + what, h, w + ".weight", {out, D}, m.attention_bias ? w + ".bias" : "", out, true);
+        };
+        q = proj("q", Q), k = proj("k", KV), v = proj("v", KV);
+        nlohmann::json rq = rope, rk = rope;
+        rq["heads"] = m.heads;
+        rk["heads"] = m.kv_heads;
+        if (!m.rope_scaling.is_null()) rq["scaling"] = rk["scaling"] = m.rope_scaling;
+        q = b.op(OpKind::Rope, p + "q_rot", {q, "pos"}, b.act(p + "q_rot", Q), rq);
+        k = b.op(OpKind::Rope, p + "k_rot", {k, "pos"},
+                 b.act(p + "k_rot", KV, r.exposeKv ? TensorKind::Output : TensorKind::Activation), rk);
+      }
+      if (gpt2 && r.exposeKv) {  // the k and v rows come straight from the projection
+        for (auto& t : g.tensors)
+          if (t.name == k || t.name == v) t.kind = TensorKind::Output;
+      } else if (r.exposeKv) {
+        for (auto& t : g.tensors)
+          if (t.name == v) t.kind = TensorKind::Output;
+      }
+      const std::string kc = cacheName(i, true), vc = cacheName(i, false);
+      // gpt-oss sliding layers keep the last `sliding_window` positions (the
+      // host shifts the window; RoPE uses the absolute positions).
+      const bool slide = m.sliding_window > 0 && !m.sliding.empty() && m.sliding[size_t(i)] && C > m.sliding_window;
+      const int64_t Ci = slide ? std::max(m.sliding_window, T) : C;
+      g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
+      g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
+      const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
+      nlohmann::json kA = kvA;
+      kA["keys"] = true;
+      b.op(OpKind::KvAppend, p + "append_k", {kc, k}, kc, kA);
+      b.op(OpKind::KvAppend, p + "append_v", {vc, v}, vc, kvA);
+      nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
+      nlohmann::json satt = att;
+      satt["scale"] = 1.0 / std::sqrt(double(hd));
+      if (prefill) satt["causal"] = true;
+      g.tensors.push_back(GTensor{p + "scores", {T * m.heads, Ci}, TensorKind::Activation});
+      g.tensors.push_back(GTensor{p + "probs", {T * m.heads, Ci}, TensorKind::Activation});
+      const std::string s = b.op(OpKind::AttnScores, p + "scores", {q, kc}, p + "scores", satt);
+      const std::string pr = b.op(OpKind::Softmax, p + "probs", {s}, p + "probs",
+                                  {{"heads", m.heads}, {"kv_heads", m.kv_heads}});
+      const std::string o = b.op(OpKind::AttnMix, p + "mix", {pr, vc}, b.act(p + "mix", Q), att);
+      const std::string a =
+          gpt2 ? b.linear(p + "o", o, hp + "attn.c_proj.weight", {D, D}, hp + "attn.c_proj.bias", D, false)
+               : b.linear(p + "o", o, hp + "self_attn.o_proj.weight", {D, Q},
+                          m.family == Family::GptOss ? hp + "self_attn.o_proj.bias" : "", D, true);
+      x = b.op(OpKind::Add, p + "resid_attn", {x, a}, b.act(p + "resid_attn", D));
     }
-    if (gpt2 && r.exposeKv) {  // the k and v rows come straight from the projection
-      for (auto& t : g.tensors)
-        if (t.name == k || t.name == v) t.kind = TensorKind::Output;
-    } else if (r.exposeKv) {
-      for (auto& t : g.tensors)
-        if (t.name == v) t.kind = TensorKind::Output;
-    }
-    const std::string kc = cacheName(i, true), vc = cacheName(i, false);
-    // gpt-oss sliding layers keep the last `sliding_window` positions (the
-    // host shifts the window; RoPE uses the absolute positions).
-    const bool slide = m.sliding_window > 0 && !m.sliding.empty() && m.sliding[size_t(i)] && C > m.sliding_window;
-    const int64_t Ci = slide ? std::max(m.sliding_window, T) : C;
-    g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
-    g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
-    const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
-    nlohmann::json kA = kvA;
-    kA["keys"] = true;
-    b.op(OpKind::KvAppend, p + "append_k", {kc, k}, kc, kA);
-    b.op(OpKind::KvAppend, p + "append_v", {vc, v}, vc, kvA);
-    nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
-    nlohmann::json satt = att;
-    satt["scale"] = 1.0 / std::sqrt(double(hd));
-    if (prefill) satt["causal"] = true;
-    g.tensors.push_back(GTensor{p + "scores", {T * m.heads, Ci}, TensorKind::Activation});
-    g.tensors.push_back(GTensor{p + "probs", {T * m.heads, Ci}, TensorKind::Activation});
-    const std::string s = b.op(OpKind::AttnScores, p + "scores", {q, kc}, p + "scores", satt);
-    const std::string pr = b.op(OpKind::Softmax, p + "probs", {s}, p + "probs");
-    const std::string o = b.op(OpKind::AttnMix, p + "mix", {pr, vc}, b.act(p + "mix", Q), att);
-    const std::string a =
-        gpt2 ? b.linear(p + "o", o, hp + "attn.c_proj.weight", {D, D}, hp + "attn.c_proj.bias", D, false)
-             : b.linear(p + "o", o, hp + "self_attn.o_proj.weight", {D, Q},
-                        m.family == Family::GptOss ? hp + "self_attn.o_proj.bias" : "", D, true);
-    x = b.op(OpKind::Add, p + "resid_attn", {x, a}, b.act(p + "resid_attn", D));
 
-    // MLP block.
+    if (!doMlp) continue;  // MLP block
     if (gpt2) {
       h = b.op(OpKind::LayerNorm, p + "ln_2", {x, b.weight(hp + "ln_2.weight", {D}), b.weight(hp + "ln_2.bias", {D})},
                b.act(p + "ln_2", D), {{"eps", m.norm_eps}});

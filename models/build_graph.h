@@ -19,6 +19,8 @@ struct StepRequest {
   int layers = -1;              //   one layer of a model too big for a chip (-1: to the last)
   bool embed = true;            // start with the embedding (else the step's input is "x" [tokens, d_model])
   bool head = true;             // end with the final norm, logits and argmax (else the output is the residual)
+  bool startAtMlp = false;      // skip the attention block of the first layer (a stage boundary mid-layer)
+  bool endAfterAttention = false;  // skip the MLP block of the last layer
   bool exposeKv = false;        // mark each layer's new key/value rows as outputs (to carry the cache on the host)
 };
 

@@ -1,6 +1,7 @@
 // Multi-chip systems: the wiring, all chips in one simulation with C2C links
 // checked, and pipeline parallelism predicted to the cycle.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,23 @@ const char* kSendOnce = ".tensor x i8 [1, 8] at W3 0\n.queue MEM.W3\n  @2 read x
                         ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
 const char* kSend = ".tensor x i8 [2, 8] at W3 0\n.queue MEM.W3\n  @2 read x[0], s0w\n  @4 read x[1], s0w\n"
                     ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
+
+// One decode step of `m` on one chip (context 32, the given token): its
+// logits and cycles, to compare a multi-chip run with.
+std::pair<std::vector<float>, Cycle> oneChipLogits(const ModelConfig& m, const WeightSource& w, int token,
+                                                   const ChipConfig& chip) {
+  StepRequest one;
+  one.context = 32;
+  const Graph g = buildGraph(m, one);
+  const KvRows none;
+  CompileOptions o;
+  o.values = modelValues(g, w, {token}, none);
+  const Compiled c = compileGraph(g, chip, o, Policy::List);
+  RunRequest rr;
+  rr.options.functional = true;
+  const SimResult single = simulate(c.program, chip, "one chip", rr);
+  return {outputValues(c, single, "logits"), single.cycles};
+}
 
 }  // namespace
 
@@ -97,21 +115,12 @@ TEST_CASE("tiny-llama pipelined over 2 chips: exact, and the logits equal one ch
   const ChipConfig chip = sys.chipConfig();
   CHECK(chip.c2cCyclesPerVector() == 20);  // 320 bytes / (4 lanes x 30 Gb/s / 8 / 900 MHz = 16.7 bytes a cycle)
 
-  StepRequest one;
-  one.context = 32;
-  const Graph g = buildGraph(m, one);
-  const KvRows none;
-  CompileOptions o;
-  o.values = modelValues(g, w, {5}, none);
-  const Compiled c = compileGraph(g, chip, o, Policy::List);
-  RunRequest rr;
-  rr.options.functional = true;
-  const SimResult single = simulate(c.program, chip, "one chip", rr);
-  const auto a = outputValues(c, single, "logits"), b = outputValues(r.stages.back(), r.result.chips.back(), "logits");
+  const auto [a, singleCycles] = oneChipLogits(m, w, 5, chip);
+  const auto b = outputValues(r.stages.back(), r.result.chips.back(), "logits");
   REQUIRE(a.size() == b.size());
   double worst = 0;
   for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-  std::cout << "tiny-llama pp=2: " << r.result.cycles << " cycles (one chip " << single.cycles
+  std::cout << "tiny-llama pp=2: " << r.result.cycles << " cycles (one chip " << singleCycles
             << "), max abs logit difference " << worst << "\n";
   CHECK(worst == 0);  // the same arithmetic; the residual crosses the link bit for bit
 }
@@ -145,10 +154,14 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   checkBadInput("run --model tiny-llama --system no-such-system", "not a system preset");
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=0", "is not tp=N or pp=N");
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=4", "needs 4 chips, system 2-chips has 2");
-  checkBadInput("run --model tiny-llama --chips 8 --parallel pp=4", "tiny-llama has only 2 layers to split");
-  checkBadInput("run --model tiny-llama --chips 8 --parallel tp=2", "tensor parallelism is not implemented yet");
+  checkBadInput("run --model tiny-llama --chips 8 --parallel pp=5", "tiny-llama has only 4 blocks (attention, MLP) to split");
+  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=16",
+                "--parallel tp=16: a tensor-parallel group must be fully connected, within one node of 8 chips");
+  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
+  checkBadInput("run --model tiny-moe --chips 8 --parallel tp=2",
+                "tensor parallelism of Mixture-of-Experts layers is not implemented yet");
   checkBadInput("run --model llama-3.2-1b --system groq-node --context 1024",
-                "does not fit system groq-node with pipeline parallelism alone");
+                "does not fit system groq-node (8 chips) with any tensor/pipeline split tried");
 }
 
 TEST_CASE("lpusim systems lists the presets", "[system][cli]") {
@@ -160,4 +173,72 @@ TEST_CASE("lpusim systems lists the presets", "[system][cli]") {
   CHECK(j[1]["chips"] == 72);
   CHECK(j[2]["chips"] == 576);
   CHECK(j[3]["chips"] == 10440);
+}
+
+TEST_CASE("tiny-llama tensor-parallel on 2, 4 and 8 chips, and with pipeline stages: exact, logits equal one chip's",
+          "[system][functional][tp]") {
+  const ModelConfig m = loadModel("tiny-llama");
+  const SeededWeights w(m, 11);
+  const SystemConfig sys = loadSystem("groq-node");
+  const auto [a, singleCycles] = oneChipLogits(m, w, 9, sys.chipConfig());
+  for (const auto& [tp, pp] : std::vector<std::pair<int, int>>{{2, 1}, {4, 1}, {8, 1}, {2, 2}, {4, 2}, {2, 4}}) {
+    PipelineRequest req;
+    req.step.context = 32;
+    req.tp = tp;
+    req.pp = pp;
+    req.weights = &w;
+    req.tokens = {9};
+    const PipelineRun r = runPipeline(m, sys, req);  // throws unless predicted == simulated
+    CHECK(r.result.cycles == r.predicted);
+    CHECK(int(r.chips.size()) == tp * pp);
+    // Every chip of the last stage holds the whole logits after the all-gather.
+    double worst = 0;
+    for (int k = 0; k < tp; ++k) {
+      const size_t chipIndex = size_t((pp - 1) * tp + k);
+      const auto b = outputValues(r.stages[chipIndex], r.result.chips[chipIndex], "logits");
+      REQUIRE(a.size() == b.size());
+      for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+    }
+    std::cout << "tiny-llama tp=" << tp << ",pp=" << pp << ": " << r.result.cycles << " cycles (one chip "
+              << singleCycles << "), " << r.result.c2c_vectors << " vectors on links, max abs logit difference "
+              << worst << "\n";
+    CHECK(worst == 0);  // each chunk is computed by one chip as one chip would, and crosses the links bit for bit
+    if (tp == 2 && pp == 1) {
+      // All-gathers, one receiver each: chunks of 320 lanes of the embedding (1), per layer q, k, v, o (1 each),
+      // gate and up (2 each), down (1), then the head (1): 1 + 2 x 9 + 1 = 20 chunks, plus the attention
+      // outputs' head rows (4 heads, 2 layers): 8; each row fp32, 4 byte planes: (20 + 8) x 4 = 112 vectors.
+      CHECK(r.result.c2c_vectors == 112);
+    }
+  }
+  PipelineRequest req;  // the baseline scheduler too, timing only
+  req.step.context = 32;
+  req.tp = 4;
+  req.pp = 2;
+  req.policy = Policy::InOrder;
+  const PipelineRun r = runPipeline(m, sys, req);
+  CHECK(r.result.cycles == r.predicted);
+}
+
+TEST_CASE("without --parallel the split is chosen: fits, fewest predicted cycles", "[system][tp][cli]") {
+  const CliRun r = runCli("run --model tiny-llama --chips 8 --context 64 --json");
+  REQUIRE(r.exitCode == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  const std::string why = j["parallel"]["why"];
+  INFO(why);
+  // Every width was compiled (tp=1, 2, 4, 8 with pp=1: tiny-llama fits one chip) and the reported split has the
+  // fewest cycles of them.
+  CHECK(why.find("tp=8,pp=1") != std::string::npos);
+  CHECK(j["cycles"] == j["predicted_cycles"]);
+  const std::string chosen = fmt::format("tp={},pp={} {} cycles", int(j["parallel"]["tp"]), int(j["parallel"]["pp"]),
+                                         int64_t(j["cycles"]));
+  CHECK(why.find(chosen) != std::string::npos);
+  const std::string list = why.substr(why.find('('), why.find(')') - why.find('('));
+  size_t at = 0, compared = 0;
+  while ((at = list.find(" cycles", at)) != std::string::npos) {
+    ++compared;
+    const size_t b = list.rfind(' ', at - 1);
+    CHECK(std::stoll(list.substr(b + 1, at - b - 1)) >= int64_t(j["cycles"]));
+    ++at;
+  }
+  CHECK(compared == 4);
 }

@@ -153,8 +153,12 @@ std::string pipelineJson(const ModelConfig& m, const SystemConfig& sys, const Pi
   o["chips"] = r.chips.size();
   o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
   o["c2c_bytes"] = r.c2cBytes();
-  uint64_t links = 0;
-  for (const auto& c : r.stages) links += c.sendStart.size();
+  uint64_t links = 0;  // links that carry anything (outgoing ends)
+  for (const auto& c : r.stages)
+    for (const Queue& q : c.program.queues)
+      if (q.id.unit == Unit::C2C &&
+          std::any_of(q.code.begin(), q.code.end(), [](const Instr& in) { return in.op == Opcode::SEND; }))
+        ++links;
   o["c2c_busy"] = links ? double(r.result.c2c_busy) / double(links * uint64_t(r.result.cycles)) : 0.0;
   SramUse sram;
   for (const auto& c : r.stages)
@@ -164,7 +168,7 @@ std::string pipelineJson(const ModelConfig& m, const SystemConfig& sys, const Pi
                      {"program", sram.program}, {"total", sram.total()}};
   auto stages = nlohmann::ordered_json::array();
   for (size_t s = 0; s < r.stages.size(); ++s)
-    stages.push_back({{"stage", s}, {"chip", r.chips[s]}, {"graph", r.graphs[s].name}, {"cycles", r.stages[s].predicted},
+    stages.push_back({{"stage", s / size_t(r.split.tp)}, {"rank", s % size_t(r.split.tp)}, {"chip", r.chips[s]}, {"graph", r.graphs[s].name}, {"cycles", r.stages[s].predicted},
                       {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
                                                                   : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
   o["stages"] = stages;
@@ -188,8 +192,9 @@ std::string pipelineTable(const ModelConfig& m, const SystemConfig& sys, const P
   s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n", double(last.tokens) * hz / double(r.result.cycles),
                    r.c2cBytes());
   for (size_t i = 0; i < r.stages.size(); ++i)
-    s += fmt::format("  stage {:>3} on chip {:>5}: {:<48} ends in cycle {}\n", i, r.chips[i], r.graphs[i].name,
-                     r.stages[i].predicted);
+    s += fmt::format("  stage {:>3}{} on chip {:>5}: {:<48} ends in cycle {}\n", i / size_t(r.split.tp),
+                     r.split.tp > 1 ? fmt::format(" rank {:>2}", i % size_t(r.split.tp)) : "", r.chips[i],
+                     r.graphs[i].name, r.stages[i].predicted);
   return s;
 }
 
@@ -402,8 +407,7 @@ int run(int argc, char** argv) {
       const SystemConfig sys = chipsCount > 0 ? systemOfChips(chipsCount, chipName.empty() ? "groq-tsp-v1" : chipName)
                                               : loadSystem(systemName.empty() ? "groq-node" : systemName);
       sys.validate(sys.name);
-      const ParallelSplit split = parallel.empty() ? ParallelSplit{1, 0} : parseParallel(parallel);
-      if (split.tp > 1) throw Error("--parallel tp=" + std::to_string(split.tp) + ": tensor parallelism is not implemented yet (pp is)");
+      const ParallelSplit split = parallel.empty() ? ParallelSplit{0, 0} : parseParallel(parallel);
       if (split.tp * std::max(split.pp, 1) > sys.chips)
         throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp, sys.name,
                                 sys.chips));
@@ -412,6 +416,7 @@ int run(int argc, char** argv) {
       preq.precision = prec;
       preq.policy = policy;
       preq.pp = split.pp;
+      preq.tp = split.tp;
       if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : 1), 1);
       const PipelineRun pr = runPipeline(*model, sys, preq);
       std::cout << (json ? pipelineJson(*model, sys, pr) + "\n" : pipelineTable(*model, sys, pr));

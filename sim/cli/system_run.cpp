@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/group.h"
+#include "compiler/layout.h"
 #include "isa/error.h"
 #include "sim/cli/model_run.h"
 
@@ -27,6 +29,84 @@ ParallelSplit parseParallel(const std::string& text) {
 
 namespace {
 
+// Stage s's step: blocks [b0, b1) of the model, block 2i the attention and
+// 2i + 1 the MLP of layer i; the first stage also embeds, the last ends
+// with the head.
+StepRequest stageStep(const ModelConfig& m, const StepRequest& base, int b0, int b1) {
+  StepRequest r = base;
+  r.firstLayer = b0 / 2;
+  r.layers = (b1 - 1) / 2 - b0 / 2 + 1;
+  r.startAtMlp = b0 % 2 == 1;
+  r.endAfterAttention = b1 % 2 == 1;
+  r.embed = b0 == 0;
+  r.head = b1 == 2 * m.layers;
+  return r;
+}
+
+// Splits the 2 L blocks into pp contiguous stages balancing parameters
+// (the embedding counts to the first stage, the head to the last): the
+// smallest largest stage, by bisection on it.
+// Parameters of each block, the embedding in the first, the head in the last.
+std::vector<uint64_t> blockParams(const ModelConfig& m) {
+  const int nb = int(2 * m.layers);
+  std::vector<uint64_t> w(size_t(nb), 0);
+  uint64_t embed = 0, head = 0;
+  for (const WeightSpec& s : weightSpecs(m)) {
+    const uint64_t n = uint64_t(s.elements());
+    if (s.layer >= 0) {
+      const bool mlp = s.name.find("mlp") != std::string::npos || s.name.find("moe") != std::string::npos ||
+                       s.name.find("ln_2") != std::string::npos || s.name.find("post_attention") != std::string::npos;
+      w[size_t(2 * s.layer + (mlp ? 1 : 0))] += n;
+    } else if (s.role == WeightRole::Embedding || s.role == WeightRole::Position) {
+      embed += n;
+    } else {
+      head += n;
+    }
+  }
+  if (m.tied_embeddings) head += uint64_t(m.vocab * m.hidden);
+  w.front() += embed;
+  w.back() += head;
+  return w;
+}
+
+std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp) {
+  const int nb = int(2 * m.layers);
+  if (pp > nb) throw Error(fmt::format("--parallel pp={}: {} has only {} blocks (attention, MLP) to split", pp, m.name, nb));
+  const std::vector<uint64_t> w = blockParams(m);
+  auto stages = [&](uint64_t cap, std::vector<std::pair<int, int>>* out) {
+    int count = 0, b0 = 0;
+    uint64_t load = 0;
+    for (int b = 0; b < nb; ++b) {
+      if (w[size_t(b)] > cap) return pp + 1;
+      if (load + w[size_t(b)] > cap || nb - b == pp - count - 1) {
+        if (out) out->push_back({b0, b});
+        ++count, b0 = b, load = 0;
+      }
+      load += w[size_t(b)];
+    }
+    if (out) out->push_back({b0, nb});
+    return count + 1;
+  };
+  uint64_t lo = 0, hi = 0;
+  for (uint64_t x : w) hi += x;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (stages(mid, nullptr) <= pp) hi = mid;
+    else lo = mid + 1;
+  }
+  std::vector<std::pair<int, int>> out;
+  stages(lo, &out);
+  while (int(out.size()) < pp) {  // split the largest stage of several blocks until there are pp
+    size_t best = 0;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].second - out[i].first > out[best].second - out[best].first) best = i;
+    const auto [a, b] = out[best];
+    out[best] = {a, (a + b) / 2};
+    out.insert(out.begin() + int64_t(best) + 1, {(a + b) / 2, b});
+  }
+  return out;
+}
+
 // The residual a stage hands on: its graph's (real-valued) output.
 std::string stageOutput(const Graph& g) {
   for (const GTensor& t : g.tensors)
@@ -37,8 +117,6 @@ std::string stageOutput(const Graph& g) {
 PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, int pp,
                             const KvRows& kv) {
   const ChipConfig chip = sys.chipConfig();
-  if (pp > m.layers)
-    throw Error(fmt::format("--parallel pp={}: {} has only {} layers to split", pp, m.name, m.layers));
   if (pp > sys.chips) throw Error(fmt::format("--parallel pp={}: system {} has {} chips", pp, sys.name, sys.chips));
   PipelineRun run;
   run.split.pp = pp;
@@ -46,15 +124,10 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
   const auto w = wiring(sys, chip.c2c_links);
   run.chips = chainOrder(sys, w, pp);
   const int occ = chip.c2cCyclesPerVector();
-  int first = 0;
+  const auto blocks = splitBlocks(m, pp);
   for (int s = 0; s < pp; ++s) {
-    const int n = int(m.layers) / pp + (s < int(m.layers) % pp ? 1 : 0);
-    StepRequest r = req.step;
-    r.firstLayer = first;
-    r.layers = n;
-    r.embed = s == 0;
-    r.head = s == pp - 1;
-    first += n;
+    const StepRequest r = stageStep(m, req.step, blocks[size_t(s)].first, blocks[size_t(s)].second);
+    const int n = r.layers;
     run.graphs.push_back(buildGraph(m, r));
     const Graph& g = run.graphs.back();
     CompileOptions o;
@@ -81,29 +154,145 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
 
 }  // namespace
 
+// Nodes for the stages, each holding chips_per_node / tp groups of tp
+// chips in turn: consecutive nodes joined by a link from the last group of
+// one to the first of the next (a depth-first search over the nodes).
+std::vector<int> nodeChain(const SystemConfig& sys, const std::vector<std::vector<LinkEnd>>& w, int tp, int pp) {
+  const int nodes = sys.chips / sys.chips_per_node, per = sys.chips_per_node / tp, need = (pp + per - 1) / per;
+  if (need > nodes)
+    throw Error(fmt::format("--parallel tp={},pp={}: {} stages of {} chips need {} nodes of {} chips, system {} has {}",
+                            tp, pp, pp, tp, need, sys.chips_per_node, sys.name, nodes));
+  auto joined = [&](int n, int m) {
+    for (int a = 0; a < tp; ++a)
+      for (int b = 0; b < tp; ++b)
+        if (directLink(w, n * sys.chips_per_node + (per - 1) * tp + a, m * sys.chips_per_node + b) >= 0) return true;
+    return false;
+  };
+  std::vector<int> path{0};
+  std::vector<bool> seen(size_t(nodes), false);
+  seen[0] = true;
+  std::vector<int> next{0};
+  while (int(path.size()) < need) {
+    int& m = next.back();
+    bool moved = false;
+    for (; m < nodes; ++m)
+      if (!seen[size_t(m)] && joined(path.back(), m)) {
+        seen[size_t(m)] = true;
+        path.push_back(m++);
+        next.push_back(0);
+        moved = true;
+        break;
+      }
+    if (moved) continue;
+    if (path.size() == 1) throw Error(fmt::format("system {}: no chain of {} linked nodes", sys.name, need));
+    seen[size_t(path.back())] = false;
+    path.pop_back();
+    next.pop_back();
+  }
+  return path;
+}
+
+// tp chips per stage (the first tp of a node), pp stages, one joint schedule.
+PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, int pp,
+                             const KvRows& kv) {
+  const ChipConfig chip = sys.chipConfig();
+  const int tp = req.tp;
+  if (tp > sys.chips_per_node || tp > sys.chips)
+    throw Error(fmt::format("--parallel tp={}: a tensor-parallel group must be fully connected, within one node of {} "
+                            "chips",
+                            tp, std::min(sys.chips_per_node, sys.chips)));
+  PipelineRun run;
+  run.split = {tp, pp};
+  run.bytesPerVector = chip.lanes();
+  const auto w = wiring(sys, chip.c2c_links);
+  const std::vector<int> nodes = nodeChain(sys, w, tp, pp);
+  const int per = sys.chips_per_node / tp;
+  auto chipOf = [&](int s, int r) { return nodes[size_t(s / per)] * sys.chips_per_node + (s % per) * tp + r; };
+  GroupPlan plan;
+  plan.tp = tp;
+  plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
+  const auto blocks = splitBlocks(m, pp);
+  for (int s = 0; s < pp; ++s) {
+    plan.stages.push_back(buildGraph(m, stageStep(m, req.step, blocks[size_t(s)].first, blocks[size_t(s)].second)));
+    CompileOptions o;
+    o.precision = req.precision;
+    if (req.weights) o.values = modelValues(plan.stages.back(), *req.weights, req.tokens, kv);
+    plan.options.push_back(o);
+  }
+  run.stages = compileGroups(plan, chip, req.policy, run.predicted);
+  for (int s = 0; s < pp; ++s)
+    for (int r = 0; r < tp; ++r) run.chips.push_back(chipOf(s, r)), run.graphs.push_back(plan.stages[size_t(s)]);
+  return run;
+}
+
+namespace {
+
+// Without --parallel: for each tensor-parallel width (1, 2, 4, ... up to a
+// node; or the one asked), the fewest pipeline stages whose every chip
+// fits, starting from a lower bound on the bytes; of those, the split with
+// the fewest predicted cycles per token (then the fewest chips).
+PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, const KvRows& kv) {
+  const ChipConfig chip = sys.chipConfig();
+  const uint64_t cap = Layout(chip).planeBytes();  // MXM weights and KV caches per chip
+  const uint64_t wbytes = req.precision == Precision::Int8 ? 1 : 2;
+  const std::vector<uint64_t> w = blockParams(m);
+  uint64_t total = 0, largest = 0;
+  for (uint64_t x : w) total += x * wbytes, largest = std::max(largest, x * wbytes);
+  std::vector<int> widths;
+  if (req.tp > 0) widths.push_back(req.tp);
+  else
+    for (int tp = 1; tp <= std::min(sys.chips_per_node, sys.chips); tp *= 2) widths.push_back(tp);
+  PipelineRun best;
+  std::string last, tried;
+  for (int tp : widths) {
+    const int most = std::min<int>(int(2 * m.layers), tp > 1 ? sys.chips / sys.chips_per_node * (sys.chips_per_node / tp)
+                                                              : sys.chips);
+    if (largest / uint64_t(tp) > cap) {
+      last = fmt::format("with tp={}: a block of {} bytes over {} chip{} exceeds the {} bytes a chip holds for weights",
+                         tp, largest, tp, tp > 1 ? "s" : "", cap);
+      continue;
+    }
+    const int low = int(std::max<uint64_t>(1, (total + uint64_t(tp) * cap - 1) / (uint64_t(tp) * cap)));
+    PipelineRequest r = req;
+    r.tp = tp;
+    for (int pp = std::min(low, most); pp <= most; ++pp) {
+      try {
+        PipelineRun run = tp > 1 ? compileGroupsRun(m, sys, r, pp, kv) : compilePipeline(m, sys, r, pp, kv);
+        tried += fmt::format("{}tp={},pp={} {} cycles", tried.empty() ? "" : ", ", tp, pp, run.predicted);
+        run.why = fmt::format("tp={},pp={}", tp, pp);
+        if (best.stages.empty() || run.predicted < best.predicted ||
+            (run.predicted == best.predicted && run.stages.size() < best.stages.size()))
+          best = std::move(run);
+        break;
+      } catch (const Error& e) {
+        last = fmt::format("with tp={},pp={}: {}", tp, pp, e.what());
+        if (last.find("bytes of SRAM") != std::string::npos) continue;
+        if (req.tp == 0 && last.find("not implemented") != std::string::npos) break;  // e.g. MoE with tp > 1
+        throw;
+      }
+    }
+  }
+  if (best.stages.empty())
+    throw Error(fmt::format("{} does not fit system {} ({} chips) with any tensor/pipeline split tried; {}", m.name,
+                            sys.name, sys.chips, last));
+  best.why += fmt::format(": of the fewest pipeline stages that fit for each tensor-parallel width ({}), the fewest "
+                          "predicted cycles",
+                          tried);
+  return best;
+}
+
+}  // namespace
+
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req) {
   KvRows kv;
   PipelineRun run;
+  const bool groups = req.tp > 1;
   if (req.pp > 0) {
-    run = compilePipeline(m, sys, req, req.pp, kv);
-    run.why = fmt::format("pp={} as asked", req.pp);
-  } else {  // the fewest stages whose every chip fits
-    std::string last;
-    for (int pp = 1; pp <= std::min<int>(int(m.layers), sys.chips); ++pp) {
-      try {
-        run = compilePipeline(m, sys, req, pp, kv);
-        run.why = fmt::format("pp={}: the fewest pipeline stages (one chip each) whose layers fit a chip's SRAM{}", pp,
-                              pp > 1 ? fmt::format("; pp={} does not fit", pp - 1) : "");
-        break;
-      } catch (const Error& e) {
-        last = e.what();
-        if (last.find("bytes of SRAM") == std::string::npos) throw;
-      }
-    }
-    if (run.stages.empty())
-      throw Error(fmt::format("{} does not fit system {} with pipeline parallelism alone (tensor parallelism is not "
-                              "implemented yet): {}",
-                              m.name, sys.name, last));
+    if (req.tp < 1) throw Error("--parallel: pp given without tp");
+    run = groups ? compileGroupsRun(m, sys, req, req.pp, kv) : compilePipeline(m, sys, req, req.pp, kv);
+    run.why = fmt::format("tp={},pp={} as asked", req.tp, req.pp);
+  } else {
+    run = chooseSplit(m, sys, req, kv);
   }
   if (!req.simulate) return run;
   std::vector<const Program*> progs;

@@ -1,10 +1,10 @@
-// A model on a multi-chip system: pipeline parallelism over layers. Stage s
-// runs a range of layers on one chip of a chain of directly linked chips
-// (the first stage also the embedding, the last the head); the residual
-// goes to the next stage over a C2C link, scheduled like every other
-// resource: the receiving chip's program takes each vector in the cycle it
-// arrives. All stages run in one simulation, and the system's cycle count
-// is predicted exactly.
+// A model on a multi-chip system: pipeline parallelism over blocks (a
+// layer's attention or MLP) and tensor parallelism within a node. Stage s
+// runs a range of blocks on a group of tp chips (the first stage also the
+// embedding, the last the head); the residual goes to the next stage over
+// a C2C link, scheduled like every other resource: the receiving chip's
+// program takes each vector in the cycle it arrives. All chips run in one
+// simulation, and the system's cycle count is predicted exactly.
 #pragma once
 #include <string>
 #include <vector>
@@ -26,8 +26,8 @@ struct PipelineRun {
   ParallelSplit split;
   std::vector<int> chips;          // system chip of each stage
   std::vector<int> links;          // link of stage s to stage s + 1
-  std::vector<Graph> graphs;       // per stage
-  std::vector<Compiled> stages;    // per stage
+  std::vector<Graph> graphs;       // per stage (per chip with tp)
+  std::vector<Compiled> stages;    // per stage (per chip with tp)
   Cycle predicted = 0;             // the system's, from the common start
   SystemSimResult result;
   std::string why;                 // how the split was chosen
@@ -39,15 +39,16 @@ struct PipelineRequest {
   StepRequest step;
   Precision precision = Precision::Int8;
   Policy policy = Policy::List;
-  int pp = 0;                        // 0: the fewest stages that fit
+  int pp = 0;                        // 0: chosen (with tp: the fewest stages that fit)
+  int tp = 1;                        // tensor-parallel chips within a node; 0 (with pp 0): chosen
   const WeightSource* weights = nullptr;  // functional when set
   std::vector<int> tokens;
   bool simulate = true;
 };
 
-// Splits the model's layers over `pp` stages (as evenly as possible, the
-// first stages taking one more) on a chain of the system's chips, compiles
-// and simulates; throws "predicted != simulated" never silently.
+// Splits the model's blocks over `pp` stages (balancing parameters) on a
+// chain of the system's chips, each stage on tp chips, compiles and
+// simulates; throws if predicted != simulated, never silently.
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req);
 
 }  // namespace lpu

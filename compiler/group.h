@@ -1,0 +1,33 @@
+// Several chips compiled together into one schedule (a reservation table
+// per chip; dependences cross chips as C2C transfers, so a receive is placed
+// exactly when its vector arrives).
+//
+// Tensor parallelism: within a stage's group of tp fully connected chips,
+// every matmul (and the embedding gather) is split by output chunks of 320
+// lanes, chunk j on rank j mod tp; right after it each chip sends the chunks
+// it computed to every other (an all-gather, one link per pair, all pairs at
+// once). Everything else runs on every chip of the group alike.
+//
+// Pipeline parallelism: stage s runs its graph (a range of layers) on group
+// s; its residual goes from one chip of group s to an entry chip of group
+// s + 1, which forwards it to the rest of its group.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "compile.h"
+
+namespace lpu {
+
+struct GroupPlan {
+  int tp = 1;
+  std::vector<Graph> stages;                 // per stage
+  std::vector<CompileOptions> options;       // per stage (values, precision)
+  // The link of chip (stage s, rank a) to chip (stage t, rank b), or -1.
+  std::function<int(int s, int a, int t, int b)> link;
+};
+
+// Compiled programs per chip, index s * tp + rank; all share `predicted`.
+std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted);
+
+}  // namespace lpu
