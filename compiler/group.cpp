@@ -142,6 +142,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       }
       dropIfOver();
     }
+    if (plan.progress) plan.progress(fmt::format("lowering {} chips", n), double(s + 1) / pp);
   }
   for (int k = 0; k < n; ++k) {
     const Graph& g = plan.stages[size_t(k / tp)];
@@ -149,10 +150,14 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         tp > 1 ? fmt::format("{} (one chip of a tensor-parallel group of {})", g.model.empty() ? g.name : g.model, tp)
                : g.model.empty() ? g.name : g.model);
   }
-  const Schedule sch = schedule(c, tasks, policy, n);
+  std::function<void(double)> onPlaced;
+  if (plan.progress)
+    onPlaced = [&](double f) { plan.progress(fmt::format("scheduling {} tasks on {} chips", tasks.size(), n), f); };
+  const Schedule sch = schedule(c, tasks, policy, n, onPlaced);
   predicted = sch.total;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (int k = 0; k < n; ++k) {
+    if (plan.progress) plan.progress(fmt::format("writing the programs of {} chips", n), double(k) / n);
     Compiled& ck = out[size_t(k)];
     emitQueues(c, tasks, sch, ck.program, k);
     ck.predicted = 0;

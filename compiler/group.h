@@ -25,6 +25,8 @@ struct GroupPlan {
   std::vector<CompileOptions> options;       // per stage (values, precision)
   // The link of chip (stage s, rank a) to chip (stage t, rank b), or -1.
   std::function<int(int s, int a, int t, int b)> link;
+  // When set, hears what is being done and the fraction done.
+  std::function<void(const std::string& phase, double fraction)> progress;
 };
 
 // Compiled programs per chip, index s * tp + rank; all share `predicted`.

@@ -199,7 +199,8 @@ std::vector<Cycle> priorities(const std::vector<Task>& tasks, const std::vector<
 
 }  // namespace
 
-Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips) {
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips,
+                  const std::function<void(double)>& progress) {
   // Dependences: explicit ones, and MEM rows (a read waits for the commit of
   // every earlier write of its row: several tasks may write parts of a row,
   // as KV-cache appends of several tokens do).
@@ -228,6 +229,7 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
   std::vector<Placer> placers;
   for (int i = 0; i < chips; ++i) placers.emplace_back(c);
   Cycle last = 0;
+  size_t placedCount = 0;
   auto place = [&](size_t i) {
     const Task& t = tasks[i];
     Cycle earliest = std::max<Cycle>(policy == Policy::InOrder ? last : 0, t.notBefore - t.notBeforeRel);
@@ -259,6 +261,7 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     s.placed[i] = std::move(p);
     s.total = std::max(s.total, at + t.end);
     last = at;
+    if (progress && ++placedCount % 4096 == 0) progress(double(placedCount) / double(tasks.size()));
   };
   if (policy == Policy::InOrder) {
     for (size_t i = 0; i < tasks.size(); ++i) place(i);

@@ -6,6 +6,7 @@
 //             their dependences are placed, each at the first cycle where it
 //             fits, filling earlier gaps.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ QueueId queueAt(const ChipConfig& c, int index);
 
 // `chips` > 1: one schedule for several chips (Task::chip), each with its
 // own reservation tables; dependences may cross chips (C2C transfers).
-Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips = 1);
+// `progress`, when set, hears the fraction of tasks placed now and then.
+Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy policy, int chips = 1,
+                  const std::function<void(double)>& progress = {});
 
 }  // namespace lpu

@@ -1,6 +1,7 @@
 // Running a program on the simulated chip. The only entry point that uses
 // SystemC; one simulation per process (SystemC cannot elaborate twice).
 #pragma once
+#include <functional>
 #include <string>
 
 #include "sim/config/system_config.h"
@@ -11,6 +12,9 @@ namespace lpu {
 struct RunRequest {
   SimOptions options;
   std::string tracePath;  // write a Chrome trace here when non-empty
+  // When set (multi-chip runs), hears the simulated cycle now and then,
+  // from the process that simulates.
+  std::function<void(Cycle)> progress;
 };
 
 // Checks the program against the chip, runs it to the end and returns the

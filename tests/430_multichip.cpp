@@ -242,3 +242,22 @@ TEST_CASE("without --parallel the split is chosen: fits, fewest predicted cycles
   }
   CHECK(compared == 4);
 }
+
+TEST_CASE("progress reports: compile phases and the simulation in slices give the same cycles", "[system][tp]") {
+  PipelineRequest req;
+  req.step.context = 64;
+  req.tp = 2;
+  req.pp = 2;
+  std::vector<std::pair<std::string, double>> heard;
+  req.progress = [&](const std::string& phase, double f) { heard.push_back({phase, f}); };
+  const PipelineRun r = runPipeline(loadModel("tiny-llama"), loadSystem("groq-node"), req);
+  CHECK(r.result.cycles == r.predicted);  // the sliced run (65,536 cycles a slice) ends where one run would
+  req.progress = nullptr;
+  CHECK(runPipeline(loadModel("tiny-llama"), loadSystem("groq-node"), req).result.cycles == r.predicted);
+  // In this process: lowering after each of the 2 stages (1/2, 2/2), then writing each of the 4 chips' programs
+  // (0, 1/4, 2/4, 3/4); the simulation's reports come from the child that simulates.
+  REQUIRE(heard.size() >= 6);
+  CHECK(heard[0] == std::make_pair(std::string("lowering 4 chips"), 0.5));
+  CHECK(heard[1] == std::make_pair(std::string("lowering 4 chips"), 1.0));
+  CHECK(heard.back() == std::make_pair(std::string("writing the programs of 4 chips"), 0.75));
+}

@@ -7,8 +7,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "compiler/compile.h"
 #include "isa/error.h"
+#include "sim/cli/system_run.h"
+#include "sim/config/system_config.h"
 #include "sim/simulate.h"
 
 namespace lpu {
@@ -78,6 +82,64 @@ void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, 
       }
       std::cout.flush();
     }
+  }
+}
+
+std::vector<SystemBenchCase> defaultSystemBenchCases() {
+  return {{"gpt2", "groq-node", "", 1024},
+          {"llama-3.1-8b", "groq-rack", "tp=8,pp=9", 4096},
+          {"llama-2-70b", "groq-576", "tp=8,pp=72", 4096}};
+}
+
+void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool json) {
+  // The joint schedule holds every instruction of every chip while it is
+  // made: about 1.3 bytes of compiler memory per weight byte (measured:
+  // 9.8 GiB for llama-3.1-8b's 8.2 GB on 72 chips).
+  const double physical = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (!json)
+    std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10} {:>10} {:>10} {:>16} {:>9}\n", "model", "system",
+                             "chips", "split", "cycles", "tokens/s", "compile s", "simulate s", "chip-cycles/s",
+                             "peak MiB");
+  for (const SystemBenchCase& bc : cases) {
+    const ModelConfig m = loadModel(bc.model);
+    const SystemConfig sys = loadSystem(bc.system);
+    const double bytes = double(countParams(m).total) * (int8 ? 1.0 : 2.0), need = 1.3 * bytes;
+    if (need > 0.9 * physical) {
+      const std::string why = fmt::format("skipped: compiling it jointly needs about {:.0f} GiB, this machine has {:.0f}",
+                                          need / double(1 << 30), physical / double(1 << 30));
+      if (json)
+        std::cout << nlohmann::ordered_json{{"model", bc.model}, {"system", bc.system}, {"skipped", why}}.dump() << "\n";
+      else
+        std::cout << fmt::format("{:<14} {:<10} {}\n", bc.model, bc.system, why);
+      continue;
+    }
+    PipelineRequest req;
+    req.step.context = bc.context;
+    req.precision = int8 ? Precision::Int8 : Precision::Fp16;
+    if (!bc.parallel.empty()) {
+      const ParallelSplit s = parseParallel(bc.parallel);
+      req.tp = s.tp, req.pp = s.pp;
+    } else {
+      req.tp = 0;
+    }
+    const PipelineRun r = runPipeline(m, sys, req);
+    double compile = 0;
+    for (const Compiled& c : r.stages) compile += c.wall_s;
+    const double hz = sys.chipConfig().clock_hz, tps = hz / double(r.result.cycles);
+    const double speed = double(r.result.cycles) * double(r.chips.size()) / r.result.wall_s;
+    const std::string split = fmt::format("tp={},pp={}", r.split.tp, r.split.pp);
+    if (json) {
+      nlohmann::ordered_json j{{"model", bc.model},          {"system", bc.system},       {"chips", r.chips.size()},
+                               {"parallel", split},          {"context", bc.context},     {"cycles", r.result.cycles},
+                               {"tokens_per_s", tps},        {"compile_wall_s", compile}, {"simulate_wall_s", r.result.wall_s},
+                               {"sim_chip_cycles_per_s", speed}, {"peak_mib", peakMiB()}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10.1f} {:>10.1f} {:>10.1f} {:>16.3g} {:>9.0f}\n",
+                               bc.model, bc.system, r.chips.size(), split, r.result.cycles, tps, compile,
+                               r.result.wall_s, speed, peakMiB());
+    }
+    std::cout.flush();
   }
 }
 

@@ -287,6 +287,10 @@ int run(int argc, char** argv) {
   benchCmd->add_option("--first-layers", firstLayers, "with --model: only the first N layers");
   benchCmd->add_flag("--layers-only", layersOnly, "with --model: the layers alone, without embedding and head");
   benchCmd->add_flag("--json", json, "one JSON object per line");
+  bool benchSystems = false;
+  benchCmd->add_flag("--systems", benchSystems,
+                     "multi-chip cases instead: gpt2 on groq-node (split chosen), llama-3.1-8b on groq-rack "
+                     "(tp=8,pp=9) and llama-2-70b on groq-576 (tp=8,pp=72), at 4096 context for the Llamas");
 
   auto* graphCmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
   graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();
@@ -329,6 +333,8 @@ int run(int argc, char** argv) {
     } else {
       std::cout << modelsTable(ms);
     }
+  } else if (benchCmd->parsed() && benchSystems) {
+    runSystemBench(defaultSystemBenchCases(), precision == "int8", json);
   } else if (benchCmd->parsed()) {
     std::vector<BenchCase> cases = defaultBenchCases();
     if (!modelName.empty()) cases = {{modelName, StepRequest{"decode", context, 0, 0, firstLayers, !layersOnly, !layersOnly}}};

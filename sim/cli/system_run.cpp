@@ -6,6 +6,7 @@
 #include "compiler/layout.h"
 #include "isa/error.h"
 #include "sim/cli/model_run.h"
+#include "sim/cli/progress.h"
 
 namespace lpu {
 
@@ -142,6 +143,7 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
       run.links.push_back(directLink(w, run.chips[size_t(s)], run.chips[size_t(s + 1)]));
       o.sends.push_back({stageOutput(g), run.links.back()});
     }
+    if (req.progress) req.progress(fmt::format("compiling stage {} of {}", s + 1, pp), double(s) / pp);
     try {
       run.stages.push_back(compileGraph(g, chip, o, req.policy));
     } catch (const Error& e) {
@@ -210,6 +212,7 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
   auto chipOf = [&](int s, int r) { return nodes[size_t(s / per)] * sys.chips_per_node + (s % per) * tp + r; };
   GroupPlan plan;
   plan.tp = tp;
+  plan.progress = req.progress;
   plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
   const auto blocks = splitBlocks(m, pp);
   for (int s = 0; s < pp; ++s) {
@@ -283,7 +286,10 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
 
 }  // namespace
 
-PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req) {
+PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& asked) {
+  ProgressBar bar;
+  PipelineRequest req = asked;
+  if (bar.active() && !req.progress) req.progress = [&](const std::string& phase, double f) { bar.update(phase, f); };
   KvRows kv;
   PipelineRun run;
   const bool groups = req.tp > 1;
@@ -309,7 +315,13 @@ PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const Pip
     }
   RunRequest rr;
   rr.options.functional = req.weights != nullptr;
+  if (req.progress) {
+    const std::string phase = fmt::format("simulating {} chips, {} cycles", progs.size(), run.predicted);
+    const double total = double(std::max<Cycle>(run.predicted, 1));
+    rr.progress = [&, phase, total](Cycle now) { req.progress(phase, double(now) / total); };
+  }
   run.result = simulateSystem(progs, chip, local, rr);
+  bar.clear();
   if (run.result.cycles != run.predicted)
     throw Error(fmt::format("the simulator measured {} cycles on {} chips but the compiler predicted {}",
                             run.result.cycles, run.chips.size(), run.predicted));

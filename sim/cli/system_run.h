@@ -6,6 +6,7 @@
 // program takes each vector in the cycle it arrives. All chips run in one
 // simulation, and the system's cycle count is predicted exactly.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ struct PipelineRequest {
   const WeightSource* weights = nullptr;  // functional when set
   std::vector<int> tokens;
   bool simulate = true;
+  // Hears what is being done and the fraction done (a progress bar).
+  std::function<void(const std::string& phase, double fraction)> progress;
 };
 
 // Splits the model's blocks over `pp` stages (balancing parameters) on a

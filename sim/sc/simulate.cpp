@@ -168,7 +168,14 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
       queues.push_back(std::make_unique<QueueModule>(name.c_str(), progs[i]->queues[q], int(q), *shared.back()));
     }
   }
-  sc_start();
+  if (req.progress) {  // in slices, the same events in the same order
+    do {  // (nothing is pending before the first start: elaboration comes with it)
+      sc_start(sc_time(65536, SC_NS));
+      req.progress(Cycle(sc_time_stamp().value() / sc_time(1, SC_NS).value()));
+    } while (sc_pending_activity());
+  } else {
+    sc_start();
+  }
   for (size_t i = 0; i < chips.size(); ++i)
     if (shared[i]->failed) throw Error(fmt::format("chip {}: {}", i, shared[i]->error));
   SystemSimResult r;
