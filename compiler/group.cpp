@@ -14,7 +14,7 @@ namespace {
 
 QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
 
-bool sharded(OpKind k) { return k == OpKind::MatMul || k == OpKind::Embedding; }
+bool sharded(OpKind k) { return k == OpKind::MatMul || k == OpKind::Embedding || k == OpKind::MoeFFN; }
 
 }  // namespace
 
@@ -113,8 +113,34 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       for (int r = 0; r < tp; ++r)
         if (s * tp + r != entry) transfer(entry, "x", s * tp + r, "x", rows);
     }
+    // Each chip's chunks of tensor `name` (rows of 320 lanes) to every other chip of the group.
+    auto allGather = [&](const std::string& name) {
+      const ActTensor& y = L[size_t(s * tp)]->act(name);
+      for (int a = 0; a < tp; ++a) {
+        std::vector<uint32_t> rows;
+        for (int64_t r = 0; r < y.rows; ++r)
+          for (int64_t j = 0; j < y.chunks; ++j)
+            if (L[size_t(s * tp + a)]->owns(int(j))) rows.push_back(uint32_t(r * y.chunks + j));
+        for (int b = 0; b < tp; ++b)
+          if (a != b) transfer(s * tp + a, name, s * tp + b, name, rows);
+      }
+    };
     for (size_t i = 0; i < g.ops.size(); ++i) {
-      for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->lower(i);
+      const int phases = L[size_t(s * tp)]->phases(i);
+      for (int ph = 0; ph < phases; ++ph) {
+        for (int r = 0; r < tp; ++r) {
+          Lowerer& l = *L[size_t(s * tp + r)];
+          l.phase = ph;
+          l.gathers().clear();
+          l.lower(i);
+        }
+        if (ph + 1 == phases) continue;
+        const std::vector<std::string> names = L[size_t(s * tp)]->gathers();
+        for (const std::string& name : names) allGather(name);
+        if (names.empty()) continue;
+        const int64_t chunks = L[size_t(s * tp)]->act(names[0]).chunks;  // the next phase's chunks start after these
+        for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->turnChunks(int(chunks));
+      }
       if (tp > 1 && g.ops[i].kind == OpKind::AttnMix) {  // all-gather of the heads' rows
         const GOp& op = g.ops[i];
         const int heads = op.attrs.at("heads").get<int>(), hpg = heads / op.attrs.at("kv_heads").get<int>();
@@ -129,16 +155,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         }
       }
       if (tp > 1 && sharded(g.ops[i].kind)) {  // all-gather of the output chunks
-        const ActTensor& y = L[size_t(s * tp)]->act(g.ops[i].outputs[0]);
-        for (int a = 0; a < tp; ++a) {
-          std::vector<uint32_t> rows;
-          for (int64_t r = 0; r < y.rows; ++r)
-            for (int64_t j = 0; j < y.chunks; ++j)
-              if (L[size_t(s * tp + a)]->owns(int(j))) rows.push_back(uint32_t(r * y.chunks + j));
-          for (int b = 0; b < tp; ++b)
-            if (a != b) transfer(s * tp + a, g.ops[i].outputs[0], s * tp + b, g.ops[i].outputs[0], rows);
-        }
-        for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->turnChunks(int(y.chunks));
+        allGather(g.ops[i].outputs[0]);
+        const int64_t chunks = L[size_t(s * tp)]->act(g.ops[i].outputs[0]).chunks;
+        for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->turnChunks(int(chunks));
       }
       dropIfOver();
     }

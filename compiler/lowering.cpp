@@ -307,6 +307,8 @@ Lowerer::Lowerer(const Graph& graph, const ChipConfig& chip, const CompileOption
     }
 }
 
+int Lowerer::phases(size_t opIndex) const { return g.ops[opIndex].kind == OpKind::MoeFFN && o.tp > 1 ? 2 : 1; }
+
 void Lowerer::lower(size_t opIndex) {
   const GOp& gop = g.ops[opIndex];
   op = int(opIndex);

@@ -2,6 +2,7 @@
 // Lowerer holds what the rows share: the program being built, the layout,
 // the tasks, where each graph tensor lives, and the MXM planes' order.
 #pragma once
+#include <memory>
 #include <functional>
 #include <map>
 #include <string>
@@ -46,6 +47,14 @@ class Lowerer {
   Lowerer(const Graph& g, const ChipConfig& c, const CompileOptions& o, Program& p);
 
   void lower(size_t opIndex);
+  // Ops lowered in phases (MoE with tensor parallelism: gate and up, then
+  // down): between two phases the chips all-gather the chunks of the
+  // tensors `gathers()` names, each chip having computed those it owns.
+  int phases(size_t opIndex) const;
+  int phase = 0;
+  std::vector<std::string>& gathers() { return gathers_; }
+  // State an op keeps from one phase to the next.
+  std::shared_ptr<void>& opState() { return opState_; }
   std::vector<Task>& tasks() { return *sink_; }
   // Tasks go to `sink` (shared by the chips of a joint schedule), marked
   // with `chip`; MEM row ids start at `rowBase` (distinct per chip).
@@ -140,6 +149,8 @@ class Lowerer {
   std::map<std::string, ActTensor> heads_;
   size_t nextPlane_ = 0;
   int chunkTurn_ = 0;
+  std::vector<std::string> gathers_;
+  std::shared_ptr<void> opState_;
 };
 
 }  // namespace lpu

@@ -170,6 +170,7 @@ struct ExpertMatrix {
   int scaleT = -1;                 // int8: per output chunk, column scale x activation scale
 };
 
+// With tensor parallelism, only the output chunks this chip owns.
 ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t E, int64_t K, int64_t N, bool tw,
                           DType wt, const std::string& label) {
   const ChipConfig& c = L.c;
@@ -208,8 +209,13 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
   }
   m.tile0.assign(size_t(m.kTiles) * size_t(m.nChunks), -1);
   m.stride.assign(size_t(m.kTiles), 0);
+  const uint32_t words = uint32_t(E * m.kTiles) * uint32_t((lanes + c.mxm_weight_streams - 1) / c.mxm_weight_streams);
   for (int j = 0; j < m.nChunks; ++j) {
-    const PlaneId plane = L.nextPlane().id;
+    if (!L.owns(j)) {  // another chip computes this chunk
+      m.plane.push_back(PlaneId{});
+      continue;
+    }
+    const PlaneId plane = L.nextPlane(words).id;
     m.plane.push_back(plane);
     for (int i = 0; i < m.kTiles; ++i) {
       const int64_t k0 = int64_t(i) * m.tileRows;
@@ -249,8 +255,6 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const bool oss = op.attrs.value("activation", std::string("swiglu")) == "gpt_oss_swiglu";
   const float limit = float(op.attrs.value("limit", 7.0));
   const int per = hasBias ? 6 : 3;
-  if (L.o.tp > 1)
-    throw Error(fmt::format("op {}: tensor parallelism of Mixture-of-Experts layers is not implemented yet", op.name));
   if (hasBias && L.o.values)
     throw Error(fmt::format("op {}: expert biases are chosen per token; functional runs with them are not supported yet "
                             "(timing-only runs are)", op.name));
@@ -263,9 +267,22 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const int v = c.vxmPosition(), lanes = c.lanes();
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special, conv = c.latency.vxm_convert;
 
-  const ExpertMatrix gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
-  const ExpertMatrix up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
-  const ExpertMatrix down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");
+  // With tensor parallelism in two phases: gate, up and the activation of
+  // the chunks this chip owns; (all-gather of the activations); down of the
+  // output chunks it owns, and their sum (all-gathered as the op's output).
+  struct Experts {
+    ExpertMatrix gate, up, down;
+  };
+  const bool last = L.phase + 1 == L.phases(size_t(L.op));
+  if (L.phase == 0) {
+    auto e = std::make_shared<Experts>();
+    e->gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
+    e->up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
+    L.opState() = e;
+  }
+  Experts& ex = *std::static_pointer_cast<Experts>(L.opState());
+  if (last) ex.down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");  // chunks owned in this phase
+  const ExpertMatrix &gate = ex.gate, &up = ex.up, &down = ex.down;
   // gpt-oss biases: timing only (rejected above with values), read from expert 0's rows.
   const ActTensor* bGate = hasBias ? &L.constant(op.inputs[3 + 3], {x.group}) : nullptr;
   const ActTensor* bUp = hasBias ? &L.constant(op.inputs[3 + 4], {x.group}) : nullptr;
@@ -282,6 +299,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     job.nChunks = m.nChunks;
     job.rows = 1;
     job.plane = [&](int j) { return m.plane[size_t(j)]; };
+    job.owns = [&](int j) { return L.owns(j); };
     job.tile = [&](int i, int j, const PlaneId&) { return m.tile0[size_t(j * m.kTiles + i)]; };
     job.stride = m.stride;
     job.index = [&](TaskBuilder& b, Cycle at) {
@@ -313,13 +331,32 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     };
   };
 
-  ActTensor& y = L.newAct(op.outputs[0], x.rows, D, {x.group});
+  // down, scaled by the expert's weight
+  auto downAndScale = [&](const std::string& tag, int choice, std::vector<const ActTensor*>& parts) {
+    const ActTensor& av = L.act(tag + ".act");
+    ActTensor& dv = L.newAct(tag + ".down", 1, D, {av.group});
+    auto scaleByWeight = [&](TaskBuilder& b, int j, Val acc, Cycle at) -> Val {
+      acc = addBias(bDown)(b, j, acc, at);
+      if (bDown) at += alu;
+      return b.vxm(Opcode::MUL, DType::F32, at, acc, b.read(wts.tensor, uint32_t(choice), v, at, wts.firstRow + choice));
+    };
+    apply(down, tag + ".down", av, 0, choice, scaleByWeight, dv);
+    parts.push_back(&dv);
+  };
+
+  if (L.phase == 0) L.newAct(op.outputs[0], x.rows, D, {x.group});
+  const ActTensor& y = L.act(op.outputs[0]);
   const int dch = int(y.chunks);
+  const bool first = L.phase == 0;
   for (int64_t t = 0; t < x.rows; ++t) {
-    std::vector<ActTensor*> parts;
+    std::vector<const ActTensor*> parts;
     for (int64_t s = 0; s < k; ++s) {
       const int choice = int(t * k + s);
       const std::string tag = fmt::format("{}[{}.{}]", op.name, t, s);
+      if (!first) {
+        downAndScale(tag, choice, parts);
+        continue;
+      }
       ActTensor& gv = L.newAct(tag + ".gate", 1, F, {x.group});
       ActTensor& uv = L.newAct(tag + ".up", 1, F, {x.group, gv.group});
       apply(gate, tag + ".gate", x, int(t), choice, addBias(bGate), gv);
@@ -327,6 +364,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
       // a = silu(gate) * up, or gpt-oss: min(gate, l) sigmoid(1.702 min(gate, l)) (clamp(up, -l, l) + 1)
       ActTensor& av = L.newAct(tag + ".act", 1, F, {gv.group, uv.group});
       for (int j = 0; j < int(av.chunks); ++j) {
+        if (!L.owns(j)) continue;
         TaskBuilder b = L.builder(fmt::format("{}.act{}", tag, j));
         auto rd = [&](const ActTensor& a, Cycle when) { return b.read(a.tensor, uint32_t(j), v, when, a.firstRow + j); };
         Cycle at = 0;
@@ -352,17 +390,15 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
         b.write(av.tensor, uint32_t(j), b.vxm(Opcode::MUL, DType::F32, at, a, u), av.firstRow + j);
         L.addTask(b);
       }
-      // down, scaled by the expert's weight
-      ActTensor& dv = L.newAct(tag + ".down", 1, D, {av.group});
-      auto scaleByWeight = [&](TaskBuilder& b, int j, Val acc, Cycle at) -> Val {
-        acc = addBias(bDown)(b, j, acc, at);
-        if (bDown) at += alu;
-        return b.vxm(Opcode::MUL, DType::F32, at, acc, b.read(wts.tensor, uint32_t(choice), v, at, wts.firstRow + choice));
-      };
-      apply(down, tag + ".down", av, 0, choice, scaleByWeight, dv);
-      parts.push_back(&dv);
+      if (!last) {
+        L.gathers().push_back(av.name);
+        continue;
+      }
+      downAndScale(tag, choice, parts);
     }
+    if (!last) continue;
     for (int j = 0; j < dch; ++j) {  // y = sum of the k experts' outputs
+      if (!L.owns(j)) continue;
       TaskBuilder b = L.builder(fmt::format("{}.sum[{}].{}", op.name, t, j));
       Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(parts[0]->tensor, uint32_t(j), v, 0, parts[0]->firstRow + j));
       Cycle at = alu;
