@@ -181,6 +181,9 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=0", "is not tp=N or pp=N");
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=4", "needs 4 chips, system 2-chips has 2");
   checkBadInput("run --model tiny-llama --chips 8 --parallel pp=5", "tiny-llama has only 4 blocks (attention, MLP) to split");
+  // gpt2: 124,439,808 int8 weights x 1.3 = 0.15 GiB
+  checkBadInput("run --model gpt2 --system groq-node --max-memory 0.1",
+                "gpt2 on groq-node: the compiler's joint schedule of all chips needs about 0.2 GiB of memory");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=16",
                 "--parallel tp=16: a tensor-parallel group must be fully connected, within one node of 8 chips");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");

@@ -92,9 +92,6 @@ std::vector<SystemBenchCase> defaultSystemBenchCases() {
 }
 
 void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool json) {
-  // The joint schedule holds every instruction of every chip while it is
-  // made: about 1.3 bytes of compiler memory per weight byte (measured:
-  // 9.8 GiB for llama-3.1-8b's 8.2 GB on 72 chips).
   const double physical = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
   if (!json)
     std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10} {:>10} {:>10} {:>16} {:>9}\n", "model", "system",
@@ -103,7 +100,7 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
   for (const SystemBenchCase& bc : cases) {
     const ModelConfig m = loadModel(bc.model);
     const SystemConfig sys = loadSystem(bc.system);
-    const double bytes = double(countParams(m).total) * (int8 ? 1.0 : 2.0), need = 1.3 * bytes;
+    const double need = compileMemoryBytes(m, int8 ? Precision::Int8 : Precision::Fp16);
     if (need > 0.9 * physical) {
       const std::string why = fmt::format("skipped: compiling it jointly needs about {:.0f} GiB, this machine has {:.0f}",
                                           need / double(1 << 30), physical / double(1 << 30));

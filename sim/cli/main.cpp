@@ -268,7 +268,14 @@ int run(int argc, char** argv) {
   auto* sysOpt = runCmd->add_option("--system", systemName, "with --model: a system preset (lpusim systems) or JSON file");
   auto* chipsOpt = runCmd->add_option("--chips", chipsCount, "with --model: a system of this many chips (wired like the presets)");
   sysOpt->excludes(chipsOpt);
-  runCmd->add_option("--parallel", parallel, "with --system/--chips: the split, e.g. pp=4 (default: the fewest stages that fit)");
+  runCmd->add_option("--parallel", parallel,
+                     "with --system/--chips: the split, e.g. tp=8,pp=9 (default: for tp 1, 2, 4, 8 the fewest "
+                     "stages that fit, then the fewest predicted cycles)");
+  double maxMemoryGib = 0;
+  runCmd->add_option("--max-memory", maxMemoryGib,
+                     "with --system/--chips: GiB the compiler may use (default 90% of this machine's); larger "
+                     "runs are refused up front")
+      ->check(CLI::PositiveNumber);
 
   auto* systemsCmd = app.add_subcommand("systems", "list the bundled multi-chip system presets");
   systemsCmd->add_flag("--json", json, "print the presets as JSON");
@@ -423,6 +430,7 @@ int run(int argc, char** argv) {
       preq.policy = policy;
       preq.pp = split.pp;
       preq.tp = split.tp;
+      preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
       if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : 1), 1);
       const PipelineRun pr = runPipeline(*model, sys, preq);
       std::cout << (json ? pipelineJson(*model, sys, pr) + "\n" : pipelineTable(*model, sys, pr));

@@ -1,6 +1,7 @@
 #include "system_run.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "compiler/group.h"
 #include "compiler/layout.h"
@@ -286,7 +287,20 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
 
 }  // namespace
 
+double compileMemoryBytes(const ModelConfig& m, Precision p) {
+  return 1.3 * double(countParams(m).total) * (p == Precision::Int8 ? 1.0 : 2.0);
+}
+
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& asked) {
+  // Refuse what would exhaust the machine's memory, rather than be killed.
+  const double need = compileMemoryBytes(m, asked.precision);
+  const double budget = asked.maxMemoryBytes > 0
+                            ? asked.maxMemoryBytes
+                            : 0.9 * double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (need > budget)
+    throw Error(fmt::format("{} on {}: the compiler's joint schedule of all chips needs about {:.1f} GiB of memory "
+                            "(1.3 bytes per weight byte), more than the {:.1f} GiB allowed (--max-memory)",
+                            m.name, sys.name, need / double(1 << 30), budget / double(1 << 30)));
   ProgressBar bar;
   PipelineRequest req = asked;
   if (bar.active() && !req.progress) req.progress = [&](const std::string& phase, double f) { bar.update(phase, f); };
