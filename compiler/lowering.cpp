@@ -269,8 +269,8 @@ constexpr LoweringRow kLowering[] = {
     {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
     {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
     {OpKind::TopK, lowerTopK},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
-    {OpKind::Rope, lowerRope},        {OpKind::Reshape, unsupported},    {OpKind::Transpose, unsupported},
-    {OpKind::Concat, unsupported},
+    {OpKind::Rope, lowerRope},        {OpKind::Reshape, lowerShape},     {OpKind::Transpose, lowerShape},
+    {OpKind::Concat, lowerShape},
 };
 
 }  // namespace
