@@ -270,7 +270,7 @@ constexpr LoweringRow kLowering[] = {
     {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
     {OpKind::TopK, lowerTopK},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
     {OpKind::Rope, lowerRope},        {OpKind::Reshape, lowerShape},     {OpKind::Transpose, lowerShape},
-    {OpKind::Concat, lowerShape},
+    {OpKind::Concat, lowerShape},      {OpKind::Slice, lowerShape},
 };
 
 }  // namespace

@@ -16,7 +16,7 @@ void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
 void lowerEmbedding(Lowerer& L, const GOp& op);     // embedding.cpp
 void lowerTopK(Lowerer& L, const GOp& op);          // moe.cpp
 void lowerMoeFFN(Lowerer& L, const GOp& op);        // moe.cpp
-void lowerShape(Lowerer& L, const GOp& op);         // shape.cpp: Reshape, Transpose, Concat
+void lowerShape(Lowerer& L, const GOp& op);         // shape.cpp: Reshape, Transpose, Concat, Slice
 
 // The activation row r, chunk i of x as an MXM operand (int8 at the static
 // activation scale, or fp16; fp16 tiles take half a chunk), at the plane in

@@ -1,4 +1,4 @@
-// Shape ops (reshape, transpose, concat) move elements between rows and
+// Shape ops (reshape, transpose, concat, slice) move elements between rows and
 // lanes. Each output vector (a row's chunk of 320 lanes) is gathered from
 // the input vectors that hold its elements: per source vector a lane
 // permutation on an SXM (PERM with a map made for it; none when the lanes
@@ -76,31 +76,37 @@ void lowerShape(Lowerer& L, const GOp& op) {
   }
   // Output element f (flat, row-major) comes from input k's element at flat index i.
   const std::vector<int64_t> os = strides(out.shape);
-  const int64_t axis = op.kind == OpKind::Concat ? op.attrs.at("axis").get<int64_t>() : 0;
+  const int64_t axis = op.kind == OpKind::Concat || op.kind == OpKind::Slice ? op.attrs.at("axis").get<int64_t>() : 0;
   auto source = [&](int64_t f) -> std::pair<size_t, int64_t> {
     if (op.kind == OpKind::Reshape) return {0, f};
     std::vector<int64_t> idx(out.shape.size());
     for (size_t d = 0; d < idx.size(); ++d) idx[d] = (f / os[d]) % out.shape[d];
     if (op.kind == OpKind::Transpose) return {0, idx[1] * gin[0]->shape[1] + idx[0]};
+    if (op.kind == OpKind::Slice) idx[size_t(axis)] += op.attrs.at("start").get<int64_t>();
     size_t k = 0;
-    while (idx[size_t(axis)] >= gin[k]->shape[size_t(axis)]) idx[size_t(axis)] -= gin[k++]->shape[size_t(axis)];
+    while (op.kind == OpKind::Concat && idx[size_t(axis)] >= gin[k]->shape[size_t(axis)])
+      idx[size_t(axis)] -= gin[k++]->shape[size_t(axis)];
     const std::vector<int64_t> is = strides(gin[k]->shape);
     int64_t i = 0;
     for (size_t d = 0; d < idx.size(); ++d) i += idx[d] * is[d];
     return {k, i};
   };
+  // The output away from its inputs' groups where there is room (a concat of many may use them all).
+  if (int(avoid.size()) >= L.layout_.groups()) avoid.resize(size_t(L.layout_.groups() - 1));
   const int64_t cols = out.shape.empty() ? 1 : out.shape.back(), rows = out.elements() / std::max<int64_t>(cols, 1);
   ActTensor& y = L.newAct(op.outputs[0], rows, cols, avoid);
   avoid.push_back(y.group);
+  if (int(avoid.size()) >= L.layout_.groups()) avoid.erase(avoid.begin());  // masks: away from the output at least
 
   for (int64_t r = 0; r < y.rows; ++r)
     for (int64_t j = 0; j < y.chunks; ++j) {
       // Source vectors (input, vector row) and for each, out lane -> source lane.
       std::map<std::pair<size_t, int64_t>, std::vector<std::pair<int, int>>> groups;
-      for (int l = 0; l < lanes && j * lanes + l < cols; ++l) {
-        const auto [k, i] = source(r * cols + j * lanes + l);
-        const int64_t ic = in[k]->cols, sr = i / ic, sc = i % ic;
-        groups[{k, sr * in[k]->chunks + sc / lanes}].push_back({l, int(sc % lanes)});
+      // (A tensor's vector rows hold `width` columns each: 320, or a head's dims for attention outputs.)
+      for (int l = 0; l < y.width && j * y.width + l < cols; ++l) {
+        const auto [k, i] = source(r * cols + j * y.width + l);
+        const int64_t ic = in[k]->cols, sr = i / ic, sc = i % ic, w = in[k]->width;
+        groups[{k, sr * in[k]->chunks + sc / w}].push_back({l, int(sc % w)});
       }
       const int row = int(r * y.chunks + j);
       TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, row));

@@ -8,7 +8,9 @@
 
 namespace lpu {
 
-std::string cacheName(int layer, bool keys) { return fmt::format("l{}.{}cache", layer, keys ? 'k' : 'v'); }
+std::string cacheName(int layer, bool keys, int seq) {
+  return fmt::format("l{}.{}cache{}", layer, keys ? 'k' : 'v', seq < 0 ? "" : fmt::format(".s{}", seq));
+}
 
 namespace {
 
@@ -54,7 +56,10 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   Graph g;
   const bool prefill = r.mode == "prefill";
   if (!prefill && r.mode != "decode") throw Error(fmt::format("mode \"{}\": expected decode or prefill", r.mode));
-  const int64_t T = prefill ? r.prompt : 1;
+  if (r.batch < 1 || r.batch > 4096) throw Error(fmt::format("batch {}: expected 1..4096 sequences", r.batch));
+  if (prefill && r.batch > 1) throw Error("--batch applies to decode steps (a prefill takes one prompt)");
+  if (r.exposeKv && r.batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
+  const int64_t B = r.batch, T = prefill ? r.prompt : B;
   const int64_t C = prefill ? r.prompt : r.context > 0 ? r.context : std::min<int64_t>(1024, m.max_positions);
   if (T < 1) throw Error("prefill needs a prompt of at least one token (--prompt-len)");
   if (C > m.max_positions)
@@ -64,6 +69,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   const int L0 = r.firstLayer;
   const int L = r.layers < 0 ? int(m.layers) : std::min(L0 + r.layers, int(m.layers));
   g.name = fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C);
+  if (B > 1) g.name += fmt::format(", batch {}", B);
   if (L0 > 0 || L < m.layers || r.startAtMlp || r.endAfterAttention) {
     g.name += fmt::format(", layers {}{}..{}{} of {}", L0, r.startAtMlp ? " (MLP)" : "", L - 1,
                           r.endAfterAttention ? " (attention)" : "", m.layers);
@@ -71,6 +77,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   g.model = m.name;
   g.mode = r.mode;
   g.tokens = T;
+  g.batch = B;
   g.context = C;
 
   Builder b(m, g, T);
@@ -86,8 +93,9 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   if (!r.embed) g.tensors.push_back(GTensor{"x", {T, D}, TensorKind::Input});
   else x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
   if (gpt2 && r.embed) {
-    const std::string wpe = T == 1 ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
-    x = b.op(OpKind::Add, "embed_pos", {x, b.weight(wpe, T == 1 ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
+    // Decode: every sequence of the batch at position C - 1 (one row, added to each).
+    const std::string wpe = !prefill ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
+    x = b.op(OpKind::Add, "embed_pos", {x, b.weight(wpe, !prefill ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
              b.act("embed_pos", D));
   }
 
@@ -133,28 +141,49 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
         for (auto& t : g.tensors)
           if (t.name == v) t.kind = TensorKind::Output;
       }
-      const std::string kc = cacheName(i, true), vc = cacheName(i, false);
       // gpt-oss sliding layers keep the last `sliding_window` positions (the
       // host shifts the window; RoPE uses the absolute positions).
       const bool slide = m.sliding_window > 0 && !m.sliding.empty() && m.sliding[size_t(i)] && C > m.sliding_window;
-      const int64_t Ci = slide ? std::max(m.sliding_window, T) : C;
-      g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
-      g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
-      const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
-      nlohmann::json kA = kvA;
-      kA["keys"] = true;
-      b.op(OpKind::KvAppend, p + "append_k", {kc, k}, kc, kA);
-      b.op(OpKind::KvAppend, p + "append_v", {vc, v}, vc, kvA);
-      nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
-      nlohmann::json satt = att;
-      satt["scale"] = 1.0 / std::sqrt(double(hd));
-      if (prefill) satt["causal"] = true;
-      g.tensors.push_back(GTensor{p + "scores", {T * m.heads, Ci}, TensorKind::Activation});
-      g.tensors.push_back(GTensor{p + "probs", {T * m.heads, Ci}, TensorKind::Activation});
-      const std::string s = b.op(OpKind::AttnScores, p + "scores", {q, kc}, p + "scores", satt);
-      const std::string pr = b.op(OpKind::Softmax, p + "probs", {s}, p + "probs",
-                                  {{"heads", m.heads}, {"kv_heads", m.kv_heads}});
-      const std::string o = b.op(OpKind::AttnMix, p + "mix", {pr, vc}, b.act(p + "mix", Q), att);
+      const int64_t Ci = slide ? std::max(m.sliding_window, T / B) : C;
+      // One sequence's attention over its own caches: q, k, v its rows; returns the mix.
+      auto attend = [&](const std::string& q, const std::string& k, const std::string& v, int seq,
+                        const std::string& tag) {
+        const int64_t n = T / B;  // the sequence's tokens this step
+        const std::string kc = cacheName(i, true, seq), vc = cacheName(i, false, seq);
+        g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
+        g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
+        const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
+        nlohmann::json kA = kvA;
+        kA["keys"] = true;
+        b.op(OpKind::KvAppend, p + "append_k" + tag, {kc, k}, kc, kA);
+        b.op(OpKind::KvAppend, p + "append_v" + tag, {vc, v}, vc, kvA);
+        nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
+        nlohmann::json satt = att;
+        satt["scale"] = 1.0 / std::sqrt(double(hd));
+        if (prefill) satt["causal"] = true;
+        g.tensors.push_back(GTensor{p + "scores" + tag, {n * m.heads, Ci}, TensorKind::Activation});
+        g.tensors.push_back(GTensor{p + "probs" + tag, {n * m.heads, Ci}, TensorKind::Activation});
+        const std::string s = b.op(OpKind::AttnScores, p + "scores" + tag, {q, kc}, p + "scores" + tag, satt);
+        const std::string pr = b.op(OpKind::Softmax, p + "probs" + tag, {s}, p + "probs" + tag,
+                                    {{"heads", m.heads}, {"kv_heads", m.kv_heads}});
+        g.tensors.push_back(GTensor{p + "mix" + tag, {n, Q}, TensorKind::Activation});
+        return b.op(OpKind::AttnMix, p + "mix" + tag, {pr, vc}, p + "mix" + tag, att);
+      };
+      std::string o;
+      if (B == 1) {
+        o = attend(q, k, v, -1, "");
+      } else {  // each sequence its rows of q, k, v and its caches; the mixes back in one [B, Q]
+        std::vector<std::string> mixes;
+        for (int s = 0; s < int(B); ++s) {
+          const std::string tag = fmt::format(".s{}", s);
+          auto row = [&](const std::string& t, int64_t cols) {
+            g.tensors.push_back(GTensor{t + tag, {1, cols}, TensorKind::Activation});
+            return b.op(OpKind::Slice, t + tag, {t}, t + tag, {{"axis", 0}, {"start", s}, {"end", s + 1}});
+          };
+          mixes.push_back(attend(row(q, Q), row(k, KV), row(v, KV), s, tag));
+        }
+        o = b.op(OpKind::Concat, p + "mix", mixes, b.act(p + "mix", Q), {{"axis", 0}});
+      }
       const std::string a =
           gpt2 ? b.linear(p + "o", o, hp + "attn.c_proj.weight", {D, D}, hp + "attn.c_proj.bias", D, false)
                : b.linear(p + "o", o, hp + "self_attn.o_proj.weight", {D, Q},

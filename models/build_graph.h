@@ -22,11 +22,13 @@ struct StepRequest {
   bool startAtMlp = false;      // skip the attention block of the first layer (a stage boundary mid-layer)
   bool endAfterAttention = false;  // skip the MLP block of the last layer
   bool exposeKv = false;        // mark each layer's new key/value rows as outputs (to carry the cache on the host)
+  int64_t batch = 1;            // decode: sequences stepped together, each with its own KV caches
 };
 
 Graph buildGraph(const ModelConfig& m, const StepRequest& r);
 
-// The name of a layer's key or value cache.
-std::string cacheName(int layer, bool keys);
+// The name of a layer's key or value cache (of sequence `seq` in a batch,
+// -1 when there is one sequence).
+std::string cacheName(int layer, bool keys, int seq = -1);
 
 }  // namespace lpu

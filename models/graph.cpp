@@ -167,6 +167,17 @@ class Checker {
         rank(0, 2);
         outShape(0, {s(0)[1], s(0)[0]});
         break;
+      case OpKind::Slice: {
+        arity(1, 1, 1);
+        const int64_t axis = attr<int64_t>("axis"), start = attr<int64_t>("start"), end = attr<int64_t>("end");
+        std::vector<int64_t> shape = s(0);
+        if (axis < 0 || axis >= int64_t(shape.size())) fail("axis out of range");
+        if (start < 0 || end <= start || end > shape[size_t(axis)])
+          fail(fmt::format("start {} and end {} must satisfy 0 <= start < end <= {}", start, end, shape[size_t(axis)]));
+        shape[size_t(axis)] = end - start;
+        outShape(0, shape);
+        break;
+      }
       case OpKind::Concat: {
         arity(1, 64, 1);
         const int64_t axis = attr<int64_t>("axis");
@@ -309,6 +320,7 @@ nlohmann::ordered_json toJson(const Graph& g) {
   j["model"] = g.model;
   j["mode"] = g.mode;
   j["tokens"] = g.tokens;
+  if (g.batch != 1) j["batch"] = g.batch;
   j["context"] = g.context;
   j["tensors"] = nlohmann::ordered_json::array();
   for (const GTensor& t : g.tensors) {
@@ -346,6 +358,7 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
   g.model = j.value("model", "");
   g.mode = j.value("mode", "custom");
   g.tokens = j.value("tokens", int64_t(1));
+  g.batch = j.value("batch", int64_t(1));
   g.context = j.value("context", int64_t(0));
   const auto& ts = need(j, "tensors", "");
   if (!ts.is_array()) throw Error(fmt::format("{}: field tensors: expected an array", where));

@@ -25,7 +25,7 @@ namespace lpu {
   X(TopK, Reduce)                                                               \
   /* data movement */                                                           \
   X(MoeFFN, Matrix) X(Embedding, Memory) X(KvAppend, Memory) X(Rope, Memory)      \
-  X(Reshape, Shape) X(Transpose, Shape) X(Concat, Shape)
+  X(Reshape, Shape) X(Transpose, Shape) X(Concat, Shape) X(Slice, Shape)
 
 enum class OpGroup : uint8_t { Matrix, Binary, Unary, Reduce, Memory, Shape };
 
@@ -68,6 +68,7 @@ struct Graph {
   std::string model;  // model family name, informational
   std::string mode;   // "decode", "prefill" or "custom"
   int64_t tokens = 1;   // tokens processed this step (batch x sequence)
+  int64_t batch = 1;    // sequences decoded together (each with its own KV caches)
   int64_t context = 0;  // KV positions attended to (decode: cache length)
   std::vector<GTensor> tensors;
   std::vector<GOp> ops;  // in a valid execution order

@@ -1,4 +1,4 @@
-// Shape ops (transpose, concat by rows and by columns, reshape) compiled for
+// Shape ops (transpose, concat by rows and by columns, reshape, slice) compiled for
 // groq-tsp-v1: exact cycles, and every element where the op puts it. They
 // only move values (a permutation, a multiply by 1 or 0, a sum with zeros),
 // so the results are compared for equality, padding lanes included.
@@ -41,10 +41,12 @@ void checkShapes(Policy policy) {
   check("rows", 5, 700, [&](int64_t i, int64_t c) { return double(i < 3 ? x[size_t(i * 700 + c)] : z[size_t((i - 3) * 700 + c)]); });
   check("cols", 3, 1400, [&](int64_t i, int64_t c) { return double(x[size_t(i * 700 + c % 700)]); });
   check("r", 7, 300, [&](int64_t i, int64_t c) { return double(x[size_t(i * 300 + c)]); });
+  check("row1", 1, 700, [&](int64_t, int64_t c) { return double(x[size_t(700 + c)]); });
+  check("mid", 3, 350, [&](int64_t i, int64_t c) { return double(x[size_t(i * 700 + 100 + c)]); });
   std::cout << "shapes " << policyName(policy) << ": " << r.cycles << " cycles, " << comp.tasks << " tasks\n";
 }
 
 }  // namespace
 
-TEST_CASE("transpose, concat, reshape: list scheduler", "[compiler]") { checkShapes(Policy::List); }
-TEST_CASE("transpose, concat, reshape: in-order scheduler", "[compiler]") { checkShapes(Policy::InOrder); }
+TEST_CASE("transpose, concat, reshape, slice: list scheduler", "[compiler]") { checkShapes(Policy::List); }
+TEST_CASE("transpose, concat, reshape, slice: in-order scheduler", "[compiler]") { checkShapes(Policy::InOrder); }

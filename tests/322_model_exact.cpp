@@ -2,6 +2,7 @@
 // compiles to a schedule whose predicted cycle count the simulator measures
 // exactly, with both schedulers; models too big for a chip say how big.
 #include <catch2/catch.hpp>
+#include <iostream>
 
 #include "compiler/compile.h"
 #include "models/build_graph.h"
@@ -93,4 +94,27 @@ TEST_CASE("tiny-moe decode (router, top-2 of 4 experts gathered by index): exact
 TEST_CASE("one layer of mixtral and gpt-oss needs several chips, and the error says how many", "[models][bad-input]") {
   checkBadInput("run --model mixtral-8x7b --first-layers 1 --layers-only --context 1024", "(at least 9 chips)");
   checkBadInput("run --model gpt-oss-20b --first-layers 1 --layers-only --context 1024", "(at least 5 chips)");
+}
+
+TEST_CASE("batch decode: exact for both schedulers; a batch of 4 costs less than 4 steps", "[models][exact][batch]") {
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  for (const char* name : {"tiny-llama", "tiny-gpt2", "tiny-moe"}) {
+    const ModelConfig m = loadModel(name);
+    Cycle one = 0;
+    for (int64_t batch : {1, 4})
+      for (Policy pol : {Policy::List, Policy::InOrder}) {
+        StepRequest req;
+        req.context = 64;
+        req.batch = batch;
+        const Graph g = buildGraph(m, req);
+        CHECK(g.tokens == batch);
+        const Compiled c = compileGraph(g, chip, CompileOptions{}, pol);
+        const SimResult r = simulate(c.program, chip, g.name, RunRequest{});
+        CHECK(r.cycles == c.predicted);
+        if (pol != Policy::List) continue;
+        if (batch == 1) one = r.cycles;
+        else CHECK(r.cycles < 4 * one);  // the weights stream once for the 4 sequences
+        std::cout << name << " batch " << batch << ": " << r.cycles << " cycles\n";
+      }
+  }
 }

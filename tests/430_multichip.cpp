@@ -305,3 +305,18 @@ TEST_CASE("tiny-moe with each expert split over 2 and 4 chips: exact, logits equ
   const PipelineRun r = runPipeline(m, sys, req);
   CHECK(r.result.cycles == r.predicted);
 }
+
+TEST_CASE("a batch on several chips: exact, tokens/s counts every sequence", "[system][batch]") {
+  const CliRun r = runCli("run --model tiny-llama --chips 8 --parallel tp=2,pp=2 --context 64 --batch 3 --json");
+  REQUIRE(r.exitCode == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["cycles"] == j["predicted_cycles"]);
+  CHECK(j["batch"] == 3);
+  // 3 tokens a step: tokens_per_s = 3 x 900 MHz / cycles, per user a third of it.
+  CHECK(double(j["tokens_per_s"]) == Approx(3 * 900e6 / double(j["cycles"])));
+  CHECK(double(j["tokens_per_s_per_user"]) == Approx(900e6 / double(j["cycles"])));
+  checkBadInput("run --model tiny-llama --mode prefill --prompt-len 4 --batch 2",
+                "--batch applies to decode steps (a prefill takes one prompt)");
+  checkBadInput("run --model tiny-llama --batch 2 --prompt 1,2", "--batch: greedy decoding (--prompt) runs one sequence");
+  checkBadInput("run --model tiny-llama --batch 0", "--batch: Value 0 not in range 1 to 4096");
+}

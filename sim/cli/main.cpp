@@ -99,6 +99,8 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   o["seconds"] = r.seconds();
   o["tokens_per_s"] = tokensPerSecond(g, r);
   o["seconds_per_token"] = r.seconds() / double(g.tokens);
+  o["batch"] = g.batch;
+  o["tokens_per_s_per_user"] = g.mode == "decode" ? 1.0 / r.seconds() : tokensPerSecond(g, r);
   o["chips"] = 1;
   o["sram_bytes"] = {{"weights", c.sram.weights}, {"kv_cache", c.sram.kv_cache},
                      {"activations", c.sram.activations}, {"program", c.sram.program}, {"total", c.sram.total()}};
@@ -149,6 +151,8 @@ std::string pipelineJson(const ModelConfig& m, const SystemConfig& sys, const Pi
   o["clock_hz"] = hz;
   o["seconds"] = double(r.result.cycles) / hz;
   o["tokens_per_s"] = double(last.tokens) * hz / double(r.result.cycles);
+  o["batch"] = last.batch;
+  o["tokens_per_s_per_user"] = (last.mode == "decode" ? 1.0 : double(last.tokens)) * hz / double(r.result.cycles);
   o["seconds_per_token"] = double(r.result.cycles) / hz / double(last.tokens);
   o["chips"] = r.chips.size();
   o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
@@ -189,8 +193,13 @@ std::string pipelineTable(const ModelConfig& m, const SystemConfig& sys, const P
   s += fmt::format("split: {}\n", r.why);
   s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", r.predicted, r.result.cycles,
                    double(r.result.cycles) / hz * 1e6, hz / 1e6);
-  s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n", double(last.tokens) * hz / double(r.result.cycles),
-                   r.c2cBytes());
+  if (last.batch > 1)
+    s += fmt::format("{:.1f} tokens/s over a batch of {} ({:.1f} per user); C2C {} bytes per step\n",
+                     double(last.tokens) * hz / double(r.result.cycles), last.batch, hz / double(r.result.cycles),
+                     r.c2cBytes());
+  else
+    s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n",
+                     double(last.tokens) * hz / double(r.result.cycles), r.c2cBytes());
   for (size_t i = 0; i < r.stages.size(); ++i)
     s += fmt::format("  stage {:>3}{} on chip {:>5}: {:<48} ends in cycle {}\n", i / size_t(r.split.tp),
                      r.split.tp > 1 ? fmt::format(" rank {:>2}", i % size_t(r.split.tp)) : "", r.chips[i],
@@ -231,7 +240,7 @@ int run(int argc, char** argv) {
   std::string graphPath, modelName, weightsPath, mode = "decode", precision = "int8", scheduler = "list", prompt;
   bool functional = false, layers = false;
   uint64_t seed = 1;
-  int64_t context = 0, promptLen = 0;
+  int64_t context = 0, promptLen = 0, batch = 1;
   int firstLayers = -1, generate = 0;
   bool layersOnly = false;
   auto compileOptions = [&](CLI::App* cmd) {
@@ -242,6 +251,10 @@ int run(int argc, char** argv) {
         ->check(CLI::IsMember({"decode", "prefill"}));
     cmd->add_option("--context", context, "with --model, decode: KV-cache positions attended (default min(1024, max))");
     cmd->add_option("--prompt-len", promptLen, "with --model, prefill: prompt tokens");
+    cmd->add_option("--batch", batch,
+                    "with --model, decode: sequences stepped together (weights stream once for all; each has its own "
+                    "KV caches); tokens_per_s counts all of them")
+        ->check(CLI::Range(1, 4096));
     cmd->add_option("--first-layers", firstLayers, "with --model: only the first N layers (one layer of a big model)");
     cmd->add_flag("--layers-only", layersOnly, "with --model: the layers alone, without embedding and head");
     cmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
@@ -303,6 +316,7 @@ int run(int argc, char** argv) {
   graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();
   graphCmd->add_option("--mode", mode, "decode or prefill")->check(CLI::IsMember({"decode", "prefill"}));
   graphCmd->add_option("--context", context, "decode: KV-cache positions attended");
+  graphCmd->add_option("--batch", batch, "decode: sequences stepped together")->check(CLI::Range(1, 4096));
   graphCmd->add_option("--prompt-len", promptLen, "prefill: prompt tokens");
   graphCmd->add_option("--first-layers", firstLayers, "only the first N layers");
   graphCmd->add_flag("--layers-only", layersOnly, "the layers alone, without embedding and head");
@@ -310,9 +324,17 @@ int run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 1;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  } catch (const CLI::ParseError& e) {  // one line, like every other error; --help says more
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::cerr << "error: " << what << " (lpusim --help)\n";
+    return 1;
   }
 
   if (asmCmd->parsed()) {
@@ -348,6 +370,7 @@ int run(int argc, char** argv) {
     runBench(cases, chipName.empty() ? "groq-tsp-v1" : chipName, precision == "int8", json);
   } else if (graphCmd->parsed()) {
     StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
+    req.batch = batch;
     const Graph g = buildGraph(loadModel(modelName), req);
     writeText(out, toJson(g).dump(1) + "\n");
   } else if (compileCmd->parsed() || runCmd->parsed()) {
@@ -373,6 +396,7 @@ int run(int argc, char** argv) {
     }
     if (!prompt.empty()) {  // greedy decoding on the chip, one decode step per token
       if (!runCmd->parsed()) throw Error("--prompt is an option of run");
+      if (batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
       std::vector<int> tokens;
       for (size_t i = 0; i <= prompt.size();) {
         const size_t j = std::min(prompt.find(',', i), prompt.size());
@@ -426,12 +450,13 @@ int run(int argc, char** argv) {
                                 sys.chips));
       PipelineRequest preq;
       preq.step = StepRequest{mode, context, promptLen, 0, -1, true, true};
+      preq.step.batch = batch;
       preq.precision = prec;
       preq.policy = policy;
       preq.pp = split.pp;
       preq.tp = split.tp;
       preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
-      if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : 1), 1);
+      if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : batch), 1);
       const PipelineRun pr = runPipeline(*model, sys, preq);
       std::cout << (json ? pipelineJson(*model, sys, pr) + "\n" : pipelineTable(*model, sys, pr));
       return 0;
@@ -439,6 +464,7 @@ int run(int argc, char** argv) {
     Graph g;
     if (model) {
       StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
+      req.batch = batch;
       g = buildGraph(*model, req);
     } else {
       g = loadGraph(graphPath);

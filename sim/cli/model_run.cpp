@@ -8,8 +8,8 @@
 namespace lpu {
 
 TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vector<int>& tokens, const KvRows& kv) {
-  const int64_t context = g.context;
-  return [&w, tokens, &kv, context](const GTensor& t) -> std::vector<float> {
+  const int64_t context = g.context, batch = std::max<int64_t>(1, g.batch);
+  return [&w, tokens, &kv, context, batch](const GTensor& t) -> std::vector<float> {
     switch (t.kind) {
       case TensorKind::Weight: return viewValues(w, t.name, t.shape);
       case TensorKind::Input: {
@@ -21,14 +21,17 @@ TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vecto
         }
         if (int64_t(tokens.size()) != t.elements())
           throw Error(fmt::format("input {}: {} tokens given, the graph takes {}", t.name, tokens.size(), t.elements()));
+        // A batch: every sequence at position context - 1; a prompt: the last positions in order.
         for (size_t i = 0; i < v.size(); ++i)
-          v[i] = t.name == "pos" ? float(context - int64_t(v.size()) + int64_t(i)) : float(tokens[i]);
+          v[i] = t.name != "pos" ? float(tokens[i])
+                 : batch > 1     ? float(context - 1)
+                                 : float(context - int64_t(v.size()) + int64_t(i));
         return v;
       }
       case TensorKind::Cache: {
         std::vector<float> v(size_t(t.elements()), 0.0f);
         if (const auto it = kv.find(t.name); it != kv.end()) {  // the newest rows that fit before the step's own
-          const size_t cols = size_t(t.shape[1]), room = v.size() - size_t(tokens.size()) * cols;
+          const size_t cols = size_t(t.shape[1]), room = v.size() - size_t(tokens.size() / size_t(batch)) * cols;
           const size_t n = std::min(room, it->second.size());
           std::copy(it->second.end() - int64_t(n), it->second.end(), v.begin());
         }
