@@ -19,176 +19,210 @@ bool sharded(OpKind k) { return k == OpKind::MatMul || k == OpKind::Embedding ||
 }  // namespace
 
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
-  const auto t0 = std::chrono::steady_clock::now();
   const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp, occ = c.c2cCyclesPerVector();
-  if (n > 2048) throw Error(fmt::format("{} chips in one schedule: the compiler takes at most 2048", n));
+  if (n > 100000) throw Error(fmt::format("{} chips in one schedule: the compiler takes at most 100000", n));
   for (const Graph& g : plan.stages) validate(g, g.name.empty() ? "graph" : g.name);
   std::vector<Compiled> out(static_cast<size_t>(n));
-  std::vector<CompileOptions> opts;
-  for (int k = 0; k < n; ++k) {
-    opts.push_back(plan.options[size_t(k / tp)]);
-    opts.back().rank = k % tp;
-    opts.back().tp = tp;
-  }
-  std::vector<std::unique_ptr<Lowerer>> L;
-  std::vector<Task> tasks;
-  for (int k = 0; k < n; ++k) {
-    out[size_t(k)].policy = policy;
-    out[size_t(k)].precision = opts[size_t(k)].precision;
-    out[size_t(k)].program.chip = c.name;
-    L.push_back(std::make_unique<Lowerer>(plan.stages[size_t(k / tp)], c, opts[size_t(k)], out[size_t(k)].program));
-    L.back()->shareTasks(&tasks, k, k << 20);
-  }
-  auto linkOf = [&](int a, int b) {
-    const int l = plan.link(a / tp, a % tp, b / tp, b % tp);
-    if (l < 0) throw Error(fmt::format("internal: chips {} and {} of the plan share no link", a, b));
-    return l;
-  };
-  std::map<std::pair<int, int>, int> deskew;  // (chip, link) -> task
-  auto deskewed = [&](int k, int link) {
-    auto it = deskew.find({k, link});
-    if (it != deskew.end()) return it->second;
-    TaskBuilder d = L[size_t(k)]->builder(fmt::format("deskew.{}", link));
-    Instr dk;
-    dk.op = Opcode::DESKEW;
-    dk.imm = uint32_t(link);
-    d.issue(0, linkQueue(link), dk);
-    return deskew[{k, link}] = L[size_t(k)]->addTask(d);
-  };
-  // Vector rows (all planes) of tensor `from` on chip a into tensor `to` on chip b.
-  auto transfer = [&](int a, const std::string& from, int b, const std::string& to,
-                      const std::vector<uint32_t>& rows) {
-    if (rows.empty()) return;
-    const ActTensor& ya = L[size_t(a)]->act(from);
-    const ActTensor& yb = L[size_t(b)]->act(to);
-    const int planes = bytes(out[size_t(a)].program.tensors[size_t(ya.tensor)].dtype);
-    const int la = linkOf(a, b), lb = linkOf(b, a);
-    const int da = deskewed(a, la), db = deskewed(b, lb);
-    TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}to{}", from, a, b));
-    const int pos = c.position(linkQueue(la));
-    Cycle at = 0;
-    for (uint32_t row : rows)
-      for (int pl = 0; pl < planes; ++pl, at += occ) {
-        Instr sd;
-        sd.op = Opcode::SEND;
-        sd.imm = uint32_t(la);
-        sb.issue(at, linkQueue(la), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
-      }
-    sb.dependOn(da, 0, 0, c.latency.c2c_deskew);
-    const int send = L[size_t(a)]->addTask(sb);
-    const Cycle sendRel = sb.rel(0);
-    TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}from{}", to, b, a));
-    at = 0;
-    for (uint32_t row : rows)
-      for (int pl = 0; pl < planes; ++pl, at += occ) {
-        Instr rv;
-        rv.op = Opcode::RECV;
-        rv.imm = uint32_t(lb);
-        const auto v = rb.issue(at, linkQueue(lb), rv, {}, 1, c.latency.c2c_recv);
-        rb.writePlane(yb.tensor, row, pl, v, yb.firstRow + int(row));
-      }
-    rb.dependOn(send, 0, sendRel, c.latency.c2c_send + occ + c.c2c_link_latency);
-    rb.dependOn(db, 0, 0, c.latency.c2c_deskew);
-    L[size_t(b)]->addTask(rb);
-  };
-  auto dropIfOver = [&] {
-    for (const auto& l : L)
-      if (l->layout().overflowed()) return std::vector<Task>().swap(tasks);
-  };
-
+  predicted = 0;
+  // Stage by stage: a stage's chips are scheduled together (their all-gathers
+  // cross between them), then emitted and forgotten; the next stage takes
+  // the residual no earlier than its vectors arrive. Only one stage's tasks
+  // are ever held.
+  Cycle handOver = -1;          // absolute cycle of the previous stage's first SEND
+  int handOverLink = -1;        // the link it goes out on (of the previous stage's exit chip)
+  int handOverRank = -1;        // the previous stage's exit chip's rank
+  std::string handOverTensor;   // what it sends
   for (int s = 0; s < pp; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
     const Graph& g = plan.stages[size_t(s)];
-    if (s > 0) {  // the residual from stage s - 1: one chip to an entry chip, which forwards it
-      int from = -1, entry = -1;
-      for (int a = 0; a < tp && from < 0; ++a)
-        for (int e = 0; e < tp && from < 0; ++e)
-          if (plan.link(s - 1, a, s, e) >= 0) from = (s - 1) * tp + a, entry = s * tp + e;
-      if (from < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s - 1, s));
-      std::string outName;
-      for (const GTensor& t : plan.stages[size_t(s - 1)].tensors)
-        if (t.kind == TensorKind::Output && !t.integer) outName = t.name;
-      std::vector<uint32_t> rows(size_t(L[size_t(entry)]->act("x").vrows()));
+    std::vector<Task> tasks;
+    std::vector<std::unique_ptr<Lowerer>> L;
+    std::vector<CompileOptions> opts(size_t(tp), plan.options[size_t(s)]);
+    for (int r = 0; r < tp; ++r) {
+      const int k = s * tp + r;
+      opts[size_t(r)].rank = r;
+      opts[size_t(r)].tp = tp;
+      out[size_t(k)].policy = policy;
+      out[size_t(k)].precision = opts[size_t(r)].precision;
+      out[size_t(k)].program.chip = c.name;
+      L.push_back(std::make_unique<Lowerer>(g, c, opts[size_t(r)], out[size_t(k)].program));
+      L.back()->shareTasks(&tasks, r, r << 20);
+    }
+    auto linkOf = [&](int a, int b) {  // ranks of this stage
+      const int l = plan.link(s, a, s, b);
+      if (l < 0) throw Error(fmt::format("internal: chips {} and {} of stage {} share no link", a, b, s));
+      return l;
+    };
+    std::map<std::pair<int, int>, int> deskew;  // (rank, link) -> task
+    auto deskewed = [&](int r, int link) {
+      auto it = deskew.find({r, link});
+      if (it != deskew.end()) return it->second;
+      TaskBuilder d = L[size_t(r)]->builder(fmt::format("deskew.{}", link));
+      Instr dk;
+      dk.op = Opcode::DESKEW;
+      dk.imm = uint32_t(link);
+      d.issue(0, linkQueue(link), dk);
+      return deskew[{r, link}] = L[size_t(r)]->addTask(d);
+    };
+    // Vector rows (all planes) of tensor `from` on rank a sent on `link`, one vector every `occ` cycles.
+    auto sendTask = [&](int a, const std::string& from, int link, const std::vector<uint32_t>& rows) {
+      const ActTensor& ya = L[size_t(a)]->act(from);
+      const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
+      TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}", from, a));
+      const int pos = c.position(linkQueue(link));
+      Cycle at = 0;
+      for (uint32_t row : rows)
+        for (int pl = 0; pl < planes; ++pl, at += occ) {
+          Instr sd;
+          sd.op = Opcode::SEND;
+          sd.imm = uint32_t(link);
+          sb.issue(at, linkQueue(link), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
+        }
+      sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
+      const int task = L[size_t(a)]->addTask(sb);
+      return std::make_pair(task, sb.rel(0));  // the first SEND's cycle in the finished task
+    };
+    // The same rows received on rank b's `link` into tensor `to`; the first no earlier than `notBefore`
+    // (absolute) when given, and after `after` (a send task of this stage) otherwise.
+    auto recvTask = [&](int b, const std::string& to, int link, const std::vector<uint32_t>& rows, int planes,
+                        Cycle notBefore, std::pair<int, Cycle> after) {
+      const ActTensor& yb = L[size_t(b)]->act(to);
+      TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
+      Cycle at = 0;
+      for (uint32_t row : rows)
+        for (int pl = 0; pl < planes; ++pl, at += occ) {
+          Instr rv;
+          rv.op = Opcode::RECV;
+          rv.imm = uint32_t(link);
+          const auto v = rb.issue(at, linkQueue(link), rv, {}, 1, c.latency.c2c_recv);
+          rb.writePlane(yb.tensor, row, pl, v, yb.firstRow + int(row));
+        }
+      const Cycle flight = c.latency.c2c_send + occ + c.c2c_link_latency;
+      if (after.first >= 0) rb.dependOn(after.first, 0, after.second, flight);
+      else rb.notBefore(0, notBefore + flight);
+      rb.dependOn(deskewed(b, link), 0, 0, c.latency.c2c_deskew);
+      L[size_t(b)]->addTask(rb);
+    };
+    // Vector rows of `name` from rank a to rank b (both of this stage).
+    auto transfer = [&](int a, const std::string& name, int b, const std::vector<uint32_t>& rows) {
+      if (rows.empty()) return;
+      const ActTensor& ya = L[size_t(a)]->act(name);
+      const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
+      const auto sent = sendTask(a, name, linkOf(a, b), rows);
+      recvTask(b, name, linkOf(b, a), rows, planes, 0, sent);
+    };
+    auto dropIfOver = [&] {
+      for (const auto& l : L)
+        if (l->layout().overflowed()) return std::vector<Task>().swap(tasks);
+    };
+    auto allRows = [&](const std::string& name) {
+      std::vector<uint32_t> rows(size_t(L[0]->act(name).vrows()));
       for (size_t i = 0; i < rows.size(); ++i) rows[i] = uint32_t(i);
-      transfer(from, outName, entry, "x", rows);
+      return rows;
+    };
+
+    if (s > 0) {  // the residual from stage s - 1's exit chip to an entry chip, which forwards it
+      int entry = -1;
+      for (int e = 0; e < tp && entry < 0; ++e)
+        if (plan.link(s, e, s - 1, handOverRank) >= 0) entry = e;
+      const std::vector<uint32_t> rows = allRows("x");
+      const int planes = bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
+      recvTask(entry, "x", plan.link(s, entry, s - 1, handOverRank), rows, planes, handOver, {-1, 0});
       for (int r = 0; r < tp; ++r)
-        if (s * tp + r != entry) transfer(entry, "x", s * tp + r, "x", rows);
+        if (r != entry) transfer(entry, "x", r, rows);
     }
     // Each chip's chunks of tensor `name` (rows of 320 lanes) to every other chip of the group.
     auto allGather = [&](const std::string& name) {
-      const ActTensor& y = L[size_t(s * tp)]->act(name);
+      const ActTensor& y = L[0]->act(name);
       for (int a = 0; a < tp; ++a) {
         std::vector<uint32_t> rows;
         for (int64_t r = 0; r < y.rows; ++r)
           for (int64_t j = 0; j < y.chunks; ++j)
-            if (L[size_t(s * tp + a)]->owns(int(j))) rows.push_back(uint32_t(r * y.chunks + j));
+            if (L[size_t(a)]->owns(int(j))) rows.push_back(uint32_t(r * y.chunks + j));
         for (int b = 0; b < tp; ++b)
-          if (a != b) transfer(s * tp + a, name, s * tp + b, name, rows);
+          if (a != b) transfer(a, name, b, rows);
       }
     };
     for (size_t i = 0; i < g.ops.size(); ++i) {
-      const int phases = L[size_t(s * tp)]->phases(i);
+      const int phases = L[0]->phases(i);
       for (int ph = 0; ph < phases; ++ph) {
         for (int r = 0; r < tp; ++r) {
-          Lowerer& l = *L[size_t(s * tp + r)];
+          Lowerer& l = *L[size_t(r)];
           l.phase = ph;
           l.gathers().clear();
           l.lower(i);
         }
         if (ph + 1 == phases) continue;
-        const std::vector<std::string> names = L[size_t(s * tp)]->gathers();
+        const std::vector<std::string> names = L[0]->gathers();
         for (const std::string& name : names) allGather(name);
         if (names.empty()) continue;
-        const int64_t chunks = L[size_t(s * tp)]->act(names[0]).chunks;  // the next phase's chunks start after these
-        for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->turnChunks(int(chunks));
+        const int64_t chunks = L[0]->act(names[0]).chunks;  // the next phase's chunks start after these
+        for (int r = 0; r < tp; ++r) L[size_t(r)]->turnChunks(int(chunks));
       }
       if (tp > 1 && g.ops[i].kind == OpKind::AttnMix) {  // all-gather of the heads' rows
         const GOp& op = g.ops[i];
         const int heads = op.attrs.at("heads").get<int>(), hpg = heads / op.attrs.at("kv_heads").get<int>();
-        const ActTensor& y = L[size_t(s * tp)]->act(op.outputs[0]);  // per-head rows: chunk h of row t
+        const ActTensor& y = L[0]->act(op.outputs[0]);  // per-head rows: chunk h of row t
         for (int a = 0; a < tp; ++a) {
           std::vector<uint32_t> rows;
           for (int64_t t = 0; t < y.rows; ++t)
             for (int h = 0; h < heads; ++h)
-              if (L[size_t(s * tp + a)]->ownsKvHead(h / hpg)) rows.push_back(uint32_t(t * y.chunks + h));
+              if (L[size_t(a)]->ownsKvHead(h / hpg)) rows.push_back(uint32_t(t * y.chunks + h));
           for (int b = 0; b < tp; ++b)
-            if (a != b) transfer(s * tp + a, op.outputs[0], s * tp + b, op.outputs[0], rows);
+            if (a != b) transfer(a, op.outputs[0], b, rows);
         }
       }
       if (tp > 1 && sharded(g.ops[i].kind)) {  // all-gather of the output chunks
         allGather(g.ops[i].outputs[0]);
-        const int64_t chunks = L[size_t(s * tp)]->act(g.ops[i].outputs[0]).chunks;
-        for (int r = 0; r < tp; ++r) L[size_t(s * tp + r)]->turnChunks(int(chunks));
+        const int64_t chunks = L[0]->act(g.ops[i].outputs[0]).chunks;
+        for (int r = 0; r < tp; ++r) L[size_t(r)]->turnChunks(int(chunks));
       }
       dropIfOver();
     }
-    if (plan.progress) plan.progress(fmt::format("lowering {} chips", n), double(s + 1) / pp);
-  }
-  for (int k = 0; k < n; ++k) {
-    const Graph& g = plan.stages[size_t(k / tp)];
-    L[size_t(k)]->layout().checkFits(
-        tp > 1 ? fmt::format("{} (one chip of a tensor-parallel group of {})", g.model.empty() ? g.name : g.model, tp)
-               : g.model.empty() ? g.name : g.model);
-  }
-  std::function<void(double)> onPlaced;
-  if (plan.progress)
-    onPlaced = [&](double f) { plan.progress(fmt::format("scheduling {} tasks on {} chips", tasks.size(), n), f); };
-  const Schedule sch = schedule(c, tasks, policy, n, onPlaced);
-  predicted = sch.total;
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (int k = 0; k < n; ++k) {
-    if (plan.progress) plan.progress(fmt::format("writing the programs of {} chips", n), double(k) / n);
-    Compiled& ck = out[size_t(k)];
-    emitQueues(c, tasks, sch, ck.program, k);
-    ck.predicted = 0;
-    for (size_t t = 0; t < tasks.size(); ++t)
-      if (tasks[t].chip == k) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
-    for (const GTensor& t : plan.stages[size_t(k / tp)].tensors)
-      if (t.kind == TensorKind::Output) ck.outputs[t.name] = L[size_t(k)]->act(t.name);
-    ck.sram.weights = L[size_t(k)]->layout().weightBytes();
-    ck.sram.kv_cache = L[size_t(k)]->layout().cacheBytes();
-    ck.sram.activations = L[size_t(k)]->layout().activationBytes();
-    for (const Queue& q : ck.program.queues) ck.sram.program += q.code.size() * 8;
-    ck.wall_s = wall / n;
+    std::pair<int, Cycle> handOverTask{-1, 0};
+    if (s + 1 < pp) {  // the residual out of an exit chip linked to the next stage
+      handOverTensor.clear();
+      for (const GTensor& t : g.tensors)
+        if (t.kind == TensorKind::Output && !t.integer) handOverTensor = t.name;
+      handOverRank = -1;
+      for (int a = 0; a < tp && handOverRank < 0; ++a)
+        for (int e = 0; e < tp && handOverRank < 0; ++e)
+          if (plan.link(s, a, s + 1, e) >= 0) handOverRank = a, handOverLink = plan.link(s, a, s + 1, e);
+      if (handOverRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+      if (!L[0]->layout().overflowed()) {
+        handOverTask = sendTask(handOverRank, handOverTensor, handOverLink, allRows(handOverTensor));
+        // The next stages wait for it: it, and everything it waits for, before what only this stage needs.
+        tasks[size_t(handOverTask.first)].urgency = Cycle(1) << 30;
+      }
+    }
+    for (int r = 0; r < tp; ++r)
+      L[size_t(r)]->layout().checkFits(
+          tp > 1 ? fmt::format("{} (one chip of a tensor-parallel group of {})", g.model.empty() ? g.name : g.model, tp)
+                 : g.model.empty() ? g.name : g.model);
+    std::function<void(double)> onPlaced;
+    if (plan.progress)
+      onPlaced = [&](double f) {
+        plan.progress(fmt::format("scheduling stage {} of {} ({} chips each)", s + 1, pp, tp), (s + f) / pp);
+      };
+    const Schedule sch = schedule(c, tasks, policy, tp, onPlaced);
+    if (handOverTask.first >= 0) handOver = sch.placed[size_t(handOverTask.first)].start + handOverTask.second;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (int r = 0; r < tp; ++r) {
+      Compiled& ck = out[size_t(s * tp + r)];
+      emitQueues(c, tasks, sch, ck.program, r);
+      ck.predicted = 0;
+      for (size_t t = 0; t < tasks.size(); ++t)
+        if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
+      predicted = std::max(predicted, ck.predicted);
+      for (const GTensor& t : g.tensors)
+        if (t.kind == TensorKind::Output) ck.outputs[t.name] = L[size_t(r)]->act(t.name);
+      ck.sram.weights = L[size_t(r)]->layout().weightBytes();
+      ck.sram.kv_cache = L[size_t(r)]->layout().cacheBytes();
+      ck.sram.activations = L[size_t(r)]->layout().activationBytes();
+      for (const Queue& q : ck.program.queues) ck.sram.program += q.code.size() * 8;
+      ck.wall_s = wall / tp;
+    }
+    if (plan.progress) plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
   }
   return out;
 }

@@ -192,7 +192,7 @@ std::vector<Cycle> priorities(const std::vector<Task>& tasks, const std::vector<
   for (size_t i = tasks.size(); i-- > 0;) {
     Cycle best = 0;
     for (int u : users[i]) best = std::max(best, prio[size_t(u)]);
-    prio[i] = tasks[i].end + best;
+    prio[i] = tasks[i].end + best + tasks[i].urgency;
   }
   return prio;
 }

@@ -57,6 +57,7 @@ struct Task {
   std::string label;
   int op = -1, layer = -1;  // graph op, for reports
   int chip = 0;             // in a joint multi-chip schedule: whose units it uses
+  Cycle urgency = 0;        // list scheduler: added to its longest path (e.g. a hand-over the next stage waits for)
   std::vector<Slot> slots;
   std::vector<StreamVar> vars;
   std::vector<ValueUse> uses;

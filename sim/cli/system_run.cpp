@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
+
 #include "compiler/group.h"
 #include "compiler/layout.h"
 #include "isa/error.h"
@@ -287,19 +289,28 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
 
 }  // namespace
 
-double compileMemoryBytes(const ModelConfig& m, Precision p) {
-  return 1.3 * double(countParams(m).total) * (p == Precision::Int8 ? 1.0 : 2.0);
+double compileMemoryBytes(const ModelConfig& m, Precision p, int pp) {
+  const double w = double(countParams(m).total) * (p == Precision::Int8 ? 1.0 : 2.0);
+  return 256.0 * (1 << 20) + w * (0.06 + 1.3 / double(std::max(1, pp)));
 }
 
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& asked) {
-  // Refuse what would exhaust the machine's memory, rather than be killed.
-  const double need = compileMemoryBytes(m, asked.precision);
+  // Refuse what would exhaust the machine's memory, rather than be killed
+  // (without --parallel: with as few stages as could hold the weights).
+  int stages = asked.pp;
+  if (stages <= 0) {
+    const double w = double(countParams(m).total) * (asked.precision == Precision::Int8 ? 1.0 : 2.0);
+    const double perChip = double(Layout(sys.chipConfig()).planeBytes());
+    stages = int(std::ceil(w / (perChip * std::min(sys.chips_per_node, sys.chips))));
+  }
+  const double need = compileMemoryBytes(m, asked.precision, stages);
   const double budget = asked.maxMemoryBytes > 0
                             ? asked.maxMemoryBytes
                             : 0.9 * double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
   if (need > budget)
-    throw Error(fmt::format("{} on {}: the compiler's joint schedule of all chips needs about {:.1f} GiB of memory "
-                            "(1.3 bytes per weight byte), more than the {:.1f} GiB allowed (--max-memory)",
+    throw Error(fmt::format("{} on {}: compiling it needs about {:.1f} GiB of memory (the programs, 0.06 bytes per "
+                            "weight byte, and one stage's schedule, 1.3 bytes per weight byte of the stage), more "
+                            "than the {:.1f} GiB allowed (--max-memory)",
                             m.name, sys.name, need / double(1 << 30), budget / double(1 << 30)));
   ProgressBar bar;
   PipelineRequest req = asked;
