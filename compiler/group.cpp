@@ -197,8 +197,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     }
     for (int r = 0; r < tp; ++r)
       L[size_t(r)]->layout().checkFits(
-          tp > 1 ? fmt::format("{} (one chip of a tensor-parallel group of {})", g.model.empty() ? g.name : g.model, tp)
-                 : g.model.empty() ? g.name : g.model);
+          tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name);
     std::function<void(double)> onPlaced;
     if (plan.progress)
       onPlaced = [&](double f) {

@@ -310,7 +310,8 @@ int run(int argc, char** argv) {
   bool benchSystems = false;
   benchCmd->add_flag("--systems", benchSystems,
                      "multi-chip cases instead: gpt2 on groq-node (split chosen), llama-3.1-8b on groq-rack "
-                     "(tp=8,pp=9) and llama-2-70b on groq-576 (tp=8,pp=72), at 4096 context for the Llamas");
+                     "(tp=8,pp=9), llama-2-70b on groq-576 (tp=8,pp=72) and on 640 chips (tp=8,pp=80), at 4096 "
+                     "context for the Llamas; takes about half an hour");
 
   auto* graphCmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
   graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();

@@ -47,16 +47,20 @@ StepRequest stageStep(const ModelConfig& m, const StepRequest& base, int b0, int
   return r;
 }
 
-// Splits the 2 L blocks into pp contiguous stages balancing parameters
-// (the embedding counts to the first stage, the head to the last): the
-// smallest largest stage, by bisection on it.
-// Parameters of each block, the embedding in the first, the head in the last.
-std::vector<uint64_t> blockParams(const ModelConfig& m) {
+// Parameters of each block, the embedding in the first, the head in the
+// last. With tensor parallelism, as the busiest chip of the group holds
+// them: a matrix of c output chunks of 320 gives one chip ceil(c / tp).
+std::vector<uint64_t> blockParams(const ModelConfig& m, int tp = 1) {
   const int nb = int(2 * m.layers);
   std::vector<uint64_t> w(size_t(nb), 0);
   uint64_t embed = 0, head = 0;
   for (const WeightSpec& s : weightSpecs(m)) {
-    const uint64_t n = uint64_t(s.elements());
+    uint64_t n = uint64_t(s.elements());
+    if (tp > 1 && s.shape.size() == 2) {  // output columns: [vocab, d] tables and GPT-2's [in, out]; else [out, in]
+      const bool colsOut = s.role == WeightRole::Embedding || s.role == WeightRole::Position || m.family == Family::Gpt2;
+      const int64_t chunks = (s.shape[colsOut ? 1 : 0] + 319) / 320;
+      n = n * uint64_t((chunks + tp - 1) / tp * tp) / uint64_t(chunks);
+    }
     if (s.layer >= 0) {
       const bool mlp = s.name.find("mlp") != std::string::npos || s.name.find("moe") != std::string::npos ||
                        s.name.find("ln_2") != std::string::npos || s.name.find("post_attention") != std::string::npos;
@@ -73,10 +77,13 @@ std::vector<uint64_t> blockParams(const ModelConfig& m) {
   return w;
 }
 
-std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp) {
+// Splits the 2 L blocks into pp contiguous stages balancing parameters
+// (the embedding counts to the first stage, the head to the last): the
+// smallest largest stage, by bisection on it.
+std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp, int tp) {
   const int nb = int(2 * m.layers);
   if (pp > nb) throw Error(fmt::format("--parallel pp={}: {} has only {} blocks (attention, MLP) to split", pp, m.name, nb));
-  const std::vector<uint64_t> w = blockParams(m);
+  const std::vector<uint64_t> w = blockParams(m, tp);
   auto stages = [&](uint64_t cap, std::vector<std::pair<int, int>>* out) {
     int count = 0, b0 = 0;
     uint64_t load = 0;
@@ -128,7 +135,7 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
   const auto w = wiring(sys, chip.c2c_links);
   run.chips = chainOrder(sys, w, pp);
   const int occ = chip.c2cCyclesPerVector();
-  const auto blocks = splitBlocks(m, pp);
+  const auto blocks = splitBlocks(m, pp, 1);
   for (int s = 0; s < pp; ++s) {
     const StepRequest r = stageStep(m, req.step, blocks[size_t(s)].first, blocks[size_t(s)].second);
     const int n = r.layers;
@@ -217,7 +224,7 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
   plan.tp = tp;
   plan.progress = req.progress;
   plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
-  const auto blocks = splitBlocks(m, pp);
+  const auto blocks = splitBlocks(m, pp, tp);
   for (int s = 0; s < pp; ++s) {
     plan.stages.push_back(buildGraph(m, stageStep(m, req.step, blocks[size_t(s)].first, blocks[size_t(s)].second)));
     CompileOptions o;
