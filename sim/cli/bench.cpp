@@ -113,6 +113,7 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
         std::cout << nlohmann::ordered_json{{"model", bc.model}, {"system", bc.system}, {"skipped", why}}.dump() << "\n";
       else
         std::cout << fmt::format("{:<14} {:<10} {}\n", bc.model, bc.system, why);
+      std::cout.flush();
       continue;
     }
     PipelineRequest req;
@@ -134,6 +135,7 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
         std::cout << nlohmann::ordered_json{{"model", bc.model}, {"system", sys.name}, {"skipped", why}}.dump() << "\n";
       else
         std::cout << fmt::format("{:<14} {:<10} {}\n", bc.model, sys.name, why);
+      std::cout.flush();
       continue;
     }
     double compile = 0;
