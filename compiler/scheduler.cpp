@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <queue>
+#include <tuple>
 
 #include "isa/error.h"
 
@@ -59,8 +61,39 @@ class Placer {
       : c_(c), queues_(size_t(queueCount(c))), ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
         streams_(c.streams_per_direction, c.stream_hop) {}
 
-  // Tries start cycle t; on success fills `p` (stream ids, ALUs); on failure
-  // `why` names the first resource that was taken.
+  // What fits() needs of a task that does not depend on the cycle tried:
+  // its own queue clashes, the earlier VXM slots in the same cycle, its own
+  // uses of each bank port in a cycle, its values used only where made.
+  // Throws if the task conflicts with itself.
+  void prepare(const Task& task) {
+    std::map<std::pair<int, Cycle>, size_t> queues;
+    std::map<Cycle, std::vector<size_t>> vxm;
+    sameCycleVxm_.assign(task.slots.size(), {});
+    for (size_t i = 0; i < task.slots.size(); ++i) {
+      const Slot& s = task.slots[i];
+      if (s.anyVxm) {
+        sameCycleVxm_[i] = vxm[s.rel];
+        vxm[s.rel].push_back(i);
+      } else if (!queues.emplace(std::make_pair(queueIndex(c_, s.queue), s.rel), i).second) {
+        throw Error(fmt::format("internal: task {} uses queue {} twice at relative cycle {}", task.label,
+                                formatQueueId(s.queue), s.rel));
+      }
+    }
+    std::map<std::tuple<int, int, Cycle>, int> ports;
+    portSelf_.assign(task.ports.size(), 0);
+    for (size_t i = 0; i < task.ports.size(); ++i)
+      portSelf_[i] = ports[{task.ports[i].slice, task.ports[i].bank, task.ports[i].rel}]++;
+    local_.assign(task.vars.size(), true);
+    usesOf_.assign(task.vars.size(), {});
+    for (size_t i = 0; i < task.uses.size(); ++i) {
+      const ValueUse& u = task.uses[i];
+      if (u.from != u.to) local_[size_t(u.var)] = false;
+      usesOf_[size_t(u.var)].push_back(i);
+    }
+  }
+
+  // Tries start cycle t (after prepare(task)); on success fills `p` (stream
+  // ids, ALUs); on failure `why` names the first resource that was taken.
   std::string why;
   bool fits(const Task& task, Cycle t, Placement& p) {
     p.start = t;
@@ -73,8 +106,6 @@ class Placer {
         const int span = s.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1;
         bool clash = false;
         for (int k = 0; k < span && !clash; ++k) clash = queues_[size_t(queueIndex(c_, s.queue))].has(at + k);
-        for (size_t j = 0; j < i && !clash; ++j)
-          clash = !task.slots[j].anyVxm && task.slots[j].queue == s.queue && task.slots[j].rel == s.rel;
         if (clash) {
           why = fmt::format("queue {} at relative cycle {}", formatQueueId(s.queue), s.rel);
           return false;
@@ -85,7 +116,7 @@ class Placer {
       for (int a = 0; a < c_.vxm_alus && alu < 0; ++a) {
         if (queues_[size_t(queueIndex(c_, QueueId{Unit::VXM, false, a, 0}))].has(at)) continue;
         bool taken = false;  // by an earlier slot of this task in the same cycle
-        for (size_t j = 0; j < i; ++j) taken |= task.slots[j].anyVxm && p.vxmAlu[j] == a && task.slots[j].rel == s.rel;
+        for (size_t j : sameCycleVxm_[i]) taken |= p.vxmAlu[j] == a;
         if (!taken) alu = a;
       }
       if (alu < 0) {
@@ -96,8 +127,7 @@ class Placer {
     }
     for (size_t i = 0; i < task.ports.size(); ++i) {
       const PortUse& u = task.ports[i];
-      int n = ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].count(t + u.rel);
-      for (size_t j = 0; j < i; ++j) n += task.ports[j].slice == u.slice && task.ports[j].bank == u.bank && task.ports[j].rel == u.rel;
+      const int n = ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].count(t + u.rel) + portSelf_[i];
       if (n >= c_.mem_ports_per_bank) {
         why = fmt::format("bank {} of slice {} at relative cycle {}", u.bank, u.slice, u.rel);
         return false;
@@ -106,11 +136,9 @@ class Placer {
     p.streamBase.assign(task.vars.size(), -1);
     p.east.assign(task.vars.size(), true);
     // A value read only where it is made (a VXM result feeding the VXM) may
-    // take a stream of either direction; others flow the way they must.
-    local_.assign(task.vars.size(), true);
-    for (const ValueUse& u : task.uses)
-      if (u.from != u.to) local_[size_t(u.var)] = false;
+    // take a stream of either direction (local_); others flow the way they must.
     pending_.clear();
+    pendingAt_.clear();
     for (size_t v = 0; v < task.vars.size(); ++v) {
       const StreamVar& sv = task.vars[v];
       // Either way: the direction with the lowest free streams (the less busy).
@@ -128,12 +156,16 @@ class Placer {
         return false;
       }
       const bool east = p.east[v];
-      for (const ValueUse& u : task.uses)
-        if (u.var == int(v))
-          for (int k = 0; k < sv.planes; ++k)
-            if (u.plane < 0 || u.plane == k)
-              pending_.push_back({east, p.streamBase[v] + k, streams_.slotOf(east, u.from, t + u.avail),
-                                std::min(u.from, u.to), std::max(u.from, u.to)});
+      for (size_t ui : usesOf_[v]) {
+        const ValueUse& u = task.uses[ui];
+        for (int k = 0; k < sv.planes; ++k)
+          if (u.plane < 0 || u.plane == k) {
+            const Pending r{east, p.streamBase[v] + k, streams_.slotOf(east, u.from, t + u.avail),
+                            std::min(u.from, u.to), std::max(u.from, u.to)};
+            pending_.push_back(r);
+            pendingAt_[pendingKey(r.east, r.stream, r.slot)].push_back(pending_.size() - 1);
+          }
+      }
     }
     return true;
   }
@@ -164,18 +196,23 @@ class Placer {
   };
   bool varFits(const Task& task, int v, bool east, int base, Cycle t) const {
     const StreamVar& sv = task.vars[size_t(v)];
-    for (const ValueUse& u : task.uses) {
-      if (u.var != v) continue;
+    for (size_t ui : usesOf_[size_t(v)]) {
+      const ValueUse& u = task.uses[ui];
       const int64_t slot = streams_.slotOf(east, u.from, t + u.avail);
       const int lo = std::min(u.from, u.to), hi = std::max(u.from, u.to);
       for (int k = 0; k < sv.planes; ++k) {
         if (u.plane >= 0 && u.plane != k) continue;
         if (!streams_.free(east, base + k, slot, lo, hi)) return false;
-        for (const Pending& r : pending_)
-          if (r.east == east && r.stream == base + k && r.slot == slot && r.lo <= hi && lo <= r.hi) return false;
+        const auto it = pendingAt_.find(pendingKey(east, base + k, slot));  // this task's own, placed just before
+        if (it == pendingAt_.end()) continue;
+        for (size_t i : it->second)
+          if (pending_[i].lo <= hi && lo <= pending_[i].hi) return false;
       }
     }
     return true;
+  }
+  static uint64_t pendingKey(bool east, int stream, int64_t slot) {
+    return (uint64_t(slot) << 8) ^ (uint64_t(stream) << 1) ^ uint64_t(east);
   }
 
   const ChipConfig& c_;
@@ -183,6 +220,10 @@ class Placer {
   StreamTable streams_;
   std::vector<Pending> pending_;
   std::vector<bool> local_;
+  std::vector<std::vector<size_t>> usesOf_;
+  std::unordered_map<uint64_t, std::vector<size_t>> pendingAt_;
+  std::vector<std::vector<size_t>> sameCycleVxm_;
+  std::vector<int> portSelf_;
   Cycle horizon_ = 0;
 };
 
@@ -240,6 +281,7 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     }
     Placement p;
     Placer& placer = placers[size_t(t.chip)];
+    placer.prepare(t);
     Cycle at = std::max<Cycle>(earliest, 0);
     // Everything a task holds lies in [start + first, start + end]; once
     // that window starts after every reservation of its chip, a task that
