@@ -263,12 +263,14 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
     if (largest / uint64_t(tp) > cap) {
       last = fmt::format("with tp={}: a block of {} bytes over {} chip{} exceeds the {} bytes a chip holds for weights",
                          tp, largest, tp, tp > 1 ? "s" : "", cap);
+      tried += fmt::format("{}tp={}: its largest block does not fit", tried.empty() ? "" : ", ", tp);
       continue;
     }
     const int low = int(std::max<uint64_t>(1, (total + uint64_t(tp) * cap - 1) / (uint64_t(tp) * cap)));
     PipelineRequest r = req;
     r.tp = tp;
-    for (int pp = std::min(low, most); pp <= most; ++pp) {
+    bool fits = false;
+    for (int pp = std::min(low, most); pp <= most && !fits; ++pp) {
       try {
         PipelineRun run = tp > 1 ? compileGroupsRun(m, sys, r, pp, kv) : compilePipeline(m, sys, r, pp, kv);
         tried += fmt::format("{}tp={},pp={} {} cycles", tried.empty() ? "" : ", ", tp, pp, run.predicted);
@@ -276,7 +278,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
         if (best.stages.empty() || run.predicted < best.predicted ||
             (run.predicted == best.predicted && run.stages.size() < best.stages.size()))
           best = std::move(run);
-        break;
+        fits = true;
       } catch (const Error& e) {
         last = fmt::format("with tp={},pp={}: {}", tp, pp, e.what());
         if (last.find("bytes of SRAM") != std::string::npos) continue;
@@ -284,6 +286,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
         throw;
       }
     }
+    if (!fits) tried += fmt::format("{}tp={}: no pp up to {} fits", tried.empty() ? "" : ", ", tp, most);
   }
   if (best.stages.empty())
     throw Error(fmt::format("{} does not fit system {} ({} chips) with any tensor/pipeline split tried; {}", m.name,
