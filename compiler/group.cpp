@@ -28,10 +28,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
   // cross between them), then emitted and forgotten; the next stage takes
   // the residual no earlier than its vectors arrive. Only one stage's tasks
   // are ever held.
-  Cycle handOver = -1;          // absolute cycle of the previous stage's first SEND
-  int handOverLink = -1;        // the link it goes out on (of the previous stage's exit chip)
-  int handOverRank = -1;        // the previous stage's exit chip's rank
-  std::string handOverTensor;   // what it sends
+  Cycle handOver = -1;    // absolute cycle of the previous stage's first SEND
+  int handOverRank = -1;  // the previous stage's exit chip's rank
   for (int s = 0; s < pp; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     const Graph& g = plan.stages[size_t(s)];
@@ -181,10 +179,11 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     }
     std::pair<int, Cycle> handOverTask{-1, 0};
     if (s + 1 < pp) {  // the residual out of an exit chip linked to the next stage
-      handOverTensor.clear();
+      std::string handOverTensor;  // the stage's (real-valued) output
       for (const GTensor& t : g.tensors)
         if (t.kind == TensorKind::Output && !t.integer) handOverTensor = t.name;
       handOverRank = -1;
+      int handOverLink = -1;
       for (int a = 0; a < tp && handOverRank < 0; ++a)
         for (int e = 0; e < tp && handOverRank < 0; ++e)
           if (plan.link(s, a, s + 1, e) >= 0) handOverRank = a, handOverLink = plan.link(s, a, s + 1, e);

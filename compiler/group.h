@@ -1,6 +1,7 @@
-// Several chips compiled together into one schedule (a reservation table
-// per chip; dependences cross chips as C2C transfers, so a receive is placed
-// exactly when its vector arrives).
+// Several chips compiled together, stage by stage: a stage's chips share one
+// schedule (a reservation table per chip; their transfers are placed so a
+// receive comes exactly when its vector arrives), and the next stage takes
+// the residual no earlier than it arrives.
 //
 // Tensor parallelism: within a stage's group of tp fully connected chips,
 // every matmul (and the embedding gather) is split by output chunks of 320

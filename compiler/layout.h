@@ -64,8 +64,10 @@ class Layout {
   // anything did not fit.
   void checkFits(const std::string& what) const;
   bool overflowed() const { return !firstMiss_.empty(); }
-  // Addresses (words of each of its slices) still free on an MXM plane.
+  // Addresses (words of each of its slices) still free on an MXM plane,
+  // and those a full weight tile takes there.
   uint32_t planeFree(const PlaneId& p) const;
+  uint32_t tileWords() const { return uint32_t((c_.lanes() + c_.mxm_weight_streams - 1) / c_.mxm_weight_streams); }
   // Bytes of all MXM planes' slices (weights and KV caches).
   uint64_t planeBytes() const {
     return uint64_t(words_) * uint64_t(c_.mxm_weight_streams) * planes_.size() * uint64_t(c_.lanes());

@@ -202,7 +202,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
 
   MxmJob job;
   job.label = op.name;
-  job.owns = [&](int j) { return L.owns(j); };
+  job.sharded = true;
   job.wt = wt;
   job.kTiles = kTiles;
   job.nChunks = nChunks;

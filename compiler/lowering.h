@@ -2,7 +2,6 @@
 // Lowerer holds what the rows share: the program being built, the layout,
 // the tasks, where each graph tensor lives, and the MXM planes' order.
 #pragma once
-#include <memory>
 #include <functional>
 #include <map>
 #include <string>
@@ -53,8 +52,6 @@ class Lowerer {
   int phases(size_t opIndex) const;
   int phase = 0;
   std::vector<std::string>& gathers() { return gathers_; }
-  // State an op keeps from one phase to the next.
-  std::shared_ptr<void>& opState() { return opState_; }
   std::vector<Task>& tasks() { return *sink_; }
   // Tasks go to `sink` (shared by the chips of a joint schedule), marked
   // with `chip`; MEM row ids start at `rowBase` (distinct per chip).
@@ -62,7 +59,6 @@ class Lowerer {
     sink_ = sink, chip_ = chip;
     layout_.setRowBase(rowBase);
   }
-  int chip() const { return chip_; }
   // Tensor parallelism: this chip computes output chunk j of a sharded op.
   bool owns(int j) const { return o.tp <= 1 || (j + chunkTurn_) % o.tp == o.rank; }
   // After a sharded op of n chunks: the next one starts where this one
@@ -150,7 +146,6 @@ class Lowerer {
   size_t nextPlane_ = 0;
   int chunkTurn_ = 0;
   std::vector<std::string> gathers_;
-  std::shared_ptr<void> opState_;
 };
 
 }  // namespace lpu

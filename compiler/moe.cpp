@@ -209,7 +209,7 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
   }
   m.tile0.assign(size_t(m.kTiles) * size_t(m.nChunks), -1);
   m.stride.assign(size_t(m.kTiles), 0);
-  const uint32_t words = uint32_t(E * m.kTiles) * uint32_t((lanes + c.mxm_weight_streams - 1) / c.mxm_weight_streams);
+  const uint32_t words = uint32_t(E * m.kTiles) * L.layout_.tileWords();
   for (int j = 0; j < m.nChunks; ++j) {
     if (!L.owns(j)) {  // another chip computes this chunk
       m.plane.push_back(PlaneId{});
@@ -270,19 +270,13 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   // With tensor parallelism in two phases: gate, up and the activation of
   // the chunks this chip owns; (all-gather of the activations); down of the
   // output chunks it owns, and their sum (all-gathered as the op's output).
-  struct Experts {
-    ExpertMatrix gate, up, down;
-  };
-  const bool last = L.phase + 1 == L.phases(size_t(L.op));
-  if (L.phase == 0) {
-    auto e = std::make_shared<Experts>();
-    e->gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
-    e->up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
-    L.opState() = e;
+  const bool first = L.phase == 0, last = L.phase + 1 == L.phases(size_t(L.op));
+  ExpertMatrix gate, up, down;
+  if (first) {
+    gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
+    up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
   }
-  Experts& ex = *std::static_pointer_cast<Experts>(L.opState());
-  if (last) ex.down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");  // chunks owned in this phase
-  const ExpertMatrix &gate = ex.gate, &up = ex.up, &down = ex.down;
+  if (last) down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");  // chunks owned in this phase
   // gpt-oss biases: timing only (rejected above with values), read from expert 0's rows.
   const ActTensor* bGate = hasBias ? &L.constant(op.inputs[3 + 3], {x.group}) : nullptr;
   const ActTensor* bUp = hasBias ? &L.constant(op.inputs[3 + 4], {x.group}) : nullptr;
@@ -299,7 +293,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     job.nChunks = m.nChunks;
     job.rows = 1;
     job.plane = [&](int j) { return m.plane[size_t(j)]; };
-    job.owns = [&](int j) { return L.owns(j); };
+    job.sharded = true;
     job.tile = [&](int i, int j, const PlaneId&) { return m.tile0[size_t(j * m.kTiles + i)]; };
     job.stride = m.stride;
     job.index = [&](TaskBuilder& b, Cycle at) {
@@ -344,10 +338,9 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     parts.push_back(&dv);
   };
 
-  if (L.phase == 0) L.newAct(op.outputs[0], x.rows, D, {x.group});
+  if (first) L.newAct(op.outputs[0], x.rows, D, {x.group});
   const ActTensor& y = L.act(op.outputs[0]);
   const int dch = int(y.chunks);
-  const bool first = L.phase == 0;
   for (int64_t t = 0; t < x.rows; ++t) {
     std::vector<const ActTensor*> parts;
     for (int64_t s = 0; s < k; ++s) {

@@ -22,10 +22,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
   const int sets = accs / group;                                 // accumulator sets in rotation
 
   for (int j = 0; j < job.nChunks; ++j) {
-    if (job.owns && !job.owns(j)) continue;
-    // Words of the chunk's tiles in each slice of the plane, at most.
-    const uint32_t words = uint32_t(job.kTiles) * uint32_t((c.lanes() + c.mxm_weight_streams - 1) / c.mxm_weight_streams);
-    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane(words);
+    if (job.sharded && !L.owns(j)) continue;
+    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane(uint32_t(job.kTiles) * L.layout_.tileWords());
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);

@@ -36,8 +36,8 @@ struct MxmJob {
   // address is computed on the VXM and its rows gathered.
   std::function<TaskBuilder::Val(TaskBuilder&, Cycle at)> index;
   std::vector<uint32_t> stride;
-  // Optional: tensor parallelism; output chunks this chip does not own are skipped.
-  std::function<bool(int j)> owns;
+  // Tensor parallelism: only the output chunks this chip owns (Lowerer::owns).
+  bool sharded = false;
 };
 
 void runMxmJob(Lowerer& L, const MxmJob& job);

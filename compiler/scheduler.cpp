@@ -63,9 +63,14 @@ class Placer {
 
   // What fits() needs of a task that does not depend on the cycle tried:
   // its own queue clashes, the earlier VXM slots in the same cycle, its own
-  // uses of each bank port in a cycle, its values used only where made.
+  // uses of each bank port in a cycle, its values used only where made, and
+  // the window [start + first, start + last) of everything it holds.
   // Throws if the task conflicts with itself.
   void prepare(const Task& task) {
+    first_ = 0, last_ = task.end;
+    for (const Slot& sl : task.slots) first_ = std::min(first_, sl.rel), last_ = std::max(last_, sl.rel + holds(sl));
+    for (const ValueUse& u : task.uses) first_ = std::min(first_, u.avail);
+    for (const PortUse& u : task.ports) first_ = std::min(first_, u.rel), last_ = std::max(last_, u.rel + 1);
     std::map<std::pair<int, Cycle>, size_t> queues;
     std::map<Cycle, std::vector<size_t>> vxm;
     sameCycleVxm_.assign(task.slots.size(), {});
@@ -102,10 +107,8 @@ class Placer {
       const Slot& s = task.slots[i];
       const Cycle at = t + s.rel;
       if (!s.anyVxm) {
-        // A SEND holds its link (its queue) for a vector's time on the wire.
-        const int span = s.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1;
         bool clash = false;
-        for (int k = 0; k < span && !clash; ++k) clash = queues_[size_t(queueIndex(c_, s.queue))].has(at + k);
+        for (Cycle k = 0; k < holds(s) && !clash; ++k) clash = queues_[size_t(queueIndex(c_, s.queue))].has(at + k);
         if (clash) {
           why = fmt::format("queue {} at relative cycle {}", formatQueueId(s.queue), s.rel);
           return false;
@@ -174,20 +177,19 @@ class Placer {
     for (size_t i = 0; i < task.slots.size(); ++i) {
       QueueId q = task.slots[i].queue;
       if (task.slots[i].anyVxm) q = QueueId{Unit::VXM, false, p.vxmAlu[i], 0};
-      const int span = task.slots[i].instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1;
-      for (int k = 0; k < span; ++k) queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel + k);
+      for (Cycle k = 0; k < holds(task.slots[i]); ++k) queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel + k);
     }
     for (const PortUse& u : task.ports) ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].add(p.start + u.rel);
     for (const Pending& r : pending_) streams_.take(r.east, r.stream, r.slot, r.lo, r.hi);
-    Cycle last = task.end;
-    for (const Slot& sl : task.slots) last = std::max(last, sl.rel + (sl.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1));
-    for (const PortUse& u : task.ports) last = std::max(last, u.rel + 1);
-    horizon_ = std::max(horizon_, p.start + last);
+    horizon_ = std::max(horizon_, p.start + last_);
   }
-  // The cycle after the last one any reservation holds.
-  Cycle horizon() const { return horizon_; }
+  // The first start at which the prepared task's window lies after every
+  // reservation: if it does not fit there, it conflicts with itself.
+  Cycle pastReservations() const { return horizon_ - first_ + 1; }
 
  private:
+  // Cycles a slot holds its queue: a SEND its link for a vector's time on the wire.
+  Cycle holds(const Slot& s) const { return s.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1; }
   struct Pending {
     bool east;
     int stream;
@@ -224,7 +226,8 @@ class Placer {
   std::unordered_map<uint64_t, std::vector<size_t>> pendingAt_;
   std::vector<std::vector<size_t>> sameCycleVxm_;
   std::vector<int> portSelf_;
-  Cycle horizon_ = 0;
+  Cycle horizon_ = 0;  // the cycle after the last one any reservation holds
+  Cycle first_ = 0, last_ = 0;
 };
 
 // Longest path from each task to the end, through its dependents.
@@ -283,14 +286,7 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     Placer& placer = placers[size_t(t.chip)];
     placer.prepare(t);
     Cycle at = std::max<Cycle>(earliest, 0);
-    // Everything a task holds lies in [start + first, start + end]; once
-    // that window starts after every reservation of its chip, a task that
-    // still does not fit conflicts with itself and never will.
-    Cycle first = 0;
-    for (const Slot& sl : t.slots) first = std::min(first, sl.rel);
-    for (const ValueUse& u : t.uses) first = std::min(first, u.avail);
-    for (const PortUse& u : t.ports) first = std::min(first, u.rel);
-    const Cycle limit = std::max(at, placer.horizon() - first + 1);
+    const Cycle limit = std::max(at, placer.pastReservations());
     while (!placer.fits(t, at, p)) {
       if (++at > limit) {
         std::string slots;

@@ -55,10 +55,9 @@ struct PipelineRequest {
 // simulates; throws if predicted != simulated, never silently.
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req);
 
-// About how much memory compiling `m` in `pp` stages takes: every chip's
-// program (0.06 bytes per weight byte) and one stage's schedule at a time
-// (1.3 bytes per weight byte of the stage). Measured: llama-3.1-8b on 72
-// chips in 9 stages, 1.8 GiB.
-double compileMemoryBytes(const ModelConfig& m, Precision p, int pp);
+// The run as JSON (the single-chip keys, and chips, parallel, c2c_bytes,
+// c2c_busy, batch, per-chip stages) and as a short table.
+std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r);
+std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r);
 
 }  // namespace lpu
