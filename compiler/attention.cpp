@@ -154,42 +154,73 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   k.kvHeads = kvHeads;
   k.headDim = d;
   k.tilesPerHead = int((k.context + per - 1) / per);
-  k.planes = layout_.planes();
-  std::stable_sort(k.planes.begin(), k.planes.end(),
+  std::vector<PlaneId> planes = layout_.planes();
+  std::stable_sort(planes.begin(), planes.end(),
                    [&](const PlaneId& a, const PlaneId& b) { return layout_.planeFree(a) > layout_.planeFree(b); });
-  k.tp = std::max(1, o.tp);
+  const int packs = keys ? 1 : lanes / d;  // kv heads side by side in a value tile
   std::vector<float> init;
   if (o.values) init = valuesOf(gt);
-  for (int hd = 0; hd < kvHeads; ++hd)
-    for (int j = 0; j < k.tilesPerHead; ++j) {
-      if (!ownsKvHead(hd)) {  // tensor parallelism: another chip keeps this head
-        k.tiles.push_back(-1);
-        k.firstRow.push_back(-1);
-        continue;
+  int owned = 0;
+  for (int hd = 0; hd < kvHeads; ++hd) {
+    if (!ownsKvHead(hd)) {  // tensor parallelism: another chip keeps this head
+      k.tiles.insert(k.tiles.end(), size_t(k.tilesPerHead), -1);
+      k.firstRow.insert(k.firstRow.end(), size_t(k.tilesPerHead), -1);
+      k.laneOff.push_back(0);
+      k.leader.push_back(-1);
+      k.planeOf.push_back(PlaneId{});
+      continue;
+    }
+    const int slot = owned % packs;
+    ++owned;
+    if (slot > 0) {  // beside the pack's first head
+      const int lead = k.leader.back();
+      k.leader.push_back(lead);
+      k.laneOff.push_back(slot * d);
+      k.planeOf.push_back(k.planeOf[size_t(lead)]);
+      for (int j = 0; j < k.tilesPerHead; ++j) {
+        k.tiles.push_back(k.tiles[size_t(lead * k.tilesPerHead + j)]);
+        k.firstRow.push_back(k.firstRow[size_t(lead * k.tilesPerHead + j)]);
       }
-      const uint32_t rows = uint32_t(keys ? d : per);
-      const int t = layout_.addTile(p, k.plane(hd), fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
-      k.tiles.push_back(t);
-      k.firstRow.push_back(layout_.newRows(int(rows)));
-      if (init.empty()) continue;
-      std::vector<double> v(size_t(rows) * size_t(lanes), 0.0);
-      for (uint32_t r = 0; r < rows; ++r)
-        for (int l = 0; l < lanes; ++l) {
+    } else {
+      const PlaneId plane = planes[size_t((owned - 1) / packs) % planes.size()];
+      k.leader.push_back(hd);
+      k.laneOff.push_back(0);
+      k.planeOf.push_back(plane);
+      for (int j = 0; j < k.tilesPerHead; ++j) {
+        const uint32_t rows = uint32_t(keys ? d : per);
+        const int t = layout_.addTile(p, plane, fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
+        k.tiles.push_back(t);
+        k.firstRow.push_back(layout_.newRows(int(rows)));
+        if (keys && layout_.inner(p.tensors[size_t(t)])) scratch(plane, true);  // the scatter's other lanes go there
+        if (!init.empty()) {
+          p.tensors[size_t(t)].init = Tensor::Init::Data;
+          p.tensors[size_t(t)].data.assign(size_t(rows) * size_t(lanes) * 2, 0);
+        }
+      }
+    }
+    if (init.empty()) continue;
+    const int off = k.laneOff.back();
+    for (int j = 0; j < k.tilesPerHead; ++j) {
+      Tensor& tt = p.tensors[size_t(k.tiles[size_t(hd * k.tilesPerHead + j)])];
+      for (uint32_t r = 0; r < tt.rows; ++r)
+        for (int l = 0; l < (keys ? lanes : d); ++l) {
           const int64_t pos = keys ? int64_t(j) * lanes + l : int64_t(j) * per + r;
           const int dim = keys ? int(r) : l;
-          if (pos < k.context && dim < d) v[size_t(r) * size_t(lanes) + size_t(l)] = init[size_t(pos * kvHeads * d + hd * d + dim)];
+          if (pos < k.context && dim < d)
+            storeElement(DType::F16, init[size_t(pos * kvHeads * d + hd * d + dim)],
+                         &tt.data[(size_t(r) * size_t(lanes) + size_t(off + l)) * 2]);
         }
-      Tensor& tt = p.tensors[size_t(t)];
-      tt.init = Tensor::Init::Data;
-      tt.data = encodeF(v, DType::F16);
     }
+  }
   return caches_[name] = k;
 }
 
-int Lowerer::scratch(const PlaneId& plane) {
-  const std::string name = fmt::format("scratch.{}{}", plane.east ? "E" : "W", plane.index);
+int Lowerer::scratch(const PlaneId& plane, bool inner) {
+  const std::string name = inner ? fmt::format("scratch.{}.inner", plane.east ? "E" : "W")
+                                 : fmt::format("scratch.{}{}", plane.east ? "E" : "W", plane.index);
   if (auto it = constants_.find(name); it != constants_.end()) return it->second;
-  return constants_[name] = layout_.addTile(p, plane, name, DType::F16, uint32_t(c.mxm_weight_streams / 2), true);
+  return constants_[name] = layout_.addTile(p, plane, name, DType::F16, uint32_t(c.mxm_weight_streams / 2), true,
+                                            inner ? Layout::Place::Inner : Layout::Place::Plane);
 }
 
 void lowerRope(Lowerer& L, const GOp& op) {
@@ -242,11 +273,26 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       if (!L.ownsKvHead(hd)) continue;
       const int row = int(t * kv + hd);
       if (!keys) {  // a value row: fp16, into row pos % (lanes/2) of its tile
-        const int tile = k.tiles[size_t(hd * k.tilesPerHead + int(pos / (lanes / 2)))];
+        if (k.leader[size_t(hd)] != hd) continue;  // written with its pack's first head
+        const int slot = hd * k.tilesPerHead + int(pos / (lanes / 2));
+        const int tile = k.tiles[size_t(slot)];
         const uint32_t r = uint32_t(pos % (lanes / 2));
+        const std::vector<int> members = k.members(hd);
         TaskBuilder b = L.builder(fmt::format("{}.v{}[{}]", op.name, hd, t));
-        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);
-        b.write(tile, r, h, k.firstRow[size_t(hd * k.tilesPerHead + int(pos / (lanes / 2)))] + int(r));
+        Val h;
+        if (members.size() == 1) {
+          h = b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row);
+        } else {  // the pack's heads side by side: head m rotated to its lanes (zero elsewhere), summed
+          for (size_t m = 0; m < members.size(); ++m) {
+            const int mr = int(t * kv + members[m]);
+            auto xm = rotate(L, b, b.read(x.tensor, uint32_t(mr), v, Cycle(m) * alu, x.firstRow + mr),
+                             k.laneOff[size_t(members[m])], int(m));
+            h = m == 0 ? b.vxm(Opcode::MOV, DType::F32, b.availAt(xm, v), xm)
+                       : b.vxm(Opcode::ADD, DType::F32, b.availAt(xm, v), h, xm);
+          }
+        }
+        h = b.vxm(Opcode::CVT, DType::F16, b.availAt(h, v), h, {}, 0, DType::F32);
+        b.write(tile, r, h, k.firstRow[size_t(slot)] + int(r));
         L.addTask(b);
         continue;
       }
@@ -255,7 +301,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       // lane goes to the plane's scratch word.
       const int j = int(pos / lanes), lane = int(pos % lanes);
       const int tile = k.tiles[size_t(hd * k.tilesPerHead + j)];
-      const int scr = L.scratch(k.plane(hd));
+      const int scr = L.scratch(k.plane(hd), L.layout_.inner(L.p.tensors[size_t(tile)]));
       const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
       std::vector<double> oneHot(size_t(lanes), 0.0);
       oneHot[size_t(lane)] = 1.0;
@@ -308,13 +354,18 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
   const double scale = scores ? op.attrs.at("scale").get<double>() : 1.0;
   const bool causal = scores && op.attrs.value("causal", false);
   for (int g = 0; g < kv; ++g) {
-    if (!L.ownsKvHead(g)) continue;
+    if (!L.ownsKvHead(g) || k.leader[size_t(g)] != g) continue;
+    // Values: one job for the heads sharing g's tiles; row r is token r / (hpg * M),
+    // kv head members[r / hpg % M], head kv * hpg + r % hpg.
+    const std::vector<int> members = scores ? std::vector<int>{g} : k.members(g);
+    const int M = int(members.size());
+    auto headOf = [&](int r) { return members[size_t(r / hpg % M)] * hpg + r % hpg; };
     MxmJob job;
     job.label = fmt::format("{}.g{}", op.name, g);
     job.wt = DType::F16;
     job.kTiles = scores ? 1 : k.tilesPerHead;
     job.nChunks = scores ? k.tilesPerHead : 1;
-    job.rows = int(T) * hpg;  // row r: token r / hpg, head g * hpg + r % hpg
+    job.rows = int(T) * hpg * M;
     job.plane = [&](int) { return k.plane(g); };
     job.tile = [&](int i, int j, const PlaneId&) { return k.tiles[size_t(g * k.tilesPerHead + (scores ? j : i))]; };
     job.tileRowId = [&](int tile, uint32_t row) {
@@ -323,8 +374,8 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       return -1;
     };
     job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
-      const int64_t t = r / hpg;
-      const int h = g * hpg + r % hpg;
+      const int64_t t = r / (hpg * M);
+      const int h = headOf(r);
       const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
       const int half = scores ? 0 : i % 2;
       const Cycle f = at - Cycle(std::abs(v - pp)) * c.stream_hop - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
@@ -333,8 +384,8 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       return half ? feedHalf(L, b, x, plane, r) : x;
     };
     job.drain = [&](TaskBuilder& b, int r, int j, Val acc) {
-      const int64_t t = r / hpg;
-      const int h = g * hpg + r % hpg;
+      const int64_t t = r / (hpg * M);
+      const int h = headOf(r);
       if (scores) {
         acc = b.vxm(Opcode::MULI, DType::F32, b.availAt(acc, v), acc, {}, f32bits(float(scale)));
         const int64_t last = k.context - T + t;  // the last position token t may see
@@ -350,6 +401,12 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
         const int row = int((int64_t(h) * T + t) * out.chunks + j);
         b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);
       } else {
+        if (M > 1) {  // the head's lanes of the pack's result: down to lane 0, the rest zeroed
+          const int off = k.laneOff[size_t(h / hpg)];
+          if (off) acc = rotate(L, b, acc, -off, r);
+          const Cycle e = b.availAt(acc, v);
+          acc = b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(L.laneMask(d, false, {in.group, out.group}), 0, v, e, -1));
+        }
         const int row = int(t * heads + h);
         b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);
       }

@@ -78,7 +78,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
 
   for (int j = 0; j < chunks; ++j) {
     if (!L.owns(j)) continue;  // tensor parallelism: another chip gathers this chunk
-    Lowerer::PlaneState& ps = L.nextPlane(uint32_t(tilesPerChunk) * words);
+    Lowerer::PlaneState& ps = L.nextPlane(uint32_t(tilesPerChunk) * words, false);
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);
@@ -98,7 +98,8 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
     std::vector<int> tiles;
     for (int i = 0; i < tilesPerChunk; ++i) {
       const uint32_t rows = uint32_t(kt);  // full tiles: the gather arithmetic assumes a fixed stride
-      const int t = L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows);
+      const int t = L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows, false,
+                                      Layout::Place::Plane);
       if (!tiles.empty() && !L.layout_.overflowed() && L.p.tensors[size_t(t)].addr != L.p.tensors[size_t(tiles.back())].addr + words)
         throw Error(fmt::format("internal: embedding tiles of {} are not consecutive", op.name));
       tiles.push_back(t);

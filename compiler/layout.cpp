@@ -24,6 +24,12 @@ Layout::Layout(const ChipConfig& c) : c_(c), words_(uint32_t(c.mem_banks_per_sli
                             c.name, s));
   groupNext_.assign(groups_.size(), 0);
   planeNext_.assign(planes_.size(), 0);
+  for (int h = 0; h < 2; ++h) {
+    innerTop_[h] = words_;
+    int planes = 0;
+    for (const PlaneId& p : planes_) planes += p.east == bool(h);
+    innerSlices_[h] = m - planes * s;
+  }
 }
 
 SliceRef Layout::planeSlice(const PlaneId& p) const {
@@ -33,8 +39,10 @@ SliceRef Layout::planeSlice(const PlaneId& p) const {
 
 uint32_t Layout::take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what) {
   const bool planes = &next == &planeNext_;
-  (planes ? planeWords_ : groupWords_) += n;
-  if (uint64_t(next[i]) + n > words_) {  // keep counting: the error says how much is needed
+  const uint64_t slices = planes ? uint64_t(c_.mxm_weight_streams) : 4;
+  askedBytes_ += uint64_t(n) * slices * uint64_t(c_.lanes());
+  const uint32_t limit = planes ? words_ : innerTop_[groups_[i].first.east];
+  if (uint64_t(next[i]) + n > limit) {  // keep counting: the error says how much is needed
     if (firstMiss_.empty()) firstMiss_ = what;
     return 0;
   }
@@ -45,15 +53,18 @@ uint32_t Layout::take(std::vector<uint32_t>& next, size_t i, uint32_t n, const s
 
 void Layout::checkFits(const std::string& what) const {
   if (firstMiss_.empty()) return;
-  // Words of one slice x slices of the region x bytes per word (lanes).
-  const uint64_t word = uint64_t(c_.lanes()), s = uint64_t(c_.mxm_weight_streams);
-  const uint64_t planeCap = uint64_t(words_) * s * planes_.size(), groupCap = uint64_t(words_) * 4 * groups_.size();
-  const uint64_t need = (planeWords_ * s + groupWords_ * 4) * word;
-  const uint64_t chips = std::max((planeWords_ * s + planeCap - 1) / planeCap, (groupWords_ * 4 + groupCap - 1) / groupCap);
-  throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); in this compiler's layout "
-                          "{} bytes hold MXM weights and KV caches and {} activations; first to overflow: {}",
-                          what, need, c_.sramBytes(), std::max<uint64_t>(chips, 2), planeCap * word,
-                          groupCap * word, firstMiss_));
+  const uint64_t cap = c_.sramBytes();
+  if (askedBytes_ <= cap)  // the last bytes lost to rounding and to one hemisphere being fuller
+    throw Error(fmt::format("{} needs {} of this chip's {} bytes of SRAM, more than its layout can place (at least 2 "
+                            "chips); first to overflow: {}",
+                            what, askedBytes_, cap, firstMiss_));
+  throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); first to overflow: {}", what,
+                          askedBytes_, cap, std::max<uint64_t>((askedBytes_ + cap - 1) / cap, 2), firstMiss_));
+}
+
+uint64_t Layout::tileBytes(uint64_t reserve) const {
+  const uint64_t all = uint64_t(words_) * uint64_t(2 * c_.mem_slices_per_hemisphere) * uint64_t(c_.lanes());
+  return all > reserve ? all - reserve : 0;
 }
 
 int Layout::groupFor(std::vector<int> avoid) const {
@@ -104,7 +115,16 @@ uint32_t Layout::planeFree(const PlaneId& p) const {
   return 0;
 }
 
-int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache) {
+uint64_t Layout::tileRoom(const PlaneId& p) const {
+  uint32_t top = 0;  // the activation slices' highest used address
+  for (size_t g = 0; g < groups_.size(); ++g)
+    if (groups_[g].first.east == p.east) top = std::max(top, groupNext_[g]);
+  const uint64_t inner = innerTop_[p.east] > top ? uint64_t(innerTop_[p.east] - top) * uint64_t(innerSlices_[p.east]) : 0;
+  return (uint64_t(planeFree(p)) * uint64_t(c_.mxm_weight_streams) + inner) * uint64_t(c_.lanes());
+}
+
+int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache,
+                    Place where) {
   size_t pi = 0;
   while (planes_[pi].east != p.east || planes_[pi].index != p.index) ++pi;
   const uint32_t spread = uint32_t(c_.mxm_weight_streams / bytes(dt));
@@ -115,7 +135,32 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   t.cols = uint32_t(c_.lanes());
   t.slice = planeSlice(p);
   t.spread = spread;
-  t.addr = take(planeNext_, pi, (rows + spread - 1) / spread, (cache ? "KV cache " : "weights ") + name);
+  const std::string what = (cache ? "KV cache " : "weights ") + name;
+  const uint32_t words = (rows + spread - 1) / spread;
+  const int h = p.east;
+  const uint32_t innerSpread = uint32_t(std::min(int(spread), innerSlices_[h] / bytes(dt)));
+  const bool full = uint64_t(planeNext_[pi]) + words > words_;
+  if ((where == Place::Inner || (full && where == Place::Any)) && innerSpread > 0 && firstMiss_.empty()) {
+    // The plane's slices are full: from the top of the activation slices.
+    const uint32_t n = (rows + innerSpread - 1) / innerSpread;
+    uint32_t top = 0;
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].first.east == p.east) top = std::max(top, groupNext_[g]);
+    if (innerTop_[h] >= top + n) {
+      innerTop_[h] -= n;
+      t.slice = SliceRef{p.east, 0};
+      t.spread = innerSpread;
+      t.addr = innerTop_[h];
+      askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
+    } else if (where == Place::Inner) {
+      askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
+      firstMiss_ = what;
+    } else {
+      t.addr = take(planeNext_, pi, words, what);
+    }
+  } else {
+    t.addr = take(planeNext_, pi, words, what);
+  }
   (cache ? cacheBytes_ : weightBytes_) += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
   prog.tensors.push_back(std::move(t));
   return int(prog.tensors.size()) - 1;

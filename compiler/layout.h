@@ -3,6 +3,10 @@
 // per cycle); the slices nearer the VXM hold activations in groups of 4 (an
 // fp32 vector's 4 byte planes). Weights, KV caches and constants get
 // addresses once; activations get fresh rows (no reuse within a step).
+// When a plane's own slices are full, its tiles go to the activation slices
+// of its hemisphere, from their top address down (activations grow from the
+// bottom): spread over those fewer slices, so that a load brings fewer rows
+// per cycle, but no byte of SRAM is kept from the weights.
 #pragma once
 #include <string>
 #include <vector>
@@ -47,7 +51,14 @@ class Layout {
   int addConstant(Program& prog, Tensor t, int group);
   // A weight tile for a plane: `rows` rows of `lanes` elements of dtype,
   // spread over the plane's slices. Returns the tensor index.
-  int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false);
+  // Where a tile may go: the plane's own slices only (a gather's address
+  // arithmetic assumes their spread), there or else the activation slices,
+  // or the activation slices only.
+  enum class Place { Plane, Any, Inner };
+  int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false,
+              Place where = Place::Any);
+  // Whether tile t lies outside its plane's own slices.
+  bool inner(const Tensor& t) const { return t.slice.index < innerSlices_[t.slice.east]; }
 
   void setRowBase(int base) { nextRow_ = base; }
   int newRows(int n) {
@@ -67,11 +78,17 @@ class Layout {
   // Addresses (words of each of its slices) still free on an MXM plane,
   // and those a full weight tile takes there.
   uint32_t planeFree(const PlaneId& p) const;
+  // Bytes still free for tiles of plane p's hemisphere (its own slices and
+  // the activation slices' top).
+  uint64_t tileRoom(const PlaneId& p) const;
   uint32_t tileWords() const { return uint32_t((c_.lanes() + c_.mxm_weight_streams - 1) / c_.mxm_weight_streams); }
   // Bytes of all MXM planes' slices (weights and KV caches).
   uint64_t planeBytes() const {
     return uint64_t(words_) * uint64_t(c_.mxm_weight_streams) * planes_.size() * uint64_t(c_.lanes());
   }
+  // Bytes that may hold weights and KV caches: all of SRAM but what the
+  // activations of a step take (`reserve` bytes, an estimate).
+  uint64_t tileBytes(uint64_t reserve) const;
 
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
@@ -79,10 +96,12 @@ class Layout {
   std::vector<PlaneId> planes_;
   std::vector<std::pair<SliceRef, int>> groups_;  // first slice, planes per group (4)
   std::vector<uint32_t> groupNext_, planeNext_;
+  uint32_t innerTop_[2];     // per hemisphere: the lowest address tiles took in the activation slices
+  int innerSlices_[2] = {};  // per hemisphere: activation slices (from slice 0)
   uint32_t words_;
   int nextRow_ = 0;
   uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0;
-  uint64_t planeWords_ = 0, groupWords_ = 0;  // words asked for, per slice of each region
+  uint64_t askedBytes_ = 0;                   // bytes asked for (with what did not fit)
   std::string firstMiss_;                     // the first allocation that did not fit
 };
 

@@ -413,15 +413,21 @@ int Lowerer::laneIndex(int cols, float big, const std::vector<int>& avoid) {
   return constants_[name] = layout_.addConstant(p, t, group);
 }
 
-Lowerer::PlaneState& Lowerer::nextPlane(uint32_t words) {
+Lowerer::PlaneState& Lowerer::nextPlane(uint32_t words, bool anywhere) {
   size_t pick = nextPlane_;
-  for (size_t k = 0; k < planes_.size() && words > 0; ++k) {
-    const size_t i = (nextPlane_ + k) % planes_.size();
-    if (layout_.planeFree(planes_[i].id) >= words) {
-      pick = i;
-      break;
+  // The next plane with `words` free on its own slices, else with room for
+  // them (at the activation slices' spread) in its hemisphere.
+  const uint64_t bytes = uint64_t(words) * uint64_t(c.mxm_weight_streams) * uint64_t(c.lanes()) * 17 / 16;
+  bool found = false;
+  for (int pass = 0; pass < (anywhere ? 2 : 1) && words > 0 && !found; ++pass)
+    for (size_t k = 0; k < planes_.size(); ++k) {
+      const size_t i = (nextPlane_ + k) % planes_.size();
+      if (pass == 0 ? layout_.planeFree(planes_[i].id) >= words : layout_.tileRoom(planes_[i].id) >= bytes) {
+        pick = i;
+        found = true;
+        break;
+      }
     }
-  }
   nextPlane_ = (pick + 1) % planes_.size();
   return planes_[pick];
 }

@@ -98,26 +98,33 @@ class Lowerer {
     int uses = 0;
   };
   // The next plane in rotation; with `words` > 0, the next one that still
-  // has that many free addresses (the rotation one when none has).
-  PlaneState& nextPlane(uint32_t words = 0);
+  // has that many free addresses (the rotation one when none has), or with
+  // `anywhere`, room for them in its hemisphere's activation slices.
+  PlaneState& nextPlane(uint32_t words = 0, bool anywhere = true);
   PlaneState& planeState(const PlaneId& id);
 
-  // A KV cache [context, kvHeads * headDim] as fp16 tiles on the MXM plane
-  // of each kv head g (plane g % planes): keys transposed (per position
-  // chunk j of `lanes`: rows = dims, lanes = positions), values as they are
-  // (per chunk i of lanes/2 positions: rows = positions, lanes = dims).
+  // A KV cache [context, kvHeads * headDim] as fp16 tiles on an MXM plane:
+  // keys transposed per kv head (per position chunk j of `lanes`: rows =
+  // dims, lanes = positions), values as they are (per chunk j of lanes/2
+  // positions: rows = positions, lanes = dims), lanes / headDim kv heads
+  // side by side in one tile (head g's dims at lanes laneOff[g]..).
   struct Cache {
     bool keys = true;
     int64_t context = 0;
     int kvHeads = 0, headDim = 0, tilesPerHead = 0;
-    std::vector<int> tiles;  // [g * tilesPerHead + j]
+    std::vector<int> tiles;     // [g * tilesPerHead + j] (heads sharing a tile: the same)
     std::vector<int> firstRow;  // scheduler row of each tile's row 0
-    int scratch = -1;        // one word in each slice of every plane (scatter's other lanes)
-    // This chip's kv heads (g = rank, rank + tp, ...) in turn over the planes,
-    // the freest first.
-    PlaneId plane(int g) const { return planes[size_t(g / tp) % planes.size()]; }
-    int tp = 1;
-    std::vector<PlaneId> planes;
+    std::vector<int> laneOff;   // [g]: the head's first lane in its value tiles
+    std::vector<int> leader;    // [g]: the first head of g's tiles (-1: another chip's)
+    std::vector<PlaneId> planeOf;  // [g]
+    PlaneId plane(int g) const { return planeOf[size_t(g)]; }
+    // The heads sharing leader g's tiles, in lane order.
+    std::vector<int> members(int g) const {
+      std::vector<int> m;
+      for (int h = 0; h < kvHeads; ++h)
+        if (leader[size_t(h)] == g) m.push_back(h);
+      return m;
+    }
   };
   Cache& cache(const std::string& name, bool keys, int kvHeads, int headDim);
   // Constant rows, made once per group (placed outside `avoid`): a lane mask for a row's last chunk (1 in its
@@ -125,7 +132,9 @@ class Lowerer {
   // (lane index - big) with 0 in lanes at or beyond `cols`.
   int laneMask(int valid, bool forMax, const std::vector<int>& avoid);
   int laneRange(int lo, int hi, const std::vector<int>& avoid);  // 1 in lanes [lo, hi)
-  int scratch(const PlaneId& plane);  // a word in every slice of the plane
+  // A word in every slice of the plane (`inner`: of the activation slices of
+  // its hemisphere, for tiles placed there).
+  int scratch(const PlaneId& plane, bool inner);
   int constantNamed(const std::string& name) const {
     const auto it = constants_.find(name);
     return it == constants_.end() ? -1 : it->second;

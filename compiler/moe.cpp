@@ -215,14 +215,15 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
       m.plane.push_back(PlaneId{});
       continue;
     }
-    const PlaneId plane = L.nextPlane(words).id;
+    const PlaneId plane = L.nextPlane(words, false).id;
     m.plane.push_back(plane);
     for (int i = 0; i < m.kTiles; ++i) {
       const int64_t k0 = int64_t(i) * m.tileRows;
       const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, K - k0));
       int prev = -1;
       for (int64_t e = 0; e < E; ++e) {
-        const int t = L.layout_.addTile(L.p, plane, fmt::format("{}.e{}.w{}_{}", label, e, i, j), wt, rows);
+        const int t = L.layout_.addTile(L.p, plane, fmt::format("{}.e{}.w{}_{}", label, e, i, j), wt, rows, false,
+                                        Layout::Place::Plane);
         if (e == 0) m.tile0[size_t(j * m.kTiles + i)] = t;
         if (e == 1) m.stride[size_t(i)] = L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr;
         if (e > 1 && !L.layout_.overflowed() &&

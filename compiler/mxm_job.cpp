@@ -16,7 +16,7 @@ TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const 
 
 void runMxmJob(Lowerer& L, const MxmJob& job) {
   const ChipConfig& c = L.c;
-  const int wb = bytes(job.wt), rowsPerLw = c.mxm_weight_streams / wb;
+  const int wb = bytes(job.wt);
   const int accs = c.mxm_accumulators;
   const int group = job.rows == 1 ? 1 : std::max(1, accs / 2);  // rows sharing one tile load
   const int sets = accs / group;                                 // accumulator sets in rotation
@@ -50,6 +50,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       int lastCompute = -1;
       for (int i = 0; i < job.kTiles; ++i) {
         const uint32_t rows = L.p.tensors[size_t(tiles[size_t(i)])].rows;
+        // A row per slice of the tile's: fewer per LW for a tile in the activation slices.
+        const int rowsPerLw = std::min(c.mxm_weight_streams / wb, int(L.p.tensors[size_t(tiles[size_t(i)])].spread));
         const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
         // Load: LW k takes rows k*rowsPerLw.. from the plane's slices, a row plane per stream.
         TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", job.label, i, j));

@@ -77,7 +77,7 @@ void checkProgramFits(const Program& p, const ChipConfig& c, const std::string& 
         // Multi-byte values use bytes(dt) consecutive streams.
         int planes = 1;
         if (f.dtSuffix) planes = bytes(o.field == Field::S1 && f.dt2Suffix ? in.dt2 : in.dt);
-        if (in.op == Opcode::LW) planes = c.mxm_weight_streams;
+        if (in.op == Opcode::LW) planes = std::max(1, int(in.n) * bytes(in.dt));  // a row per stream plane
         if (in.op == Opcode::TRANSPOSE) planes = c.lanes_per_superlane;
         if (in.op == Opcode::GATHER || in.op == Opcode::SCATTER) planes = o.field == Field::S1 ? 4 : 1;
         if (s.id + planes > c.streams_per_direction)
