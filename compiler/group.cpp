@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -16,6 +17,60 @@ QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
 
 bool sharded(OpKind k) { return k == OpKind::MatMul || k == OpKind::Embedding || k == OpKind::MoeFFN; }
 
+int firstLayer(const Graph& g) {
+  int first = -1;
+  for (const GOp& op : g.ops)
+    if (op.layer >= 0 && (first < 0 || op.layer < first)) first = op.layer;
+  return std::max(first, 0);
+}
+
+// A stage graph's structure without its names: tensors by index, layers
+// counted from the stage's first. Stages with the same key lower to the same
+// tasks, tile for tile.
+std::string structureKey(const Graph& g) {
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < g.tensors.size(); ++i) index[g.tensors[i].name] = int(i);
+  nlohmann::ordered_json j = toJson(g);
+  j.erase("name");
+  const int first = firstLayer(g);
+  for (auto& t : j["tensors"]) t["name"] = index[t["name"].get<std::string>()];
+  for (auto& op : j["ops"]) {
+    op.erase("name");
+    for (const char* f : {"inputs", "outputs"})
+      for (auto& n : op[f]) n = index[n.get<std::string>()];
+    if (op.contains("layer") && op["layer"].get<int>() >= 0) op["layer"] = op["layer"].get<int>() - first;
+  }
+  return j.dump();
+}
+
+// "l7.q.w0_3" -> "l9.q.w0_3" for offset 2: the names of a copied stage's tensors.
+std::string shiftLayer(const std::string& name, int offset) {
+  size_t i = 1;
+  while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+  if (name.empty() || name[0] != 'l' || i == 1 || i >= name.size() || name[i] != '.') return name;
+  return fmt::format("l{}{}", std::stoi(name.substr(1, i - 1)) + offset, name.substr(i));
+}
+
+// Every queue's work `d` cycles later: its leading wait after the start barrier grows.
+void delayQueues(Program& p, Cycle d) {
+  if (d == 0) return;
+  for (Queue& q : p.queues) {
+    size_t i = 0;
+    while (i < q.code.size() && (q.code[i].op == Opcode::NOTIFY || q.code[i].op == Opcode::SYNC)) ++i;
+    if (i < q.code.size() && q.code[i].op == Opcode::NOP) {
+      if (Cycle(q.code[i].imm) + d < 0 || Cycle(q.code[i].imm) + d > Cycle(UINT32_MAX))
+        throw Error(fmt::format("internal: a copied stage's queue cannot move by {} cycles", d));
+      q.code[i].imm = uint32_t(Cycle(q.code[i].imm) + d);
+      continue;
+    }
+    if (d < 0) throw Error(fmt::format("internal: a copied stage's queue cannot move by {} cycles", d));
+    Instr nop;
+    nop.op = Opcode::NOP;
+    nop.imm = uint32_t(d);
+    q.code.insert(q.code.begin() + std::ptrdiff_t(i), nop);
+  }
+}
+
 }  // namespace
 
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
@@ -28,11 +83,84 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
   // cross between them), then emitted and forgotten; the next stage takes
   // the residual no earlier than its vectors arrive. Only one stage's tasks
   // are ever held.
+  //
+  // A stage is scheduled as if its input arrived kPrefetch cycles in (time
+  // enough to load its first weights before), then moved to when it does.
+  // So a stage built like an earlier one (the same ops on the same shapes,
+  // other layers; the same links), timing only, is that stage's programs
+  // moved in time: compiled once.
+  constexpr Cycle kPrefetch = 4096;
+  struct Memo {
+    int stage;
+    Cycle delta, handOver;
+    std::vector<std::vector<int>> links;
+  };
+  std::map<std::string, Memo> memo;
   Cycle handOver = -1;    // absolute cycle of the previous stage's first SEND
   int handOverRank = -1;  // the previous stage's exit chip's rank
   for (int s = 0; s < pp; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     const Graph& g = plan.stages[size_t(s)];
+    int entry = -1, exitRank = -1, exitLink = -1;
+    for (int e = 0; e < tp && entry < 0 && s > 0; ++e)
+      if (plan.link(s, e, s - 1, handOverRank) >= 0) entry = e;
+    for (int a = 0; a < tp && exitRank < 0 && s + 1 < pp; ++a)
+      for (int e = 0; e < tp && exitRank < 0; ++e)
+        if (plan.link(s, a, s + 1, e) >= 0) exitRank = a, exitLink = plan.link(s, a, s + 1, e);
+    if (s + 1 < pp && exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+    const Cycle arrival = s > 0 ? std::min(handOver, kPrefetch) : 0, delta = s > 0 ? handOver - arrival : 0;
+    // The links each rank uses: to rank b (b < tp), from the previous stage (tp), to the next (tp + 1).
+    std::vector<std::vector<int>> links(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
+    for (int a = 0; a < tp; ++a)
+      for (int b = 0; b < tp; ++b)
+        if (a != b) links[size_t(a)][size_t(b)] = plan.link(s, a, s, b);
+    if (s > 0) links[size_t(entry)][size_t(tp)] = plan.link(s, entry, s - 1, handOverRank);
+    if (s + 1 < pp) links[size_t(exitRank)][size_t(tp + 1)] = exitLink;
+    std::string key;
+    if (plan.reuse && !plan.options[size_t(s)].values) {
+      // Which link a transfer takes matters to the timing only by where its
+      // C2C unit sits; the copy renames the links.
+      key = fmt::format("{}|{},{},{},{}|", structureKey(g), arrival, s > 0, entry, exitRank);
+      for (const auto& rank : links)
+        for (int l : rank) key += fmt::format("{},", l < 0 ? -1 : c.position(linkQueue(l)));
+      if (auto it = memo.find(key); it != memo.end()) {
+        const Memo& m = it->second;
+        const Graph& rg = plan.stages[size_t(m.stage)];
+        const Cycle shift = delta - m.delta;
+        const int offset = firstLayer(g) - firstLayer(rg);
+        std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
+        for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
+        for (int r = 0; r < tp; ++r) {
+          Compiled ck = out[size_t(m.stage * tp + r)];
+          for (Tensor& t : ck.program.tensors) t.name = shiftLayer(t.name, offset);
+          std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
+          for (size_t k = 0; k < links[size_t(r)].size(); ++k)
+            if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
+          for (Queue& q : ck.program.queues) {
+            if (q.id.unit != Unit::C2C) continue;
+            q.id.index = rename.at(q.id.index);
+            for (Instr& in : q.code)
+              if (in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) in.imm = uint32_t(rename.at(int(in.imm)));
+          }
+          delayQueues(ck.program, shift);
+          ck.predicted += shift;
+          std::map<std::string, ActTensor> outputs;
+          for (auto& [name, a] : ck.outputs) {
+            a.name = names.at(name);
+            outputs[a.name] = a;
+          }
+          ck.outputs = std::move(outputs);
+          ck.wall_s = 0;
+          predicted = std::max(predicted, ck.predicted);
+          out[size_t(s * tp + r)] = std::move(ck);
+        }
+        handOver = m.handOver + shift;
+        handOverRank = exitRank;
+        if (plan.progress)
+          plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
+        continue;
+      }
+    }
     std::vector<Task> tasks;
     std::vector<std::unique_ptr<Lowerer>> L;
     std::vector<CompileOptions> opts(size_t(tp), plan.options[size_t(s)]);
@@ -120,12 +248,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     };
 
     if (s > 0) {  // the residual from stage s - 1's exit chip to an entry chip, which forwards it
-      int entry = -1;
-      for (int e = 0; e < tp && entry < 0; ++e)
-        if (plan.link(s, e, s - 1, handOverRank) >= 0) entry = e;
       const std::vector<uint32_t> rows = allRows("x");
       const int planes = bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
-      recvTask(entry, "x", plan.link(s, entry, s - 1, handOverRank), rows, planes, handOver, {-1, 0});
+      recvTask(entry, "x", plan.link(s, entry, s - 1, handOverRank), rows, planes, arrival, {-1, 0});
       for (int r = 0; r < tp; ++r)
         if (r != entry) transfer(entry, "x", r, rows);
     }
@@ -182,14 +307,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       std::string handOverTensor;  // the stage's (real-valued) output
       for (const GTensor& t : g.tensors)
         if (t.kind == TensorKind::Output && !t.integer) handOverTensor = t.name;
-      handOverRank = -1;
-      int handOverLink = -1;
-      for (int a = 0; a < tp && handOverRank < 0; ++a)
-        for (int e = 0; e < tp && handOverRank < 0; ++e)
-          if (plan.link(s, a, s + 1, e) >= 0) handOverRank = a, handOverLink = plan.link(s, a, s + 1, e);
-      if (handOverRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+      handOverRank = exitRank;
       if (!L[0]->layout().overflowed()) {
-        handOverTask = sendTask(handOverRank, handOverTensor, handOverLink, allRows(handOverTensor));
+        handOverTask = sendTask(exitRank, handOverTensor, exitLink, allRows(handOverTensor));
         // The next stages wait for it: it, and everything it waits for, before what only this stage needs.
         tasks[size_t(handOverTask.first)].urgency = Cycle(1) << 30;
       }
@@ -203,14 +323,16 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         plan.progress(fmt::format("scheduling stage {} of {} ({} chips each)", s + 1, pp, tp), (s + f) / pp);
       };
     const Schedule sch = schedule(c, tasks, policy, tp, onPlaced);
-    if (handOverTask.first >= 0) handOver = sch.placed[size_t(handOverTask.first)].start + handOverTask.second;
+    if (handOverTask.first >= 0) handOver = sch.placed[size_t(handOverTask.first)].start + handOverTask.second + delta;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int r = 0; r < tp; ++r) {
       Compiled& ck = out[size_t(s * tp + r)];
       emitQueues(c, tasks, sch, ck.program, r);
+      delayQueues(ck.program, delta);
       ck.predicted = 0;
       for (size_t t = 0; t < tasks.size(); ++t)
         if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
+      ck.predicted += delta;
       predicted = std::max(predicted, ck.predicted);
       for (const GTensor& t : g.tensors)
         if (t.kind == TensorKind::Output) ck.outputs[t.name] = L[size_t(r)]->act(t.name);
@@ -220,6 +342,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       for (const Queue& q : ck.program.queues) ck.sram.program += q.code.size() * 8;
       ck.wall_s = wall / tp;
     }
+    if (!key.empty()) memo[key] = Memo{s, delta, handOver, links};
     if (plan.progress) plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
   }
   return out;

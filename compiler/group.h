@@ -26,6 +26,9 @@ struct GroupPlan {
   std::vector<CompileOptions> options;       // per stage (values, precision)
   // The link of chip (stage s, rank a) to chip (stage t, rank b), or -1.
   std::function<int(int s, int a, int t, int b)> link;
+  // Timing only: a stage built like an earlier one (the same ops on the same
+  // shapes and links) takes that one's programs, moved in time.
+  bool reuse = true;
   // When set, hears what is being done and the fraction done.
   std::function<void(const std::string& phase, double fraction)> progress;
 };

@@ -320,3 +320,30 @@ TEST_CASE("a batch on several chips: exact, tokens/s counts every sequence", "[s
   checkBadInput("run --model tiny-llama --batch 2 --prompt 1,2", "--batch: greedy decoding (--prompt) runs one sequence");
   checkBadInput("run --model tiny-llama --batch 0", "--batch: Value 0 not in range 1 to 4096");
 }
+
+TEST_CASE("stages built alike are compiled once and moved in time: the same cycles as compiling each", "[system][tp]") {
+  // llama-3.2-1b in 8 stages of 4 chips on groq-rack: stages 1..3 each hold an
+  // MLP, three layers and an attention block; timing only, a stage whose ops,
+  // shapes and links match an earlier one's takes its programs.
+  PipelineRequest req;
+  req.step.context = 128;
+  req.tp = 4;
+  req.pp = 8;
+  const ModelConfig m = loadModel("llama-3.2-1b");
+  const SystemConfig sys = loadSystem("groq-rack");
+  const PipelineRun reused = runPipeline(m, sys, req);
+  req.reuseStages = false;
+  const PipelineRun each = runPipeline(m, sys, req);
+  CHECK(reused.result.cycles == reused.predicted);
+  CHECK(each.result.cycles == each.predicted);
+  CHECK(reused.predicted == each.predicted);
+  REQUIRE(reused.stages.size() == each.stages.size());
+  size_t copies = 0;
+  for (size_t k = 0; k < each.stages.size(); ++k) {
+    INFO("chip " << reused.chips[k]);
+    CHECK(reused.stages[k].predicted == each.stages[k].predicted);
+    CHECK(reused.result.chips[k].cycles == each.result.chips[k].cycles);
+    copies += reused.stages[k].tasks > 0 && reused.stages[k].wall_s == 0 && each.stages[k].wall_s > 0;
+  }
+  CHECK(copies >= 4);  // at least one stage of 4 chips was a copy
+}

@@ -165,42 +165,59 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
   return run;
 }
 
-// Nodes for the stages, each holding chips_per_node / tp groups of tp
-// chips in turn: consecutive nodes joined by a link from the last group of
-// one to the first of the next (a depth-first search over the nodes).
-std::vector<int> nodeChain(const SystemConfig& sys, const std::vector<std::vector<LinkEnd>>& w, int tp, int pp) {
-  const int nodes = sys.chips / sys.chips_per_node, per = sys.chips_per_node / tp, need = (pp + per - 1) / per;
+// The first chip of each stage's group: nodes in a chain, each holding
+// chips_per_node / tp groups of tp chips in turn, entered by one group and
+// left by another, consecutive nodes joined by a link from the group that
+// leaves one to the group that enters the next (a depth-first search over
+// nodes and entry groups).
+std::vector<int> groupChain(const SystemConfig& sys, const std::vector<std::vector<LinkEnd>>& w, int tp, int pp) {
+  const int cpn = sys.chips_per_node, nodes = sys.chips / cpn, per = cpn / tp, need = (pp + per - 1) / per;
   if (need > nodes)
     throw Error(fmt::format("--parallel tp={},pp={}: {} stages of {} chips need {} nodes of {} chips, system {} has {}",
-                            tp, pp, pp, tp, need, sys.chips_per_node, sys.name, nodes));
-  auto joined = [&](int n, int m) {
+                            tp, pp, pp, tp, need, cpn, sys.name, nodes));
+  auto order = [&](int entry) {  // a node's groups in stage order
+    std::vector<int> o{entry};
+    for (int g = 0; g < per; ++g)
+      if (g != entry) o.push_back(g);
+    return o;
+  };
+  auto linked = [&](int n, int gn, int m, int gm) {
     for (int a = 0; a < tp; ++a)
       for (int b = 0; b < tp; ++b)
-        if (directLink(w, n * sys.chips_per_node + (per - 1) * tp + a, m * sys.chips_per_node + b) >= 0) return true;
+        if (directLink(w, n * cpn + gn * tp + a, m * cpn + gm * tp + b) >= 0) return true;
     return false;
   };
-  std::vector<int> path{0};
+  std::vector<std::pair<int, int>> path;  // (node, entry group)
   std::vector<bool> seen(size_t(nodes), false);
+  std::function<bool()> extend = [&]() -> bool {
+    if (int(path.size()) == need) return true;
+    const int n = path.back().first, exit = order(path.back().second).back();
+    for (int m = 0; m < nodes; ++m) {
+      if (seen[size_t(m)]) continue;
+      for (int gm = 0; gm < per; ++gm)
+        if (linked(n, exit, m, gm)) {
+          seen[size_t(m)] = true;
+          path.push_back({m, gm});
+          if (extend()) return true;
+          path.pop_back();
+          seen[size_t(m)] = false;
+        }
+    }
+    return false;
+  };
+  bool found = false;
   seen[0] = true;
-  std::vector<int> next{0};
-  while (int(path.size()) < need) {
-    int& m = next.back();
-    bool moved = false;
-    for (; m < nodes; ++m)
-      if (!seen[size_t(m)] && joined(path.back(), m)) {
-        seen[size_t(m)] = true;
-        path.push_back(m++);
-        next.push_back(0);
-        moved = true;
-        break;
-      }
-    if (moved) continue;
-    if (path.size() == 1) throw Error(fmt::format("system {}: no chain of {} linked nodes", sys.name, need));
-    seen[size_t(path.back())] = false;
-    path.pop_back();
-    next.pop_back();
+  for (int e = 0; e < per && !found; ++e) {
+    path = {{0, e}};
+    found = extend();
   }
-  return path;
+  if (!found) throw Error(fmt::format("system {}: no chain of {} linked nodes", sys.name, need));
+  std::vector<int> base;
+  for (int s = 0; s < pp; ++s) {
+    const auto& [node, entry] = path[size_t(s / per)];
+    base.push_back(node * cpn + order(entry)[size_t(s % per)] * tp);
+  }
+  return base;
 }
 
 // pp stages of tp chips each (groups of a node in turn), compiled together.
@@ -216,12 +233,12 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
   run.split = {tp, pp};
   run.bytesPerVector = chip.lanes();
   const auto w = wiring(sys, chip.c2c_links);
-  const std::vector<int> nodes = nodeChain(sys, w, tp, pp);
-  const int per = sys.chips_per_node / tp;
-  auto chipOf = [&](int s, int r) { return nodes[size_t(s / per)] * sys.chips_per_node + (s % per) * tp + r; };
+  const std::vector<int> base = groupChain(sys, w, tp, pp);
+  auto chipOf = [&](int s, int r) { return base[size_t(s)] + r; };
   GroupPlan plan;
   plan.tp = tp;
   plan.progress = req.progress;
+  plan.reuse = req.reuseStages;
   plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
   const auto blocks = splitBlocks(m, pp, tp);
   for (int s = 0; s < pp; ++s) {

@@ -46,6 +46,7 @@ struct PipelineRequest {
   std::vector<int> tokens;
   bool simulate = true;
   double maxMemoryBytes = 0;  // the compiler's budget; 0: 90% of the machine's memory
+  bool reuseStages = true;    // tp > 1, timing only: a stage built like an earlier one is its programs moved in time
   // Hears what is being done and the fraction done (a progress bar).
   std::function<void(const std::string& phase, double fraction)> progress;
 };
