@@ -59,7 +59,7 @@ class Placer {
  public:
   explicit Placer(const ChipConfig& c)
       : c_(c), queues_(size_t(queueCount(c))), ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
-        streams_(c.streams_per_direction, c.stream_hop) {}
+        streams_(c.streams_per_direction, c.stream_hop), occ_(c.c2cCyclesPerVector()) {}
 
   // What fits() needs of a task that does not depend on the cycle tried:
   // its own queue clashes, the earlier VXM slots in the same cycle, its own
@@ -189,7 +189,7 @@ class Placer {
 
  private:
   // Cycles a slot holds its queue: a SEND its link for a vector's time on the wire.
-  Cycle holds(const Slot& s) const { return s.instr.op == Opcode::SEND ? c_.c2cCyclesPerVector() : 1; }
+  Cycle holds(const Slot& s) const { return s.instr.op == Opcode::SEND ? occ_ : 1; }
   struct Pending {
     bool east;
     int stream;
@@ -220,6 +220,7 @@ class Placer {
   const ChipConfig& c_;
   std::vector<CycleSet> queues_, ports_;
   StreamTable streams_;
+  Cycle occ_;  // cycles a SEND holds its link
   std::vector<Pending> pending_;
   std::vector<bool> local_;
   std::vector<std::vector<size_t>> usesOf_;

@@ -1,5 +1,6 @@
-// The SystemC layer: one SC_METHOD per instruction queue that sleeps until its
-// next issue cycle (next_trigger), and the start-barrier event. One SystemC
+// The SystemC layer: one SC_METHOD per chip that runs its instruction queues
+// due in the current cycle and sleeps until the next issue cycle of any
+// (next_trigger). One SystemC
 // time unit (1 ns) is one chip cycle; seconds come from cycles / clock_hz.
 #include "sim/simulate.h"
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <queue>
 #include <systemc>
 
 #include <sys/wait.h>
@@ -28,55 +30,79 @@ using namespace sc_core;
 struct Shared {
   Chip& chip;
   Cycle offset;  // chip cycle = SystemC cycle - offset (0 = barrier release)
-  sc_event barrier;
   bool failed = false;
   std::string error;
-  int parked = 0;
 };
 
 Cycle nowCycle(const Shared& s) { return Cycle(sc_time_stamp().value()) - s.offset; }
 
-class QueueModule : public sc_module {
+// One SC_METHOD per chip: it runs the chip's queues that are due in the
+// current cycle (earliest cycle first, then queue order, from its own heap)
+// and sleeps until the next one is. Queues parked at the start barrier wake
+// in its release cycle.
+class ChipModule : public sc_module {
  public:
-  SC_HAS_PROCESS(QueueModule);
-  QueueModule(sc_module_name name, const Queue& q, int index, Shared& s)
-      : sc_module(name), runner_(q, index, -s.offset), s_(s) {
+  SC_HAS_PROCESS(ChipModule);
+  ChipModule(sc_module_name name, const Program& p, Shared& s) : sc_module(name), s_(s) {
+    for (size_t i = 0; i < p.queues.size(); ++i) {
+      runners_.emplace_back(p.queues[i], int(i), -s.offset);
+      due_.push({-s.offset, int(i)});
+    }
+    resume_.assign(p.queues.size(), false);
     SC_METHOD(step);
   }
-  bool parked() const { return parked_; }
+  // The queues still waiting at the start barrier.
+  const std::vector<int>& parked() const { return parked_; }
 
  private:
   void step() {
     if (s_.failed) return;
     const Cycle now = nowCycle(s_);
     try {
-      if (parked_) {  // woken by the barrier
-        parked_ = false;
-        --s_.parked;
-        runner_.resume(now);
-      }
       s_.chip.sweep(now);
-      const bool released = s_.chip.release().has_value();
-      const auto next = runner_.run(now, s_.chip);
-      if (!released && s_.chip.release()) s_.barrier.notify(sc_time(double(*s_.chip.release() - now), SC_NS));
-      switch (next.state) {
-        case QueueRunner::State::Wait: next_trigger(sc_time(double(next.at - now), SC_NS)); break;
-        case QueueRunner::State::Park:
-          parked_ = true;
-          ++s_.parked;
-          next_trigger(s_.barrier);
-          break;
-        case QueueRunner::State::Done: break;  // no trigger: dormant
+      while (!due_.empty() && due_.top().first <= now) {
+        const int q = due_.top().second;
+        due_.pop();
+        QueueRunner& r = runners_[size_t(q)];
+        if (resume_[size_t(q)]) {  // the barrier released
+          resume_[size_t(q)] = false;
+          r.resume(now);
+        }
+        const bool released = s_.chip.release().has_value();
+        const auto next = r.run(now, s_.chip);
+        if (!released && s_.chip.release()) {  // this queue released it: wake the parked ones then
+          for (int w : parked_) {
+            resume_[size_t(w)] = true;
+            due_.push({*s_.chip.release(), w});
+          }
+          parked_.clear();
+        }
+        switch (next.state) {
+          case QueueRunner::State::Wait: due_.push({next.at, q}); break;
+          case QueueRunner::State::Park:
+            if (s_.chip.release()) {
+              resume_[size_t(q)] = true;
+              due_.push({*s_.chip.release(), q});
+            } else {
+              parked_.push_back(q);
+            }
+            break;
+          case QueueRunner::State::Done: break;
+        }
       }
+      if (!due_.empty()) next_trigger(sc_time(double(due_.top().first - now), SC_NS));
     } catch (const Error& e) {
       s_.failed = true;
       s_.error = e.what();
       sc_stop();
     }
   }
-  QueueRunner runner_;
   Shared& s_;
-  bool parked_ = false;
+  std::vector<QueueRunner> runners_;
+  using Due = std::pair<Cycle, int>;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
+  std::vector<bool> resume_;
+  std::vector<int> parked_;
 };
 
 }  // namespace
@@ -105,18 +131,13 @@ SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string&
   SimOptions opt = req.options;
   opt.trace = !req.tracePath.empty();
   Chip chip(c, p, programName, opt);
-  Shared shared{chip, staticRelease(p, c), {}, false, "", 0};
-  std::vector<std::unique_ptr<QueueModule>> queues;
-  for (size_t i = 0; i < p.queues.size(); ++i) {
-    std::string name = formatQueueId(p.queues[i].id);
-    std::replace(name.begin(), name.end(), '.', '_');  // '.' separates SystemC hierarchy levels
-    queues.push_back(std::make_unique<QueueModule>(name.c_str(), p.queues[i], int(i), shared));
-  }
+  Shared shared{chip, staticRelease(p, c), false, ""};
+  ChipModule module("chip", p, shared);
   sc_start();
   if (shared.failed) throw Error(shared.error);
-  for (size_t i = 0; i < queues.size(); ++i)
-    if (queues[i]->parked())
-      throw Error(fmt::format("{}: waits at sync forever: the barrier was never released", formatQueueId(p.queues[i].id)));
+  if (!module.parked().empty())
+    throw Error(fmt::format("{}: waits at sync forever: the barrier was never released",
+                            formatQueueId(p.queues[size_t(module.parked()[0])].id)));
   chip.finish();
   if (chip.release() && *chip.release() != 0)
     throw Error(fmt::format("internal: the barrier released in cycle {} of the program, expected 0", *chip.release()));
@@ -156,17 +177,13 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
     }
   const Cycle release = progs.empty() ? 0 : staticRelease(*progs[0], c);
   std::vector<std::unique_ptr<Shared>> shared;
-  std::vector<std::unique_ptr<QueueModule>> queues;
+  std::vector<std::unique_ptr<ChipModule>> modules;
   for (size_t i = 0; i < chips.size(); ++i) {
     if (staticRelease(*progs[i], c) != release)
       throw Error(fmt::format("chip {}: its start barrier releases in cycle {}, chip 0's in cycle {}", i,
                               staticRelease(*progs[i], c), release));
-    shared.push_back(std::unique_ptr<Shared>(new Shared{*chips[i], release, {}, false, "", 0}));
-    for (size_t q = 0; q < progs[i]->queues.size(); ++q) {
-      std::string name = fmt::format("c{}_{}", i, formatQueueId(progs[i]->queues[q].id));
-      std::replace(name.begin(), name.end(), '.', '_');
-      queues.push_back(std::make_unique<QueueModule>(name.c_str(), progs[i]->queues[q], int(q), *shared.back()));
-    }
+    shared.push_back(std::unique_ptr<Shared>(new Shared{*chips[i], release, false, ""}));
+    modules.push_back(std::make_unique<ChipModule>(fmt::format("chip{}", i).c_str(), *progs[i], *shared.back()));
   }
   if (req.progress) {  // in slices, the same events in the same order
     do {  // (nothing is pending before the first start: elaboration comes with it)
@@ -179,9 +196,10 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
   for (size_t i = 0; i < chips.size(); ++i)
     if (shared[i]->failed) throw Error(fmt::format("chip {}: {}", i, shared[i]->error));
   SystemSimResult r;
-  for (size_t q = 0; q < queues.size(); ++q)
-    if (queues[q]->parked())
-      throw Error(fmt::format("{}: waits at sync forever: the barrier was never released", queues[q]->name()));
+  for (size_t i = 0; i < modules.size(); ++i)
+    if (!modules[i]->parked().empty())
+      throw Error(fmt::format("chip {}: {}: waits at sync forever: the barrier was never released", i,
+                              formatQueueId(progs[i]->queues[size_t(modules[i]->parked()[0])].id)));
   for (size_t i = 0; i < chips.size(); ++i) {
     try {
       chips[i]->finish();
