@@ -10,6 +10,7 @@
 // slot is on the chip.
 #pragma once
 #include <functional>
+#include <limits>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -52,13 +53,29 @@ class StreamFabric {
   Cycle deathOf(StreamRef s, int64_t k) const { return s.east ? k + int64_t(edge_) * hop_ : k; }
   const Segment* covering(const Slot& slot, StreamRef s, int pos) const;
   std::string diagnoseEmpty(StreamRef s, int pos, Cycle t) const;
+  // Slots live in a pool, found through a ring per stream indexed by k mod
+  // ring_ (a slot lives a chip's crossing plus a unit's latency, far less
+  // than the ring); one whose ring cell another live slot holds goes to the
+  // spill map instead.
+  int32_t& cell(StreamRef s, int64_t k) {
+    return ring_[size_t((k & (ringSize_ - 1)) * 2 * streams_ + int64_t(s.east) * streams_ + s.id)];
+  }
+  int32_t find(StreamRef s, int64_t k) const;
+  int32_t create(StreamRef s, int64_t k);
+  void check(const Slot& slot) const;  // throws if a value was never read
+  void release(int32_t i);
 
   int streams_, hop_, edge_;
   Describe describe_;
   std::function<std::string(int)> namer_;
-  std::unordered_map<uint64_t, Slot> slots_;
+  int64_t ringSize_;
+  std::vector<int32_t> ring_;  // [k mod ring][east][stream] -> pool index, -1: none
+  std::vector<Slot> pool_;
+  std::vector<int32_t> free_;
+  std::unordered_map<uint64_t, int32_t> spill_;
   using Death = std::pair<Cycle, uint64_t>;
-  std::priority_queue<Death, std::vector<Death>, std::greater<Death>> deaths_;
+  std::priority_queue<Death, std::vector<Death>, std::greater<Death>> spillDeaths_;
+  int64_t sweptEast_ = std::numeric_limits<int64_t>::min() / 4, sweptWest_ = std::numeric_limits<int64_t>::min() / 4;
 };
 
 }  // namespace lpu
