@@ -157,7 +157,9 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   std::vector<PlaneId> planes = layout_.planes();
   std::stable_sort(planes.begin(), planes.end(),
                    [&](const PlaneId& a, const PlaneId& b) { return layout_.planeFree(a) > layout_.planeFree(b); });
-  const int packs = keys ? 1 : lanes / d;  // kv heads side by side in a value tile
+  // Value tiles hold lanes / d kv heads side by side once a head needs more
+  // than one (the mix then masks each head's lanes out of its pack's result).
+  const int packs = keys || k.tilesPerHead == 1 ? 1 : lanes / d;
   std::vector<float> init;
   if (o.values) init = valuesOf(gt);
   int owned = 0;
