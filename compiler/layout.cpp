@@ -55,8 +55,8 @@ void Layout::checkFits(const std::string& what) const {
   if (firstMiss_.empty()) return;
   const uint64_t cap = c_.sramBytes();
   if (askedBytes_ <= cap)  // the last bytes lost to rounding and to one hemisphere being fuller
-    throw Error(fmt::format("{} needs {} of this chip's {} bytes of SRAM, more than its layout can place (at least 2 "
-                            "chips); first to overflow: {}",
+    throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): too close to place them "
+                            "all; first to overflow: {}",
                             what, askedBytes_, cap, firstMiss_));
   throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); first to overflow: {}", what,
                           askedBytes_, cap, std::max<uint64_t>((askedBytes_ + cap - 1) / cap, 2), firstMiss_));
