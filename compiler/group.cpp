@@ -304,9 +304,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     }
     std::pair<int, Cycle> handOverTask{-1, 0};
     if (s + 1 < pp) {  // the residual out of an exit chip linked to the next stage
-      std::string handOverTensor;  // the stage's (real-valued) output
-      for (const GTensor& t : g.tensors)
-        if (t.kind == TensorKind::Output && !t.integer) handOverTensor = t.name;
+      // The stage's residual: its last op's output (other outputs, like the new
+      // key and value rows a host reads back, come earlier).
+      const std::string handOverTensor = g.ops.back().outputs[0];
       handOverRank = exitRank;
       if (!L[0]->layout().overflowed()) {
         handOverTask = sendTask(exitRank, handOverTensor, exitLink, allRows(handOverTensor));

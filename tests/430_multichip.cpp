@@ -2,6 +2,7 @@
 // checked, and pipeline parallelism predicted to the cycle.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -346,4 +347,49 @@ TEST_CASE("stages built alike are compiled once and moved in time: the same cycl
     copies += reused.stages[k].tasks > 0 && reused.stages[k].wall_s == 0 && each.stages[k].wall_s > 0;
   }
   CHECK(copies >= 4);  // at least one stage of 4 chips was a copy
+}
+
+TEST_CASE("greedy decoding on 4 chips (tp=2,pp=2): the same logits and tokens as one chip, each step exact",
+          "[system][functional][tp]") {
+  const ModelConfig m = loadModel("tiny-llama");
+  const SeededWeights w(m, 7);
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  const SystemConfig sys = systemOfChips(4, "groq-tsp-v1");
+  PipelineRequest req;
+  req.tp = 2;
+  req.pp = 2;
+  req.weights = &w;
+  ChipDecoder one(m, w, chip, Precision::Int8, Policy::List);
+  SystemDecoder four(m, sys, req);
+  const std::vector<int> prompt{1, 2, 3};
+  int next = 0;
+  double worst = 0;
+  for (size_t i = 0; i < prompt.size() + 4; ++i) {
+    const int tok = i < prompt.size() ? prompt[i] : next;
+    const auto a = one.step(tok), b = four.step(tok);
+    REQUIRE(b.cycles == b.predicted);
+    REQUIRE(a.logits.size() == b.logits.size());
+    for (size_t v = 0; v < a.logits.size(); ++v) worst = std::max(worst, double(std::fabs(a.logits[v] - b.logits[v])));
+    CHECK(a.next == b.next);
+    next = a.next;
+  }
+  std::cout << "greedy decoding on 4 chips: max abs logit difference from one chip " << worst << "\n";
+  CHECK(worst == 0.0);  // the same operations in the same order on each element: bit-equal
+  CHECK(four.last().stages.size() == 4);
+}
+
+TEST_CASE("--prompt on a system and fewer chips than a node", "[system][cli]") {
+  const CliRun r = runCli("run --model tiny-llama --chips 4 --parallel tp=2,pp=2 --prompt 1,2,3 --generate 4 --json");
+  REQUIRE(r.exitCode == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  const CliRun one = runCli("run --model tiny-llama --prompt 1,2,3 --generate 4 --json");
+  REQUIRE(one.exitCode == 0);
+  CHECK(j.at("generated") == nlohmann::json::parse(one.out).at("generated"));
+  CHECK(j.at("chips") == 4);
+  // 4 chips make one node of 4 (fully connected): the split is chosen among widths 1, 2, 4.
+  const CliRun chosen = runCli("run --model tiny-moe --chips 4 --json");
+  REQUIRE(chosen.exitCode == 0);
+  const auto c = nlohmann::json::parse(chosen.out);
+  CHECK(c.at("cycles") == c.at("predicted_cycles"));
+  CHECK(c.at("parallel").at("why").get<std::string>().find("tp=4,pp=1") != std::string::npos);
 }

@@ -325,7 +325,29 @@ int run(int argc, char** argv) {
     } else if (!weightsPath.empty() || !prompt.empty()) {
       throw Error("--weights and --prompt need a model (--model)");
     }
-    if (!prompt.empty()) {  // greedy decoding on the chip, one decode step per token
+    // A multi-chip system: the split asked (or chosen), compiled and simulated whole.
+    const bool system = !systemName.empty() || chipsCount > 0 || !parallel.empty();
+    std::unique_ptr<SystemConfig> sys;
+    PipelineRequest preq;
+    if (system) {
+      if (!model) throw Error("--system, --chips and --parallel need a model (--model)");
+      sys = std::make_unique<SystemConfig>(chipsCount > 0
+                                               ? systemOfChips(chipsCount, chipName.empty() ? "groq-tsp-v1" : chipName)
+                                               : loadSystem(systemName.empty() ? "groq-node" : systemName));
+      sys->validate(sys->name);
+      const ParallelSplit split = parallel.empty() ? ParallelSplit{0, 0} : parseParallel(parallel);
+      if (split.tp * std::max(split.pp, 1) > sys->chips)
+        throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp,
+                                sys->name, sys->chips));
+      preq.step = StepRequest{mode, context, promptLen, 0, -1, true, true};
+      preq.step.batch = batch;
+      preq.precision = prec;
+      preq.policy = policy;
+      preq.pp = split.pp;
+      preq.tp = split.tp;
+      preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
+    }
+    if (!prompt.empty()) {  // greedy decoding, one decode step per token (on one chip or a system)
       if (!runCmd->parsed()) throw Error("--prompt is an option of run");
       if (batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
       std::vector<int> tokens;
@@ -339,13 +361,20 @@ int run(int argc, char** argv) {
         tokens.push_back(int(v));
         i = j + 1;
       }
-      ChipDecoder dec(*model, *weights, chip, prec, policy);
+      std::unique_ptr<ChipDecoder> one;
+      std::unique_ptr<SystemDecoder> many;
+      if (system) {
+        preq.weights = weights.get();
+        many = std::make_unique<SystemDecoder>(*model, *sys, preq);
+      } else {
+        one = std::make_unique<ChipDecoder>(*model, *weights, chip, prec, policy);
+      }
       std::vector<int> out;
       nlohmann::ordered_json steps = nlohmann::ordered_json::array();
       int next = 0;
       for (size_t i = 0; i < tokens.size() + size_t(generate); ++i) {
         const int tok = i < tokens.size() ? tokens[i] : next;
-        const auto st = dec.step(tok);
+        const auto st = many ? many->step(tok) : one->step(tok);
         if (st.cycles != st.predicted)
           throw Error(fmt::format("step {}: the simulator measured {} cycles but the compiler predicted {}", i,
                                   st.cycles, st.predicted));
@@ -358,38 +387,29 @@ int run(int argc, char** argv) {
       if (json) {
         nlohmann::ordered_json o;
         o["model"] = model->name;
+        if (many) {
+          o["system"] = sys->name;
+          o["chips"] = many->last().stages.size();
+          o["parallel"] = {{"tp", many->last().split.tp}, {"pp", many->last().split.pp}};
+        }
         o["prompt"] = tokens;
         o["generated"] = out;
         o["steps"] = steps;
         std::cout << o.dump(2) << "\n";
       } else {
+        if (many)
+          std::cout << fmt::format("on {} chips of {} (tp={},pp={})\n", many->last().stages.size(), sys->name,
+                                   many->last().split.tp, many->last().split.pp);
         std::cout << "generated:";
         for (int t : out) std::cout << " " << t;
         std::cout << "\n";
       }
       return 0;
     }
-    if (!systemName.empty() || chipsCount > 0 || !parallel.empty()) {  // a multi-chip system
-      if (!model) throw Error("--system, --chips and --parallel need a model (--model)");
-      if (!prompt.empty()) throw Error("--prompt runs on one chip; multi-chip greedy decoding is not supported yet");
-      const SystemConfig sys = chipsCount > 0 ? systemOfChips(chipsCount, chipName.empty() ? "groq-tsp-v1" : chipName)
-                                              : loadSystem(systemName.empty() ? "groq-node" : systemName);
-      sys.validate(sys.name);
-      const ParallelSplit split = parallel.empty() ? ParallelSplit{0, 0} : parseParallel(parallel);
-      if (split.tp * std::max(split.pp, 1) > sys.chips)
-        throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp, sys.name,
-                                sys.chips));
-      PipelineRequest preq;
-      preq.step = StepRequest{mode, context, promptLen, 0, -1, true, true};
-      preq.step.batch = batch;
-      preq.precision = prec;
-      preq.policy = policy;
-      preq.pp = split.pp;
-      preq.tp = split.tp;
-      preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
+    if (system) {
       if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : batch), 1);
-      const PipelineRun pr = runPipeline(*model, sys, preq);
-      std::cout << (json ? systemRunJson(*model, sys, pr) + "\n" : systemRunTable(*model, sys, pr));
+      const PipelineRun pr = runPipeline(*model, *sys, preq);
+      std::cout << (json ? systemRunJson(*model, *sys, pr) + "\n" : systemRunTable(*model, *sys, pr));
       return 0;
     }
     Graph g;

@@ -120,10 +120,12 @@ std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp, int t
 }
 
 // The residual a stage hands on: its graph's (real-valued) output.
+// The stage's residual: its last op's output (other outputs, like the new
+// key and value rows a host reads back, come earlier).
 std::string stageOutput(const Graph& g) {
-  for (const GTensor& t : g.tensors)
-    if (t.kind == TensorKind::Output && !t.integer) return t.name;
-  throw Error("internal: a pipeline stage has no output");
+  if (g.ops.empty() || g.tensor(g.ops.back().outputs[0]).kind != TensorKind::Output)
+    throw Error("internal: a pipeline stage has no output");
+  return g.ops.back().outputs[0];
 }
 
 PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, int pp,
@@ -280,6 +282,10 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
       tried += fmt::format("{}tp={}: its largest block does not fit", tried.empty() ? "" : ", ", tp);
       continue;
     }
+    if (most < 1) {  // fewer chips in a node than the width
+      tried += fmt::format("{}tp={}: no node of {} chips", tried.empty() ? "" : ", ", tp, tp);
+      continue;
+    }
     const int low = int(std::max<uint64_t>(1, (total + uint64_t(tp) * cap - 1) / (uint64_t(tp) * cap)));
     PipelineRequest r = req;
     r.tp = tp;
@@ -342,7 +348,7 @@ PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const Pip
   ProgressBar bar;
   PipelineRequest req = asked;
   if (bar.active() && !req.progress) req.progress = [&](const std::string& phase, double f) { bar.update(phase, f); };
-  KvRows kv;
+  const KvRows kv = req.kv ? *req.kv : KvRows{};
   PipelineRun run;
   const bool groups = req.tp > 1;
   if (req.pp > 0) {
@@ -378,6 +384,40 @@ PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const Pip
     throw Error(fmt::format("the simulator measured {} cycles on {} chips but the compiler predicted {}",
                             run.result.cycles, run.chips.size(), run.predicted));
   return run;
+}
+
+ChipDecoder::Step SystemDecoder::step(int token) {
+  PipelineRequest req = base_;
+  req.step.context = pos_ + 1;
+  req.step.exposeKv = true;
+  req.tokens = {token};
+  req.kv = &kv_;
+  last_ = runPipeline(m_, sys_, req);  // throws unless the simulator measured the predicted cycles
+  if (base_.pp == 0) base_.tp = last_.split.tp, base_.pp = last_.split.pp;  // keep the first step's split
+  ChipDecoder::Step s;
+  s.cycles = last_.result.cycles;
+  s.predicted = last_.predicted;
+  const size_t tp = size_t(std::max(1, last_.split.tp));
+  bool head = false;
+  for (size_t k = 0; k < last_.stages.size(); k += tp) {  // each stage's first chip
+    const Graph& g = last_.graphs[k];
+    const Compiled& c = last_.stages[k];
+    const SimResult& r = last_.result.chips[k];
+    if (g.find("logits") && g.tensor("logits").kind == TensorKind::Output) {
+      s.logits = outputValues(c, r, "logits");
+      s.next = int(outputValues(c, r, "next_token").at(0));
+      head = true;
+    }
+    for (const GOp& op : g.ops)  // each KvAppend's new row, as the chip computed it
+      if (op.kind == OpKind::KvAppend) {
+        const std::vector<float> row = outputValues(c, r, op.inputs[1]);
+        auto& rows = kv_[op.inputs[0]];
+        rows.insert(rows.end(), row.begin(), row.end());
+      }
+  }
+  if (!head) throw Error("internal: no stage computed the logits");
+  ++pos_;
+  return s;
 }
 
 std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r) {

@@ -13,6 +13,7 @@
 #include "compiler/compile.h"
 #include "models/build_graph.h"
 #include "models/weights.h"
+#include "sim/cli/model_run.h"
 #include "sim/simulate.h"
 
 namespace lpu {
@@ -44,6 +45,7 @@ struct PipelineRequest {
   int tp = 1;                        // tensor-parallel chips within a node; 0 (with pp 0): chosen
   const WeightSource* weights = nullptr;  // functional when set
   std::vector<int> tokens;
+  const KvRows* kv = nullptr;             // with weights: the cache rows of earlier steps
   bool simulate = true;
   double maxMemoryBytes = 0;  // the compiler's budget; 0: 90% of the machine's memory
   bool reuseStages = true;    // tp > 1, timing only: a stage built like an earlier one is its programs moved in time
@@ -55,6 +57,26 @@ struct PipelineRequest {
 // chain of the system's chips, each stage on tp chips, compiles and
 // simulates; throws if predicted != simulated, never silently.
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req);
+
+// Greedy decoding on a system: each token is one decode step over all its
+// chips (the split chosen at the first step, then kept); each stage's new
+// key and value rows are read back from its first chip and carried to the
+// next step, as on one chip.
+class SystemDecoder {
+ public:
+  SystemDecoder(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& base)
+      : m_(m), sys_(sys), base_(base) {}
+  ChipDecoder::Step step(int token);
+  const PipelineRun& last() const { return last_; }
+
+ private:
+  const ModelConfig& m_;
+  const SystemConfig& sys_;
+  PipelineRequest base_;
+  KvRows kv_;
+  int64_t pos_ = 0;
+  PipelineRun last_;
+};
 
 // The run as JSON (the single-chip keys, and chips, parallel, c2c_bytes,
 // c2c_busy, batch, per-chip stages) and as a short table.

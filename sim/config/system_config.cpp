@@ -35,6 +35,7 @@ SystemConfig systemOfChips(int n, const std::string& chip) {
   s.description = fmt::format("{} chips wired like the presets", n);
   s.chip = chip;
   s.chips = n;
+  if (n > 0 && n < s.chips_per_node) s.chips_per_node = n;  // fewer chips than a node: one smaller node
   return s;
 }
 
