@@ -378,7 +378,7 @@ TEST_CASE("greedy decoding on 4 chips (tp=2,pp=2): the same logits and tokens as
   CHECK(four.last().stages.size() == 4);
 }
 
-TEST_CASE("--prompt on a system and fewer chips than a node", "[system][cli]") {
+TEST_CASE("greedy decoding on a system from the CLI, and fewer chips than a node", "[system][cli]") {
   const CliRun r = runCli("run --model tiny-llama --chips 4 --parallel tp=2,pp=2 --prompt 1,2,3 --generate 4 --json");
   REQUIRE(r.exitCode == 0);
   const auto j = nlohmann::json::parse(r.out);
