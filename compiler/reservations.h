@@ -3,7 +3,6 @@
 // intervals of slice positions.
 #pragma once
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "isa/program.h"
@@ -23,18 +22,25 @@ class CycleSet {
 
 class StreamTable {
  public:
-  StreamTable(int streams, int hop) : streams_(streams), hop_(hop), slots_(size_t(2 * streams)) {}
+  StreamTable(int streams, int hop) : streams_(streams), hop_(hop), heads_(size_t(2 * streams)) {}
   int64_t slotOf(bool east, int pos, Cycle c) const { return east ? c - int64_t(pos) * hop_ : c + int64_t(pos) * hop_; }
   bool free(bool east, int stream, int64_t slot, int lo, int hi) const;
   void take(bool east, int stream, int64_t slot, int lo, int hi);
   int streams() const { return streams_; }
 
  private:
+  // Per stream, per slot (in pages of kPage, offset by kBias so that early
+  // eastward slots are not negative): the first of its position intervals
+  // taken, a list through the pool; 0 is none.
+  static constexpr int64_t kPage = 4096, kBias = 1 << 16;
   struct Interval {
     int lo, hi;
+    uint32_t next;
   };
+  const uint32_t* head(bool east, int stream, int64_t slot) const;
   int streams_, hop_;
-  std::vector<std::unordered_map<int64_t, std::vector<Interval>>> slots_;  // [east * streams + id]
+  std::vector<std::vector<std::vector<uint32_t>>> heads_;  // [east * streams + id][page][slot]
+  std::vector<Interval> pool_ = std::vector<Interval>(1);  // entry 0 unused
 };
 
 }  // namespace lpu
