@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -37,17 +38,16 @@ struct Shared {
 Cycle nowCycle(const Shared& s) { return Cycle(sc_time_stamp().value()) - s.offset; }
 
 // One SC_METHOD per chip: it runs the chip's queues that are due in the
-// current cycle (earliest cycle first, then queue order, from its own heap)
-// and sleeps until the next one is. Queues parked at the start barrier wake
+// current cycle (in queue order) and sleeps until the next one is. Due
+// queues wait on a wheel of the next kWheel cycles (most come back a cycle or
+// a few later), the rest in a heap. Queues parked at the start barrier wake
 // in its release cycle.
 class ChipModule : public sc_module {
  public:
   SC_HAS_PROCESS(ChipModule);
   ChipModule(sc_module_name name, const Program& p, Shared& s) : sc_module(name), s_(s) {
-    for (size_t i = 0; i < p.queues.size(); ++i) {
-      runners_.emplace_back(p.queues[i], int(i), -s.offset);
-      due_.push({-s.offset, int(i)});
-    }
+    for (size_t i = 0; i < p.queues.size(); ++i) runners_.emplace_back(p.queues[i], int(i), -s.offset);
+    for (size_t i = 0; i < p.queues.size(); ++i) due(-s.offset, int(i), -s.offset);
     resume_.assign(p.queues.size(), false);
     SC_METHOD(step);
   }
@@ -55,52 +55,79 @@ class ChipModule : public sc_module {
   const std::vector<int>& parked() const { return parked_; }
 
  private:
+  static constexpr Cycle kWheel = 64;
+  void due(Cycle at, int q, Cycle now) {
+    if (at - now < kWheel) {
+      wheel_[size_t(at & (kWheel - 1))].push_back(q);
+      ++inWheel_;
+    } else {
+      far_.push({at, q});
+    }
+  }
   void step() {
     if (s_.failed) return;
     const Cycle now = nowCycle(s_);
     try {
       s_.chip.sweep(now);
-      while (!due_.empty() && due_.top().first <= now) {
-        const int q = due_.top().second;
-        due_.pop();
-        QueueRunner& r = runners_[size_t(q)];
-        if (resume_[size_t(q)]) {  // the barrier released
-          resume_[size_t(q)] = false;
-          r.resume(now);
-        }
-        const bool released = s_.chip.release().has_value();
-        const auto next = r.run(now, s_.chip);
-        if (!released && s_.chip.release()) {  // this queue released it: wake the parked ones then
-          for (int w : parked_) {
-            resume_[size_t(w)] = true;
-            due_.push({*s_.chip.release(), w});
-          }
-          parked_.clear();
-        }
-        switch (next.state) {
-          case QueueRunner::State::Wait: due_.push({next.at, q}); break;
-          case QueueRunner::State::Park:
-            if (s_.chip.release()) {
-              resume_[size_t(q)] = true;
-              due_.push({*s_.chip.release(), q});
-            } else {
-              parked_.push_back(q);
-            }
-            break;
-          case QueueRunner::State::Done: break;
-        }
+      while (!far_.empty() && far_.top().first < now + kWheel) {  // into the wheel's window
+        due(far_.top().first, far_.top().second, now);
+        far_.pop();
       }
-      if (!due_.empty()) next_trigger(sc_time(double(due_.top().first - now), SC_NS));
+      std::vector<int>& bucket = wheel_[size_t(now & (kWheel - 1))];
+      while (!bucket.empty()) {  // (a queue due again in this cycle joins the next round)
+        batch_.swap(bucket);
+        inWheel_ -= batch_.size();
+        std::sort(batch_.begin(), batch_.end());
+        for (int q : batch_) run(q, now);
+        batch_.clear();
+      }
+      Cycle next = 0;  // (cycles before the barrier's release are negative)
+      bool any = false;
+      for (Cycle d = 1; d < kWheel && inWheel_ > 0 && !any; ++d)
+        if (!wheel_[size_t((now + d) & (kWheel - 1))].empty()) next = now + d, any = true;
+      if (!any && !far_.empty()) next = far_.top().first, any = true;
+      if (any) next_trigger(sc_time(double(next - now), SC_NS));
     } catch (const Error& e) {
       s_.failed = true;
       s_.error = e.what();
       sc_stop();
     }
   }
+  void run(int q, Cycle now) {
+    QueueRunner& r = runners_[size_t(q)];
+    if (resume_[size_t(q)]) {  // the barrier released
+      resume_[size_t(q)] = false;
+      r.resume(now);
+    }
+    const bool released = s_.chip.release().has_value();
+    const auto next = r.run(now, s_.chip);
+    if (!released && s_.chip.release()) {  // this queue released it: wake the parked ones then
+      for (int w : parked_) {
+        resume_[size_t(w)] = true;
+        due(*s_.chip.release(), w, now);
+      }
+      parked_.clear();
+    }
+    switch (next.state) {
+      case QueueRunner::State::Wait: due(next.at, q, now); break;
+      case QueueRunner::State::Park:
+        if (s_.chip.release()) {
+          resume_[size_t(q)] = true;
+          due(*s_.chip.release(), q, now);
+        } else {
+          parked_.push_back(q);
+        }
+        break;
+      case QueueRunner::State::Done: break;
+    }
+  }
   Shared& s_;
   std::vector<QueueRunner> runners_;
+  std::array<std::vector<int>, size_t(kWheel)> wheel_;
+  std::vector<int> batch_;
+  size_t inWheel_ = 0;
   using Due = std::pair<Cycle, int>;
-  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> far_;
   std::vector<bool> resume_;
   std::vector<int> parked_;
 };
