@@ -189,7 +189,8 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
       k.laneOff.push_back(0);
       k.planeOf.push_back(plane);
       for (int j = 0; j < k.tilesPerHead; ++j) {
-        const uint32_t rows = uint32_t(keys ? d : per);
+        // (a value tile past the last position is cut short)
+        const uint32_t rows = uint32_t(keys ? d : std::min<int64_t>(per, k.context - int64_t(j) * per));
         const int t = layout_.addTile(p, plane, fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
         k.tiles.push_back(t);
         k.firstRow.push_back(layout_.newRows(int(rows)));
