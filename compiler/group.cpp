@@ -108,7 +108,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       for (int e = 0; e < tp && exitRank < 0; ++e)
         if (plan.link(s, a, s + 1, e) >= 0) exitRank = a, exitLink = plan.link(s, a, s + 1, e);
     if (s + 1 < pp && exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
-    const Cycle arrival = s > 0 ? std::min(handOver, kPrefetch) : 0, delta = s > 0 ? handOver - arrival : 0;
+    const Cycle arrival = s > 0 && !plan.dryRun ? std::min(handOver, kPrefetch) : 0;
+    const Cycle delta = s > 0 && !plan.dryRun ? handOver - arrival : 0;
     // The links each rank uses: to rank b (b < tp), from the previous stage (tp), to the next (tp + 1).
     std::vector<std::vector<int>> links(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
     for (int a = 0; a < tp; ++a)
@@ -317,6 +318,11 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     for (int r = 0; r < tp; ++r)
       L[size_t(r)]->layout().checkFits(
           tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name);
+    if (plan.dryRun) {  // it fits: nothing scheduled
+      if (!key.empty()) memo[key] = Memo{s, 0, 0, links};
+      handOverRank = exitRank;
+      continue;
+    }
     std::function<void(double)> onPlaced;
     if (plan.progress)
       onPlaced = [&](double f) {

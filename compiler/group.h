@@ -29,6 +29,9 @@ struct GroupPlan {
   // Timing only: a stage built like an earlier one (the same ops on the same
   // shapes and links) takes that one's programs, moved in time.
   bool reuse = true;
+  // Only lay every stage out (throwing if one does not fit); nothing is
+  // scheduled and the programs stay empty.
+  bool dryRun = false;
   // When set, hears what is being done and the fraction done.
   std::function<void(const std::string& phase, double fraction)> progress;
 };

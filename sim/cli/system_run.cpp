@@ -224,7 +224,7 @@ std::vector<int> groupChain(const SystemConfig& sys, const std::vector<std::vect
 
 // pp stages of tp chips each (groups of a node in turn), compiled together.
 PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, int pp,
-                             const KvRows& kv) {
+                             const KvRows& kv, bool dryRun = false) {
   const ChipConfig chip = sys.chipConfig();
   const int tp = req.tp;
   if (tp > sys.chips_per_node || tp > sys.chips)
@@ -241,6 +241,7 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
   plan.tp = tp;
   plan.progress = req.progress;
   plan.reuse = req.reuseStages;
+  plan.dryRun = dryRun;
   plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
   const auto blocks = splitBlocks(m, pp, tp);
   for (int s = 0; s < pp; ++s) {
@@ -262,11 +263,9 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
 // the fewest predicted cycles per token (then the fewest chips).
 PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req, const KvRows& kv) {
   const ChipConfig chip = sys.chipConfig();
-  const uint64_t cap = Layout(chip).planeBytes();  // MXM weights and KV caches per chip
+  // What a chip may hold for weights and KV caches: all of SRAM but a few MiB for a step's activations.
+  const uint64_t cap = Layout(chip).tileBytes(uint64_t(4) << 20);
   const uint64_t wbytes = req.precision == Precision::Int8 ? 1 : 2;  // the blocks' bytes a parameter
-  const std::vector<uint64_t> w = blockParams(m);
-  uint64_t total = 0, largest = 0;
-  for (uint64_t x : w) total += x * wbytes, largest = std::max(largest, x * wbytes);
   std::vector<int> widths;
   if (req.tp > 0) widths.push_back(req.tp);
   else
@@ -276,9 +275,12 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
   for (int tp : widths) {
     const int most = std::min<int>(int(2 * m.layers), tp > 1 ? sys.chips / sys.chips_per_node * (sys.chips_per_node / tp)
                                                               : sys.chips);
-    if (largest / uint64_t(tp) > cap) {
-      last = fmt::format("with tp={}: a block of {} bytes over {} chip{} exceeds the {} bytes a chip holds for weights",
-                         tp, largest, tp, tp > 1 ? "s" : "", cap);
+    const std::vector<uint64_t> w = blockParams(m, tp);  // a block's parameters on the group's busiest chip, x tp
+    uint64_t largest = 0;
+    for (uint64_t x : w) largest = std::max(largest, x * wbytes / uint64_t(tp));
+    if (largest > cap) {
+      last = fmt::format("with tp={}: a block of {} bytes a chip exceeds the {} bytes a chip holds for weights", tp,
+                         largest, cap);
       tried += fmt::format("{}tp={}: its largest block does not fit", tried.empty() ? "" : ", ", tp);
       continue;
     }
@@ -286,9 +288,41 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
       tried += fmt::format("{}tp={}: no node of {} chips", tried.empty() ? "" : ", ", tp, tp);
       continue;
     }
-    const int low = int(std::max<uint64_t>(1, (total + uint64_t(tp) * cap - 1) / (uint64_t(tp) * cap)));
+    // The fewest stages whose every chip could hold its weights (a lower bound: no KV caches, no rounding).
+    int low = 1;
+    for (; low < most; ++low) {
+      uint64_t worst = 0;
+      for (const auto& [b0, b1] : splitBlocks(m, low, tp)) {
+        uint64_t bytes = 0;
+        for (int b = b0; b < b1; ++b) bytes += w[size_t(b)] * wbytes / uint64_t(tp);
+        worst = std::max(worst, bytes);
+      }
+      if (worst <= cap) break;
+    }
     PipelineRequest r = req;
     r.tp = tp;
+    if (tp > 1) {  // the fewest that do fit, by bisection over layouts alone (nothing scheduled)
+      auto fitsAt = [&](int pp) {
+        try {
+          compileGroupsRun(m, sys, r, pp, kv, true);
+          return true;
+        } catch (const Error& e) {
+          if (std::string(e.what()).find("bytes of SRAM") == std::string::npos) throw;
+          last = fmt::format("with tp={},pp={}: {}", tp, pp, e.what());
+          return false;
+        }
+      };
+      int hi = most;
+      if (!fitsAt(hi)) {
+        tried += fmt::format("{}tp={}: no pp up to {} fits", tried.empty() ? "" : ", ", tp, most);
+        continue;
+      }
+      while (low < hi) {
+        const int mid = low + (hi - low) / 2;
+        if (fitsAt(mid)) hi = mid;
+        else low = mid + 1;
+      }
+    }
     bool fits = false;
     for (int pp = std::min(low, most); pp <= most && !fits; ++pp) {
       try {
