@@ -57,6 +57,11 @@ class Layout {
   enum class Place { Plane, Any, Inner };
   int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false,
               Place where = Place::Any);
+  // `names.size()` tiles of the same shape at evenly spaced addresses,
+  // ascending (for an address computed from an index): all on the plane's
+  // own slices, else all in the activation slices. Returns their indices.
+  std::vector<int> addTiles(Program& prog, const PlaneId& p, const std::vector<std::string>& names, DType dt,
+                            uint32_t rows);
   // Whether tile t lies outside its plane's own slices.
   bool inner(const Tensor& t) const { return t.slice.index < innerSlices_[t.slice.east]; }
 
