@@ -168,36 +168,8 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
 
 std::vector<int> Layout::addTiles(Program& prog, const PlaneId& p, const std::vector<std::string>& names, DType dt,
                                   uint32_t rows) {
-  size_t pi = 0;
-  while (planes_[pi].east != p.east || planes_[pi].index != p.index) ++pi;
-  const uint32_t spread = uint32_t(c_.mxm_weight_streams / bytes(dt)), count = uint32_t(names.size());
-  const int h = p.east;
-  const uint32_t innerSpread = uint32_t(std::min(int(spread), innerSlices_[h] / bytes(dt)));
-  const uint32_t words = (rows + spread - 1) / spread;
-  uint32_t top = 0;
-  for (size_t g = 0; g < groups_.size(); ++g)
-    if (groups_[g].first.east == p.east) top = std::max(top, groupNext_[g]);
-  const uint32_t n = innerSpread > 0 ? (rows + innerSpread - 1) / innerSpread : 0;
-  const bool inner = uint64_t(planeNext_[pi]) + uint64_t(words) * count > words_ && innerSpread > 0 &&
-                     firstMiss_.empty() && uint64_t(top) + uint64_t(n) * count <= innerTop_[h];
-  if (inner) {
-    innerTop_[h] -= n * count;
-    askedBytes_ += uint64_t(n) * count * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
-  }
   std::vector<int> out;
-  for (uint32_t e = 0; e < count; ++e) {
-    Tensor t;
-    t.name = names[e];
-    t.dtype = dt;
-    t.rows = rows;
-    t.cols = uint32_t(c_.lanes());
-    t.slice = inner ? SliceRef{p.east, 0} : planeSlice(p);
-    t.spread = inner ? innerSpread : spread;
-    t.addr = inner ? innerTop_[h] + e * n : take(planeNext_, pi, words, "weights " + names[e]);
-    weightBytes_ += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
-    prog.tensors.push_back(std::move(t));
-    out.push_back(int(prog.tensors.size()) - 1);
-  }
+  for (const std::string& name : names) out.push_back(addTile(prog, p, name, dt, rows, false, Place::Plane));
   return out;
 }
 

@@ -58,8 +58,9 @@ class Layout {
   int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false,
               Place where = Place::Any);
   // `names.size()` tiles of the same shape at evenly spaced addresses,
-  // ascending (for an address computed from an index): all on the plane's
-  // own slices, else all in the activation slices. Returns their indices.
+  // ascending (for an address computed from an index), on the plane's own
+  // slices (a load reads the index beside their rows: the activation slices
+  // would clash). Returns their indices.
   std::vector<int> addTiles(Program& prog, const PlaneId& p, const std::vector<std::string>& names, DType dt,
                             uint32_t rows);
   // Whether tile t lies outside its plane's own slices.

@@ -56,7 +56,8 @@ void lowerTopK(Lowerer& L, const GOp& op) {
   ActTensor& maxima = L.newAct(op.name + ".max", x.rows * k, 1, {x.group});
   ActTensor& idx = L.newAct(op.outputs[0], x.rows * k, 1, {x.group, maxima.group});
   ActTensor& w = L.newAct(op.outputs[1], x.rows * k, 1, {x.group, maxima.group, idx.group});
-  ActTensor& masked = L.newAct(op.name + ".masked", x.rows * std::max(1, k - 1), x.cols, {x.group, idx.group});
+  // (read beside maxima in the index task)
+  ActTensor& masked = L.newAct(op.name + ".masked", x.rows * std::max(1, k - 1), x.cols, {x.group, idx.group, maxima.group});
   std::vector<double> laneV(static_cast<size_t>(lanes)), padV(static_cast<size_t>(lanes));
   for (int l = 0; l < lanes; ++l) laneV[size_t(l)] = l, padV[size_t(l)] = l < x.cols ? 0.0 : -3e38;
   // Each read beside a row of x, masked or idx: kept off their slices.

@@ -146,29 +146,6 @@ TEST_CASE("weights in the activation slices (small banks): logits match the refe
   CHECK(g.chip == g.ref);
 }
 
-// The same for experts: an (input, output) tile of every expert goes to the
-// activation slices as a block, evenly spaced for the address computed from
-// the chosen expert's index.
-TEST_CASE("expert weights in the activation slices (small banks): tiny-moe logits match the reference",
-          "[models][functional]") {
-  ChipConfig small = loadChip("groq-tsp-v1");
-  small.mem_words_per_bank = 80;
-  const ModelConfig m = loadModel("tiny-moe");
-  const SeededWeights w(m, 7);
-  StepRequest req;
-  req.context = 3;
-  const Compiled c = compileGraph(buildGraph(m, req), small, CompileOptions{}, Policy::List);
-  int inner = 0;
-  for (const Tensor& t : c.program.tensors) inner += t.name.find(".moe.") != std::string::npos && t.spread == 12;
-  CHECK(inner > 0);
-  const Generation g = generate(m, w, Precision::Int8, 8, {1, 2, 3}, small);
-  std::cout << "tiny-moe on 80-word banks (" << inner << " expert tiles in activation slices): max abs logit error "
-            << g.worst << " (largest logit " << g.scale << ")\n";
-  INFO("max abs logit error " << g.worst << ", largest logit " << g.scale);
-  CHECK(g.worst <= 1e-4 * g.scale);
-  CHECK(g.chip == g.ref);
-}
-
 // Prefill: the whole prompt in one step (causal attention over the cache the
 // step fills); each token's logits match the reference run token by token.
 TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits match the reference", "[models][functional]") {
