@@ -54,6 +54,10 @@ uint32_t Layout::take(std::vector<uint32_t>& next, size_t i, uint32_t n, const s
 void Layout::checkFits(const std::string& what) const {
   if (firstMiss_.empty()) return;
   const uint64_t cap = c_.sramBytes();
+  if (askedBytes_ <= cap && planeOnlyMiss_)  // gather tiles that the planes' own slices could not take
+    throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): its gathered tiles (embedding, "
+                            "experts) must sit on the MXM planes' own slices, {} bytes; first to overflow: {}",
+                            what, askedBytes_, cap, planeBytes(), firstMiss_));
   if (askedBytes_ <= cap)  // the last bytes lost to rounding and to one hemisphere being fuller
     throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): too close to place them "
                             "all; first to overflow: {}",
@@ -159,6 +163,7 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
       t.addr = take(planeNext_, pi, words, what);
     }
   } else {
+    planeOnlyMiss_ |= full && where == Place::Plane && firstMiss_.empty();
     t.addr = take(planeNext_, pi, words, what);
   }
   (cache ? cacheBytes_ : weightBytes_) += uint64_t(rows) * t.cols * uint64_t(bytes(dt));

@@ -109,6 +109,7 @@ class Layout {
   uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0;
   uint64_t askedBytes_ = 0;                   // bytes asked for (with what did not fit)
   std::string firstMiss_;                     // the first allocation that did not fit
+  bool planeOnlyMiss_ = false;                // it was a tile that must sit on its plane's own slices
 };
 
 }  // namespace lpu

@@ -191,6 +191,9 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
   checkBadInput("run --model llama-3.1-8b --system groq-node --context 1024",
                 "does not fit system groq-node (8 chips) with any tensor/pipeline split tried");
+  // One MoE block over 8 chips: 180 MB a chip, but experts must sit on the planes' own 160 MiB.
+  checkBadInput("run --model mixtral-8x7b --system groq-576 --context 1024 --parallel tp=8,pp=64",
+                "must sit on the MXM planes' own slices, 167772160 bytes");
 }
 
 TEST_CASE("lpusim systems lists the presets", "[system][cli]") {
