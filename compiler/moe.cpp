@@ -216,7 +216,7 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
       m.plane.push_back(PlaneId{});
       continue;
     }
-    const PlaneId plane = L.nextPlane(words).id;
+    const PlaneId plane = L.nextPlane(words, false).id;  // (expert tiles stay on the plane's own slices)
     m.plane.push_back(plane);
     for (int i = 0; i < m.kTiles; ++i) {
       const int64_t k0 = int64_t(i) * m.tileRows;
