@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -71,6 +72,29 @@ void delayQueues(Program& p, Cycle d) {
   }
 }
 
+// An earlier stage's program for a stage built alike: tensors of other
+// layers, other links, `shift` cycles later.
+Compiled copyStage(Compiled ck, int offset, const std::map<int, int>& links,
+                   const std::map<std::string, std::string>& names, Cycle shift) {
+  for (Tensor& t : ck.program.tensors) t.name = shiftLayer(t.name, offset);
+  for (Queue& q : ck.program.queues) {
+    if (q.id.unit != Unit::C2C) continue;
+    q.id.index = links.at(q.id.index);
+    for (Instr& in : q.code)
+      if (in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) in.imm = uint32_t(links.at(int(in.imm)));
+  }
+  delayQueues(ck.program, shift);
+  ck.predicted += shift;
+  std::map<std::string, ActTensor> outputs;
+  for (auto& [name, a] : ck.outputs) {
+    a.name = names.at(name);
+    outputs[a.name] = a;
+  }
+  ck.outputs = std::move(outputs);
+  ck.wall_s = 0;
+  return ck;
+}
+
 }  // namespace
 
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
@@ -132,28 +156,11 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
         for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
         for (int r = 0; r < tp; ++r) {
-          Compiled ck = out[size_t(m.stage * tp + r)];
-          for (Tensor& t : ck.program.tensors) t.name = shiftLayer(t.name, offset);
           std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
           for (size_t k = 0; k < links[size_t(r)].size(); ++k)
             if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
-          for (Queue& q : ck.program.queues) {
-            if (q.id.unit != Unit::C2C) continue;
-            q.id.index = rename.at(q.id.index);
-            for (Instr& in : q.code)
-              if (in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) in.imm = uint32_t(rename.at(int(in.imm)));
-          }
-          delayQueues(ck.program, shift);
-          ck.predicted += shift;
-          std::map<std::string, ActTensor> outputs;
-          for (auto& [name, a] : ck.outputs) {
-            a.name = names.at(name);
-            outputs[a.name] = a;
-          }
-          ck.outputs = std::move(outputs);
-          ck.wall_s = 0;
-          predicted = std::max(predicted, ck.predicted);
-          out[size_t(s * tp + r)] = std::move(ck);
+          out[size_t(s * tp + r)] = copyStage(out[size_t(m.stage * tp + r)], offset, rename, names, shift);
+          predicted = std::max(predicted, out[size_t(s * tp + r)].predicted);
         }
         handOver = m.handOver + shift;
         handOverRank = exitRank;
@@ -191,20 +198,24 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       d.issue(0, linkQueue(link), dk);
       return deskew[{r, link}] = L[size_t(r)]->addTask(d);
     };
-    // Vector rows (all planes) of tensor `from` on rank a sent on `link`, one vector every `occ` cycles.
+    // Each byte plane of each row in turn, one vector every `occ` cycles from relative cycle 0.
+    auto eachVector = [&](const std::vector<uint32_t>& rows, int planes, const std::function<void(uint32_t, int, Cycle)>& f) {
+      Cycle at = 0;
+      for (uint32_t row : rows)
+        for (int pl = 0; pl < planes; ++pl, at += occ) f(row, pl, at);
+    };
+    // Vector rows (all planes) of tensor `from` on rank a sent on `link`.
     auto sendTask = [&](int a, const std::string& from, int link, const std::vector<uint32_t>& rows) {
       const ActTensor& ya = L[size_t(a)]->act(from);
       const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
       TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}", from, a));
       const int pos = c.position(linkQueue(link));
-      Cycle at = 0;
-      for (uint32_t row : rows)
-        for (int pl = 0; pl < planes; ++pl, at += occ) {
-          Instr sd;
-          sd.op = Opcode::SEND;
-          sd.imm = uint32_t(link);
-          sb.issue(at, linkQueue(link), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
-        }
+      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
+        Instr sd;
+        sd.op = Opcode::SEND;
+        sd.imm = uint32_t(link);
+        sb.issue(at, linkQueue(link), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
+      });
       sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
       const int task = L[size_t(a)]->addTask(sb);
       return std::make_pair(task, sb.rel(0));  // the first SEND's cycle in the finished task
@@ -215,15 +226,13 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
                         Cycle notBefore, std::pair<int, Cycle> after) {
       const ActTensor& yb = L[size_t(b)]->act(to);
       TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
-      Cycle at = 0;
-      for (uint32_t row : rows)
-        for (int pl = 0; pl < planes; ++pl, at += occ) {
-          Instr rv;
-          rv.op = Opcode::RECV;
-          rv.imm = uint32_t(link);
-          const auto v = rb.issue(at, linkQueue(link), rv, {}, 1, c.latency.c2c_recv);
-          rb.writePlane(yb.tensor, row, pl, v, yb.firstRow + int(row));
-        }
+      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
+        Instr rv;
+        rv.op = Opcode::RECV;
+        rv.imm = uint32_t(link);
+        rb.writePlane(yb.tensor, row, pl, rb.issue(at, linkQueue(link), rv, {}, 1, c.latency.c2c_recv),
+                      yb.firstRow + int(row));
+      });
       const Cycle flight = c.latency.c2c_send + occ + c.c2c_link_latency;
       if (after.first >= 0) rb.dependOn(after.first, 0, after.second, flight);
       else rb.notBefore(0, notBefore + flight);
@@ -251,7 +260,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     if (s > 0) {  // the residual from stage s - 1's exit chip to an entry chip, which forwards it
       const std::vector<uint32_t> rows = allRows("x");
       const int planes = bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
-      recvTask(entry, "x", plan.link(s, entry, s - 1, handOverRank), rows, planes, arrival, {-1, 0});
+      recvTask(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, arrival, {-1, 0});
       for (int r = 0; r < tp; ++r)
         if (r != entry) transfer(entry, "x", r, rows);
     }

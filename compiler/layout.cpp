@@ -119,10 +119,15 @@ uint32_t Layout::planeFree(const PlaneId& p) const {
   return 0;
 }
 
-uint64_t Layout::tileRoom(const PlaneId& p) const {
-  uint32_t top = 0;  // the activation slices' highest used address
+uint32_t Layout::activationTop(bool east) const {
+  uint32_t top = 0;
   for (size_t g = 0; g < groups_.size(); ++g)
-    if (groups_[g].first.east == p.east) top = std::max(top, groupNext_[g]);
+    if (groups_[g].first.east == east) top = std::max(top, groupNext_[g]);
+  return top;
+}
+
+uint64_t Layout::tileRoom(const PlaneId& p) const {
+  const uint32_t top = activationTop(p.east);
   const uint64_t inner = innerTop_[p.east] > top ? uint64_t(innerTop_[p.east] - top) * uint64_t(innerSlices_[p.east]) : 0;
   return (uint64_t(planeFree(p)) * uint64_t(c_.mxm_weight_streams) + inner) * uint64_t(c_.lanes());
 }
@@ -147,17 +152,15 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   if ((where == Place::Inner || (full && where == Place::Any)) && innerSpread > 0 && firstMiss_.empty()) {
     // The plane's slices are full: from the top of the activation slices.
     const uint32_t n = (rows + innerSpread - 1) / innerSpread;
-    uint32_t top = 0;
-    for (size_t g = 0; g < groups_.size(); ++g)
-      if (groups_[g].first.east == p.east) top = std::max(top, groupNext_[g]);
-    if (innerTop_[h] >= top + n) {
+    const bool room = innerTop_[h] >= activationTop(p.east) + n;
+    if (room || where == Place::Inner)
+      askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
+    if (room) {
       innerTop_[h] -= n;
       t.slice = SliceRef{p.east, 0};
       t.spread = innerSpread;
       t.addr = innerTop_[h];
-      askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
     } else if (where == Place::Inner) {
-      askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
       firstMiss_ = what;
     } else {
       t.addr = take(planeNext_, pi, words, what);
@@ -169,13 +172,6 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   (cache ? cacheBytes_ : weightBytes_) += uint64_t(rows) * t.cols * uint64_t(bytes(dt));
   prog.tensors.push_back(std::move(t));
   return int(prog.tensors.size()) - 1;
-}
-
-std::vector<int> Layout::addTiles(Program& prog, const PlaneId& p, const std::vector<std::string>& names, DType dt,
-                                  uint32_t rows) {
-  std::vector<int> out;
-  for (const std::string& name : names) out.push_back(addTile(prog, p, name, dt, rows, false, Place::Plane));
-  return out;
 }
 
 }  // namespace lpu

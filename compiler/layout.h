@@ -57,12 +57,6 @@ class Layout {
   enum class Place { Plane, Any, Inner };
   int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false,
               Place where = Place::Any);
-  // `names.size()` tiles of the same shape at evenly spaced addresses,
-  // ascending (for an address computed from an index), on the plane's own
-  // slices (a load reads the index beside their rows: the activation slices
-  // would clash). Returns their indices.
-  std::vector<int> addTiles(Program& prog, const PlaneId& p, const std::vector<std::string>& names, DType dt,
-                            uint32_t rows);
   // Whether tile t lies outside its plane's own slices.
   bool inner(const Tensor& t) const { return t.slice.index < innerSlices_[t.slice.east]; }
 
@@ -98,6 +92,7 @@ class Layout {
 
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
+  uint32_t activationTop(bool east) const;  // the highest address activations took in a hemisphere
   const ChipConfig& c_;
   std::vector<PlaneId> planes_;
   std::vector<std::pair<SliceRef, int>> groups_;  // first slice, planes per group (4)

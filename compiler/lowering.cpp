@@ -416,7 +416,8 @@ int Lowerer::laneIndex(int cols, float big, const std::vector<int>& avoid) {
 Lowerer::PlaneState& Lowerer::nextPlane(uint32_t words, bool anywhere) {
   size_t pick = nextPlane_;
   // The next plane with `words` free on its own slices, else with room for
-  // them (at the activation slices' spread) in its hemisphere.
+  // their bytes in its hemisphere (1/16 more: rounding to the activation
+  // slices' spread).
   const uint64_t bytes = uint64_t(words) * uint64_t(c.mxm_weight_streams) * uint64_t(c.lanes()) * 17 / 16;
   bool found = false;
   for (int pass = 0; pass < (anywhere ? 2 : 1) && words > 0 && !found; ++pass)

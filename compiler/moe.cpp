@@ -167,7 +167,7 @@ struct ExpertMatrix {
   int kTiles = 0, nChunks = 0, tileRows = 0;
   std::vector<int> tile0;          // [j * kTiles + i]: expert 0's tile
   std::vector<PlaneId> plane;      // per chunk j
-  std::vector<uint32_t> stride;    // per [j * kTiles + i]: words per slice between experts' tiles
+  std::vector<uint32_t> stride;    // per i: words per slice between experts' tiles
   int scaleT = -1;                 // int8: per output chunk, column scale x activation scale
 };
 
@@ -209,25 +209,30 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
     m.scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({}));
   }
   m.tile0.assign(size_t(m.kTiles) * size_t(m.nChunks), -1);
-  m.stride.assign(size_t(m.kTiles) * size_t(m.nChunks), 0);
+  m.stride.assign(size_t(m.kTiles), 0);
   const uint32_t words = uint32_t(E * m.kTiles) * L.layout_.tileWords();
   for (int j = 0; j < m.nChunks; ++j) {
     if (!L.owns(j)) {  // another chip computes this chunk
       m.plane.push_back(PlaneId{});
       continue;
     }
-    const PlaneId plane = L.nextPlane(words, false).id;  // (expert tiles stay on the plane's own slices)
+    // Expert tiles stay on the plane's own slices: in the activation slices a load's index read would
+    // share a slice's queue with their rows.
+    const PlaneId plane = L.nextPlane(words, false).id;
     m.plane.push_back(plane);
     for (int i = 0; i < m.kTiles; ++i) {
       const int64_t k0 = int64_t(i) * m.tileRows;
       const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, K - k0));
-      std::vector<std::string> names;
-      for (int64_t e = 0; e < E; ++e) names.push_back(fmt::format("{}.e{}.w{}_{}", label, e, i, j));
-      const std::vector<int> tiles = L.layout_.addTiles(L.p, plane, names, wt, rows);
-      m.tile0[size_t(j * m.kTiles + i)] = tiles[0];
-      if (E > 1) m.stride[size_t(j * m.kTiles + i)] = L.p.tensors[size_t(tiles[1])].addr - L.p.tensors[size_t(tiles[0])].addr;
+      int prev = -1;
       for (int64_t e = 0; e < E; ++e) {
-        const int t = tiles[size_t(e)];
+        const int t = L.layout_.addTile(L.p, plane, fmt::format("{}.e{}.w{}_{}", label, e, i, j), wt, rows, false,
+                                        Layout::Place::Plane);
+        if (e == 0) m.tile0[size_t(j * m.kTiles + i)] = t;
+        if (e == 1) m.stride[size_t(i)] = L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr;
+        if (e > 1 && !L.layout_.overflowed() &&
+            L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr != m.stride[size_t(i)])
+          throw Error(fmt::format("internal: expert tiles of {} are not evenly spaced", label));
+        prev = t;
         if (wv.empty()) continue;
         std::vector<double> d(size_t(rows) * size_t(lanes), 0.0);
         for (uint32_t r = 0; r < rows; ++r)

@@ -75,7 +75,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           // address = x * stride + tile address + k: one index read and three ops per LW, one LW per cycle.
           const Cycle conv = c.latency.vxm_convert, alu = c.latency.vxm_alu;
           auto x = lb.vxm(Opcode::CVT, DType::I32, k, job.index(lb, k), {}, 0, DType::F32);
-          auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(j * job.kTiles + i)]);
+          auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(i)]);
           map = lb.vxm(Opcode::ADDI, DType::I32, k + conv + alu, map, {},
                        L.p.tensors[size_t(tiles[size_t(i)])].addr + uint32_t(k));
           const Cycle at = k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;

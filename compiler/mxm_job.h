@@ -31,7 +31,7 @@ struct MxmJob {
   // Optional: the scheduler row of a tile row (when a task writes it).
   std::function<int(int tile, uint32_t row)> tileRowId;
   // Optional: data-dependent tiles (MoE experts). Choice x's tile (i, j)
-  // lives stride[j * kTiles + i] words per slice after tile(i, j); `index` reads a row
+  // lives stride[i] words per slice after tile(i, j); `index` reads a row
   // holding x in every lane (fp32) at the VXM in cycle `at`. Each LW's
   // address is computed on the VXM and its rows gathered.
   std::function<TaskBuilder::Val(TaskBuilder&, Cycle at)> index;

@@ -16,7 +16,7 @@ StreamFabric::StreamFabric(int streamsPerDirection, int hop, int eastEdge, Descr
 }
 
 int32_t StreamFabric::find(StreamRef s, int64_t k) const {
-  const int32_t i = ring_[size_t((k & (ringSize_ - 1)) * 2 * streams_ + int64_t(s.east) * streams_ + s.id)];
+  const int32_t i = ring_[cellOf(s, k)];
   if (i >= 0 && pool_[size_t(i)].k == k) return i;
   if (spill_.empty()) return -1;
   const auto it = spill_.find(key(s, k));
@@ -35,7 +35,7 @@ int32_t StreamFabric::create(StreamRef s, int64_t k) {
   Slot& slot = pool_[size_t(i)];
   slot.s = s;
   slot.k = k;
-  int32_t& c = cell(s, k);
+  int32_t& c = ring_[cellOf(s, k)];
   if (c < 0) {
     c = i;
   } else {  // the cell is another live slot's
@@ -47,7 +47,7 @@ int32_t StreamFabric::create(StreamRef s, int64_t k) {
 
 void StreamFabric::release(int32_t i) {
   Slot& slot = pool_[size_t(i)];
-  int32_t& c = cell(slot.s, slot.k);
+  int32_t& c = ring_[cellOf(slot.s, slot.k)];
   if (c == i) c = -1;
   else spill_.erase(key(slot.s, slot.k));
   slot.segs.clear();  // keeps its buffer for the next slot
@@ -132,7 +132,7 @@ void StreamFabric::sweep(Cycle now) {
     int64_t& swept = east ? sweptEast_ : sweptWest_;
     if (below <= swept) continue;
     for (int64_t k = std::max(swept, below - ringSize_); k < below; ++k) {
-      int32_t* row = &ring_[size_t((k & (ringSize_ - 1)) * 2 * streams_ + int64_t(east) * streams_)];
+      const int32_t* row = &ring_[cellOf(StreamRef{0, bool(east)}, k)];
       for (int id = 0; id < streams_; ++id) {
         const int32_t i = row[id];
         if (i < 0 || pool_[size_t(i)].k >= below) continue;

@@ -57,8 +57,8 @@ class StreamFabric {
   // ring_ (a slot lives a chip's crossing plus a unit's latency, far less
   // than the ring); one whose ring cell another live slot holds goes to the
   // spill map instead.
-  int32_t& cell(StreamRef s, int64_t k) {
-    return ring_[size_t((k & (ringSize_ - 1)) * 2 * streams_ + int64_t(s.east) * streams_ + s.id)];
+  size_t cellOf(StreamRef s, int64_t k) const {
+    return size_t((k & (ringSize_ - 1)) * 2 * streams_ + int64_t(s.east) * streams_ + s.id);
   }
   int32_t find(StreamRef s, int64_t k) const;
   int32_t create(StreamRef s, int64_t k);

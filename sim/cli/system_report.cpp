@@ -1,0 +1,81 @@
+// The multi-chip run as JSON and as a short table: the single-chip keys, and
+// chips, the split and why, C2C bytes and busy fraction, per-chip stages.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "system_run.h"
+
+namespace lpu {
+
+std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r) {
+  const double hz = r.stages[0].program.chip.empty() ? 0 : sys.chipConfig().clock_hz;
+  const Graph& last = r.graphs.back();
+  nlohmann::ordered_json o;
+  o["model"] = m.name;
+  o["system"] = sys.name;
+  o["mode"] = last.mode;
+  o["tokens"] = last.tokens;
+  o["context"] = last.context;
+  o["predicted_cycles"] = r.predicted;
+  o["cycles"] = r.result.cycles;
+  o["clock_hz"] = hz;
+  o["seconds"] = double(r.result.cycles) / hz;
+  o["tokens_per_s"] = double(last.tokens) * hz / double(r.result.cycles);
+  o["batch"] = last.batch;
+  o["tokens_per_s_per_user"] = (last.mode == "decode" ? 1.0 : double(last.tokens)) * hz / double(r.result.cycles);
+  o["seconds_per_token"] = double(r.result.cycles) / hz / double(last.tokens);
+  o["chips"] = r.chips.size();
+  o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
+  o["c2c_bytes"] = r.c2cBytes();
+  uint64_t links = 0;  // links that carry anything (outgoing ends)
+  for (const auto& c : r.stages)
+    for (const Queue& q : c.program.queues)
+      if (q.id.unit == Unit::C2C &&
+          std::any_of(q.code.begin(), q.code.end(), [](const Instr& in) { return in.op == Opcode::SEND; }))
+        ++links;
+  o["c2c_busy"] = links ? double(r.result.c2c_busy) / double(links * uint64_t(r.result.cycles)) : 0.0;
+  SramUse sram;
+  for (const auto& c : r.stages)
+    sram.weights += c.sram.weights, sram.kv_cache += c.sram.kv_cache, sram.activations += c.sram.activations,
+        sram.program += c.sram.program;
+  o["sram_bytes"] = {{"weights", sram.weights}, {"kv_cache", sram.kv_cache}, {"activations", sram.activations},
+                     {"program", sram.program}, {"total", sram.total()}};
+  auto stages = nlohmann::ordered_json::array();
+  for (size_t s = 0; s < r.stages.size(); ++s)
+    stages.push_back({{"stage", s / size_t(r.split.tp)}, {"rank", s % size_t(r.split.tp)}, {"chip", r.chips[s]}, {"graph", r.graphs[s].name}, {"cycles", r.stages[s].predicted},
+                      {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
+                                                                  : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
+  o["stages"] = stages;
+  o["scheduler"] = policyName(r.stages[0].policy);
+  o["precision"] = precisionName(r.stages[0].precision);
+  double compile = 0;
+  for (const auto& c : r.stages) compile += c.wall_s;
+  o["compile_wall_s"] = compile;
+  o["wall_s"] = compile + r.result.wall_s;
+  return o.dump(2);
+}
+
+std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const PipelineRun& r) {
+  const double hz = sys.chipConfig().clock_hz;
+  const Graph& last = r.graphs.back();
+  std::string s = fmt::format("{} {}, context {}, on {} of the {} chips of {}\n", m.name, last.mode, last.context,
+                              r.chips.size(), sys.chips, sys.name);
+  s += fmt::format("split: {}\n", r.why);
+  s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", r.predicted, r.result.cycles,
+                   double(r.result.cycles) / hz * 1e6, hz / 1e6);
+  if (last.batch > 1)
+    s += fmt::format("{:.1f} tokens/s over a batch of {} ({:.1f} per user); C2C {} bytes per step\n",
+                     double(last.tokens) * hz / double(r.result.cycles), last.batch, hz / double(r.result.cycles),
+                     r.c2cBytes());
+  else
+    s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n",
+                     double(last.tokens) * hz / double(r.result.cycles), r.c2cBytes());
+  for (size_t i = 0; i < r.stages.size(); ++i)
+    s += fmt::format("  stage {:>3}{} on chip {:>5}: {:<48} ends in cycle {}\n", i / size_t(r.split.tp),
+                     r.split.tp > 1 ? fmt::format(" rank {:>2}", i % size_t(r.split.tp)) : "", r.chips[i],
+                     r.graphs[i].name, r.stages[i].predicted);
+  return s;
+}
+
+}  // namespace lpu
