@@ -37,6 +37,8 @@ struct Compiled {
   // (one byte plane each, c2cCyclesPerVector() apart).
   std::vector<Cycle> sendStart;
   std::vector<int> sendVectors;
+  // Vectors this chip passed on for others (a hop of a multi-hop route).
+  uint64_t relayed = 0;
 };
 
 Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions& o, Policy policy);

@@ -16,7 +16,10 @@ namespace {
 
 QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
 
-bool sharded(OpKind k) { return k == OpKind::MatMul || k == OpKind::Embedding || k == OpKind::MoeFFN; }
+// Ops whose output chunks are split over a tensor-parallel group (MoE unless its experts are placed whole).
+bool sharded(OpKind k, const CompileOptions& o) {
+  return k == OpKind::MatMul || k == OpKind::Embedding || (k == OpKind::MoeFFN && !o.wholeExperts);
+}
 
 int firstLayer(const Graph& g) {
   int first = -1;
@@ -182,11 +185,6 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       L.push_back(std::make_unique<Lowerer>(g, c, opts[size_t(r)], out[size_t(k)].program));
       L.back()->shareTasks(&tasks, r, r << 20);
     }
-    auto linkOf = [&](int a, int b) {  // ranks of this stage
-      const int l = plan.link(s, a, s, b);
-      if (l < 0) throw Error(fmt::format("internal: chips {} and {} of stage {} share no link", a, b, s));
-      return l;
-    };
     std::map<std::pair<int, int>, int> deskew;  // (rank, link) -> task
     auto deskewed = [&](int r, int link) {
       auto it = deskew.find({r, link});
@@ -204,48 +202,134 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       for (uint32_t row : rows)
         for (int pl = 0; pl < planes; ++pl, at += occ) f(row, pl, at);
     };
+    // A link delivers vectors in the order they were sent and a RECV takes the
+    // oldest, so the sends on each (rank, link), and the receives, keep the
+    // order they are made in: each task's first after the previous task's last.
+    struct LastUse {
+      int task = -1;
+      Cycle rel = 0;  // the last SEND's (RECV's) cycle in that task
+    };
+    std::map<std::pair<int, int>, LastUse> lastSend, lastRecv;
+    auto after = [&](TaskBuilder& b, std::map<std::pair<int, int>, LastUse>& last, int r, int link, Cycle first,
+                     Cycle gap) {
+      const LastUse& p = last[{r, link}];
+      if (p.task >= 0) b.dependOn(p.task, first, p.rel, gap);
+    };
+    auto flight = c.latency.c2c_send + occ + c.c2c_link_latency;  // a SEND's issue to its vector's arrival
     // Vector rows (all planes) of tensor `from` on rank a sent on `link`.
     auto sendTask = [&](int a, const std::string& from, int link, const std::vector<uint32_t>& rows) {
       const ActTensor& ya = L[size_t(a)]->act(from);
       const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
       TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}", from, a));
       const int pos = c.position(linkQueue(link));
+      Cycle last = 0;
       eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
         Instr sd;
         sd.op = Opcode::SEND;
         sd.imm = uint32_t(link);
         sb.issue(at, linkQueue(link), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
+        last = at;
       });
       sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
+      after(sb, lastSend, a, link, 0, occ);
       const int task = L[size_t(a)]->addTask(sb);
+      lastSend[{a, link}] = {task, sb.rel(last)};
       return std::make_pair(task, sb.rel(0));  // the first SEND's cycle in the finished task
     };
     // The same rows received on rank b's `link` into tensor `to`; the first no earlier than `notBefore`
-    // (absolute) when given, and after `after` (a send task of this stage) otherwise.
+    // (absolute) when given, and after `sent` (the task whose first SEND they come from) otherwise.
     auto recvTask = [&](int b, const std::string& to, int link, const std::vector<uint32_t>& rows, int planes,
-                        Cycle notBefore, std::pair<int, Cycle> after) {
+                        Cycle notBefore, std::pair<int, Cycle> sent) {
       const ActTensor& yb = L[size_t(b)]->act(to);
       TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
+      Cycle last = 0;
       eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
         Instr rv;
         rv.op = Opcode::RECV;
         rv.imm = uint32_t(link);
         rb.writePlane(yb.tensor, row, pl, rb.issue(at, linkQueue(link), rv, {}, 1, c.latency.c2c_recv),
                       yb.firstRow + int(row));
+        last = at;
       });
-      const Cycle flight = c.latency.c2c_send + occ + c.c2c_link_latency;
-      if (after.first >= 0) rb.dependOn(after.first, 0, after.second, flight);
+      if (sent.first >= 0) rb.dependOn(sent.first, 0, sent.second, flight);
       else rb.notBefore(0, notBefore + flight);
       rb.dependOn(deskewed(b, link), 0, 0, c.latency.c2c_deskew);
-      L[size_t(b)]->addTask(rb);
+      after(rb, lastRecv, b, link, 0, 1);
+      const int task = L[size_t(b)]->addTask(rb);
+      lastRecv[{b, link}] = {task, rb.rel(last)};
     };
-    // Vector rows of `name` from rank a to rank b (both of this stage).
-    auto transfer = [&](int a, const std::string& name, int b, const std::vector<uint32_t>& rows) {
+    // Rank m passes `count` vectors on: each RECV on link `in` goes on a
+    // stream straight to a SEND on link `out` (no MEM).
+    auto relayTask = [&](int m, int linkIn, int linkOut, int count, std::pair<int, Cycle> sent) {
+      TaskBuilder rb = L[size_t(m)]->builder(fmt::format("relay.{}.{}.{}", linkIn, linkOut, m));
+      const int pos = c.position(linkQueue(linkOut));
+      Cycle firstSend = 0, lastSendAt = 0, lastRecvAt = 0;
+      for (int k = 0; k < count; ++k) {
+        Instr rv;
+        rv.op = Opcode::RECV;
+        rv.imm = uint32_t(linkIn);
+        const Cycle at = Cycle(k) * occ;
+        const TaskBuilder::Val v = rb.issue(at, linkQueue(linkIn), rv, {}, 1, c.latency.c2c_recv);
+        Instr sd;
+        sd.op = Opcode::SEND;
+        sd.imm = uint32_t(linkOut);
+        const Cycle when = rb.availAt(v, pos);
+        rb.issue(when, linkQueue(linkOut), sd, {v});
+        if (k == 0) firstSend = when;
+        lastSendAt = when, lastRecvAt = at;
+      }
+      rb.dependOn(sent.first, 0, sent.second, flight);
+      rb.dependOn(deskewed(m, linkIn), 0, 0, c.latency.c2c_deskew);
+      rb.dependOn(deskewed(m, linkOut), firstSend, 0, c.latency.c2c_deskew);
+      after(rb, lastRecv, m, linkIn, 0, 1);
+      after(rb, lastSend, m, linkOut, firstSend, occ);
+      const int task = L[size_t(m)]->addTask(rb);
+      out[size_t(s * tp + m)].relayed += uint64_t(count);
+      lastRecv[{m, linkIn}] = {task, rb.rel(lastRecvAt)};
+      lastSend[{m, linkOut}] = {task, rb.rel(lastSendAt)};
+      return std::make_pair(task, rb.rel(firstSend));
+    };
+    // Routes within the group: hops[b][x] links from rank x to rank b (-1: none).
+    std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
+    for (int b = 0; b < tp; ++b) {
+      std::vector<int> todo{b};
+      hops[size_t(b)][size_t(b)] = 0;
+      for (size_t i = 0; i < todo.size(); ++i)
+        for (int y = 0; y < tp; ++y)
+          if (hops[size_t(b)][size_t(y)] < 0 && links[size_t(todo[i])][size_t(y)] >= 0) {
+            hops[size_t(b)][size_t(y)] = hops[size_t(b)][size_t(todo[i])] + 1;
+            todo.push_back(y);
+          }
+    }
+    std::map<std::pair<int, int>, int64_t> load;  // vectors routed so far per (rank, outgoing link)
+    // Vector rows of `name` from rank a to rank b (both of this stage): on a
+    // direct link, or over the fewest hops through other chips of the group,
+    // each hop the least loaded so far.
+    auto transfer = [&](int a, const std::string& name, int b, const std::vector<uint32_t>& rows,
+                        const std::string& to = "") {
       if (rows.empty()) return;
+      if (hops[size_t(b)][size_t(a)] < 0)
+        throw Error(fmt::format("chips {} and {} of stage {} have no route within their group of {}", a, b, s, tp));
       const ActTensor& ya = L[size_t(a)]->act(name);
       const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
-      const auto sent = sendTask(a, name, linkOf(a, b), rows);
-      recvTask(b, name, linkOf(b, a), rows, planes, 0, sent);
+      const int count = int(rows.size()) * planes;
+      std::vector<int> path{a};
+      while (path.back() != b) {
+        const int x = path.back();
+        int next = -1;
+        for (int y = 0; y < tp; ++y)
+          if (links[size_t(x)][size_t(y)] >= 0 && hops[size_t(b)][size_t(y)] == hops[size_t(b)][size_t(x)] - 1 &&
+              (next < 0 || load[{x, links[size_t(x)][size_t(y)]}] < load[{x, links[size_t(x)][size_t(next)]}]))
+            next = y;
+        load[{x, links[size_t(x)][size_t(next)]}] += count;
+        path.push_back(next);
+      }
+      auto sent = sendTask(a, name, links[size_t(a)][size_t(path[1])], rows);
+      for (size_t i = 1; i + 1 < path.size(); ++i) {
+        const int m = path[i];
+        sent = relayTask(m, links[size_t(m)][size_t(path[i - 1])], links[size_t(m)][size_t(path[i + 1])], count, sent);
+      }
+      recvTask(b, to.empty() ? name : to, links[size_t(b)][size_t(path[path.size() - 2])], rows, planes, 0, sent);
     };
     auto dropIfOver = [&] {
       for (const auto& l : L)
@@ -283,9 +367,14 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
           Lowerer& l = *L[size_t(r)];
           l.phase = ph;
           l.gathers().clear();
+          l.reductions().clear();
           l.lower(i);
         }
         if (ph + 1 == phases) continue;
+        for (const std::string& name : L[0]->reductions())  // every chip's rows to every other
+          for (int a = 0; a < tp; ++a)
+            for (int b = 0; b < tp; ++b)
+              if (a != b) transfer(a, name, b, allRows(name), fmt::format("{}.from{}", name, a));
         const std::vector<std::string> names = L[0]->gathers();
         for (const std::string& name : names) allGather(name);
         if (names.empty()) continue;
@@ -305,7 +394,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
             if (a != b) transfer(a, op.outputs[0], b, rows);
         }
       }
-      if (tp > 1 && sharded(g.ops[i].kind)) {  // all-gather of the output chunks
+      if (tp > 1 && sharded(g.ops[i].kind, plan.options[size_t(s)])) {  // all-gather of the output chunks
         allGather(g.ops[i].outputs[0]);
         const int64_t chunks = L[0]->act(g.ops[i].outputs[0]).chunks;
         for (int r = 0; r < tp; ++r) L[size_t(r)]->turnChunks(int(chunks));

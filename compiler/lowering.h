@@ -39,6 +39,9 @@ struct CompileOptions {
   std::vector<LinkSend> sends;  // multi-chip: what this chip sends, after the graph
   std::vector<LinkRecv> recvs;  // multi-chip: what this chip receives, before the graph
   int rank = 0, tp = 1;         // tensor parallelism: this chip's share of matmul output chunks
+  // Tensor parallelism: MoE experts placed whole, tp / experts on each chip
+  // (else every expert is split by output chunks over the group).
+  bool wholeExperts = false;
 };
 
 class Lowerer {
@@ -47,11 +50,15 @@ class Lowerer {
 
   void lower(size_t opIndex);
   // Ops lowered in phases (MoE with tensor parallelism: gate and up, then
-  // down): between two phases the chips all-gather the chunks of the
-  // tensors `gathers()` names, each chip having computed those it owns.
+  // down; or whole experts, then the sum of the chips' parts): between two
+  // phases the chips all-gather the chunks of the tensors `gathers()` names,
+  // each chip having computed those it owns, and each sends its rows of
+  // the tensors `reductions()` names to every other, received as
+  // "<name>.from<rank>".
   int phases(size_t opIndex) const;
   int phase = 0;
   std::vector<std::string>& gathers() { return gathers_; }
+  std::vector<std::string>& reductions() { return reductions_; }
   std::vector<Task>& tasks() { return *sink_; }
   // Tasks go to `sink` (shared by the chips of a joint schedule), marked
   // with `chip`; MEM row ids start at `rowBase` (distinct per chip).
@@ -154,7 +161,7 @@ class Lowerer {
   std::map<std::string, ActTensor> heads_;
   size_t nextPlane_ = 0;
   int chunkTurn_ = 0;
-  std::vector<std::string> gathers_;
+  std::vector<std::string> gathers_, reductions_;
 };
 
 }  // namespace lpu

@@ -162,18 +162,21 @@ void lowerTopK(Lowerer& L, const GOp& op) {
 
 namespace {
 
-// One matrix kind (gate, up or down) of every expert, as tiles on planes.
+// One matrix kind (gate, up or down) of experts first..first+count-1, as tiles on planes.
 struct ExpertMatrix {
   int kTiles = 0, nChunks = 0, tileRows = 0;
-  std::vector<int> tile0;          // [j * kTiles + i]: expert 0's tile
-  std::vector<PlaneId> plane;      // per chunk j
-  std::vector<uint32_t> stride;    // per i: words per slice between experts' tiles
-  int scaleT = -1;                 // int8: per output chunk, column scale x activation scale
+  std::vector<std::vector<int>> tile;  // [e - first][j * kTiles + i]
+  std::vector<PlaneId> plane;          // per chunk j
+  std::vector<uint32_t> stride;        // per i: words per slice between experts' tiles (gathered)
+  int scaleT = -1;                     // int8: per output chunk, column scale x activation scale
 };
 
-// With tensor parallelism, only the output chunks this chip owns.
-ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t E, int64_t K, int64_t N, bool tw,
-                          DType wt, const std::string& label) {
+// `gathered`: a load picks the expert by its index, so the experts' tiles of
+// a chunk lie at a fixed stride on the plane's own slices; otherwise (each
+// expert always applied) tiles go wherever there is room. `all`: every
+// output chunk, else (tensor parallelism) only those this chip owns.
+ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t E, int64_t first, int64_t count,
+                          int64_t K, int64_t N, bool tw, DType wt, const std::string& label, bool gathered, bool all) {
   const ChipConfig& c = L.c;
   const int lanes = c.lanes();
   ExpertMatrix m;
@@ -208,28 +211,28 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
     }
     m.scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({}));
   }
-  m.tile0.assign(size_t(m.kTiles) * size_t(m.nChunks), -1);
+  m.tile.assign(size_t(count), std::vector<int>(size_t(m.kTiles) * size_t(m.nChunks), -1));
   m.stride.assign(size_t(m.kTiles), 0);
-  const uint32_t words = uint32_t(E * m.kTiles) * L.layout_.tileWords();
+  const uint32_t words = uint32_t(count * m.kTiles) * L.layout_.tileWords();
   for (int j = 0; j < m.nChunks; ++j) {
-    if (!L.owns(j)) {  // another chip computes this chunk
+    if (!all && !L.owns(j)) {  // another chip computes this chunk
       m.plane.push_back(PlaneId{});
       continue;
     }
-    // Expert tiles stay on the plane's own slices: in the activation slices a load's index read would
-    // share a slice's queue with their rows.
-    const PlaneId plane = L.nextPlane(words, false).id;
+    // Gathered expert tiles stay on the plane's own slices: in the activation slices a load's index read
+    // would share a slice's queue with their rows.
+    const PlaneId plane = L.nextPlane(words, !gathered).id;
     m.plane.push_back(plane);
     for (int i = 0; i < m.kTiles; ++i) {
       const int64_t k0 = int64_t(i) * m.tileRows;
       const uint32_t rows = uint32_t(std::min<int64_t>(m.tileRows, K - k0));
       int prev = -1;
-      for (int64_t e = 0; e < E; ++e) {
+      for (int64_t e = first; e < first + count; ++e) {
         const int t = L.layout_.addTile(L.p, plane, fmt::format("{}.e{}.w{}_{}", label, e, i, j), wt, rows, false,
-                                        Layout::Place::Plane);
-        if (e == 0) m.tile0[size_t(j * m.kTiles + i)] = t;
-        if (e == 1) m.stride[size_t(i)] = L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr;
-        if (e > 1 && !L.layout_.overflowed() &&
+                                        gathered ? Layout::Place::Plane : Layout::Place::Any);
+        m.tile[size_t(e - first)][size_t(j * m.kTiles + i)] = t;
+        if (e == first + 1) m.stride[size_t(i)] = L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr;
+        if (gathered && e > first + 1 && !L.layout_.overflowed() &&
             L.p.tensors[size_t(t)].addr - L.p.tensors[size_t(prev)].addr != m.stride[size_t(i)])
           throw Error(fmt::format("internal: expert tiles of {} are not evenly spaced", label));
         prev = t;
@@ -271,20 +274,116 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const int v = c.vxmPosition(), lanes = c.lanes();
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special, conv = c.latency.vxm_convert;
 
-  // With tensor parallelism in two phases: gate, up and the activation of
-  // the chunks this chip owns; (all-gather of the activations); down of the
-  // output chunks it owns, and their sum (all-gathered as the op's output).
-  const bool first = L.phase == 0, last = L.phase + 1 == L.phases(size_t(L.op));
+  // Experts placed whole (tensor parallelism, wholeExperts): this chip holds
+  // experts base..base+local-1 and runs `slots` of them per token: each of
+  // its own when it has no more than k (no index: the weight is zero unless
+  // the router chose it), else the k choices with the index made local and
+  // the weight zeroed when the choice is another chip's expert. The output
+  // is this chip's part of the sum; in a second phase the parts of the group
+  // (exchanged in between) are added.
+  const bool whole = L.o.tp > 1 && L.o.wholeExperts;
+  if (whole && E % L.o.tp != 0)
+    throw Error(fmt::format("op {}: {} experts placed whole over {} chips: the chips must divide the experts", op.name,
+                            E, L.o.tp));
+  const int64_t local = whole ? E / L.o.tp : E, base = whole ? L.o.rank * local : 0;
+  const bool fixed = whole && local <= k;
+  const int64_t slots = fixed ? local : k;
+  if (whole && L.phase == 1) {  // y = this chip's part + the others'
+    const ActTensor& y = L.act(op.outputs[0]);
+    const ActTensor& part = L.act(op.name + ".part");
+    for (int64_t r = 0; r < y.vrows(); ++r) {
+      TaskBuilder b = L.builder(fmt::format("{}.reduce{}", op.name, r));
+      Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(part.tensor, uint32_t(r), v, 0, part.firstRow + int(r)));
+      Cycle at = alu;
+      for (int a = 0; a < L.o.tp; ++a) {
+        if (a == L.o.rank) continue;
+        const ActTensor& in = L.act(fmt::format("{}.from{}", part.name, a));
+        acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(in.tensor, uint32_t(r), v, at, in.firstRow + int(r)));
+        at += alu;
+      }
+      b.write(y.tensor, uint32_t(r), acc, y.firstRow + int(r));
+      L.addTask(b);
+    }
+    return;
+  }
+
+  // With tensor parallelism and experts split, in two phases: gate, up and
+  // the activation of the chunks this chip owns; (all-gather of the
+  // activations); down of the output chunks it owns, and their sum
+  // (all-gathered as the op's output).
+  const bool first = L.phase == 0, last = whole || L.phase + 1 == L.phases(size_t(L.op));
   ExpertMatrix gate, up, down;
   if (first) {
-    gate = placeExperts(L, op, 0, per, E, D, F, tw, wt, op.name + ".gate");
-    up = placeExperts(L, op, 1, per, E, D, F, tw, wt, op.name + ".up");
+    gate = placeExperts(L, op, 0, per, E, base, local, D, F, tw, wt, op.name + ".gate", !fixed, whole);
+    up = placeExperts(L, op, 1, per, E, base, local, D, F, tw, wt, op.name + ".up", !fixed, whole);
   }
-  if (last) down = placeExperts(L, op, 2, per, E, F, D, tw, wt, op.name + ".down");  // chunks owned in this phase
+  if (last)  // chunks owned in this phase
+    down = placeExperts(L, op, 2, per, E, base, local, F, D, tw, wt, op.name + ".down", !fixed, whole);
   // gpt-oss biases: timing only (rejected above with values), read from expert 0's rows.
   const ActTensor* bGate = hasBias ? &L.constant(op.inputs[3 + 3], {x.group}) : nullptr;
   const ActTensor* bUp = hasBias ? &L.constant(op.inputs[3 + 4], {x.group}) : nullptr;
   const ActTensor* bDown = hasBias ? &L.constant(op.inputs[3 + 5], {x.group}) : nullptr;
+
+  // Whole experts: per token and slot, the local expert's index (gathered)
+  // and its weight, from the router's k choices.
+  const ActTensor* selIdx = &idx;
+  const ActTensor* selW = &wts;
+  if (whole) {
+    ActTensor& li = L.newAct(op.name + ".local_index", x.rows * slots, 1, {idx.group, wts.group});
+    ActTensor& lw = L.newAct(op.name + ".local_weight", x.rows * slots, 1, {idx.group, wts.group, li.group});
+    selIdx = &li, selW = &lw;
+    // 1 where d is 0, else 0 (d an integer in fp32): 1 - min(|d|, 1).
+    auto isZero = [&](TaskBuilder& b, Val d, Cycle& at) {
+      d = b.vxm(Opcode::ABS, DType::F32, at, d);
+      d = b.vxm(Opcode::MINI, DType::F32, at += alu, d, {}, f32bits(1.0f));
+      d = b.vxm(Opcode::MULI, DType::F32, at += alu, d, {}, f32bits(-1.0f));
+      d = b.vxm(Opcode::ADDI, DType::F32, at += alu, d, {}, f32bits(1.0f));
+      at += alu;
+      return d;
+    };
+    for (int64_t t = 0; t < x.rows; ++t)
+      for (int64_t j = 0; j < slots; ++j) {
+        const int row = int(t * slots + j);
+        TaskBuilder b = L.builder(fmt::format("{}.select[{}.{}]", op.name, t, j));
+        auto rd = [&](const ActTensor& a, int r, Cycle when) { return b.read(a.tensor, uint32_t(r), v, when, a.firstRow + r); };
+        Cycle at = 0;
+        if (fixed) {  // weight of local expert j: the sum over choices s of w_s [idx_s == base + j]
+          // Term s starts s ALU steps in (one read of a slice a cycle) and is added as the running sum arrives.
+          Val acc;
+          Cycle done = 0;
+          for (int64_t s = 0; s < k; ++s) {
+            const int choice = int(t * k + s);
+            Cycle at = Cycle(s) * alu;
+            Val d = b.vxm(Opcode::ADDI, DType::F32, at, rd(idx, choice, at), {}, f32bits(-float(base + j)));
+            at += alu;
+            Val e = isZero(b, d, at);
+            e = b.vxm(Opcode::MUL, DType::F32, at, e, rd(wts, choice, at));
+            at += alu;
+            acc = s == 0 ? b.vxm(Opcode::MOV, DType::F32, at, e) : b.vxm(Opcode::ADD, DType::F32, at, acc, e);
+            done = at + alu;
+          }
+          b.write(lw.tensor, uint32_t(row), acc, lw.firstRow + row);
+          // the index row (the loads need none): j
+          Val z = b.vxm(Opcode::MULI, DType::F32, done, rd(idx, int(t * k), done), {}, f32bits(0.0f));
+          b.write(li.tensor, uint32_t(row), b.vxm(Opcode::ADDI, DType::F32, done + alu, z, {}, f32bits(float(j))),
+                  li.firstRow + row);
+        } else {  // choice j: its index made local and clamped; its weight zeroed if it is not this chip's
+          const int choice = int(t * k + j);
+          Cycle at = 0;
+          Val d = b.vxm(Opcode::ADDI, DType::F32, at, rd(idx, choice, at), {}, f32bits(-float(base)));
+          Val cl = b.vxm(Opcode::MAXI, DType::F32, at + alu, d, {}, f32bits(0.0f));
+          cl = b.vxm(Opcode::MINI, DType::F32, at + 2 * alu, cl, {}, f32bits(float(local - 1)));
+          b.write(li.tensor, uint32_t(row), cl, li.firstRow + row);
+          // d again, beside the clamped index
+          Val d2 = b.vxm(Opcode::ADDI, DType::F32, at + 2 * alu, rd(idx, choice, at + 2 * alu), {}, f32bits(-float(base)));
+          Val diff = b.vxm(Opcode::SUB, DType::F32, at + 3 * alu, d2, cl);
+          at += 4 * alu;
+          Val e = isZero(b, diff, at);
+          b.write(lw.tensor, uint32_t(row), b.vxm(Opcode::MUL, DType::F32, at, e, rd(wts, choice, at)), lw.firstRow + row);
+        }
+        L.addTask(b);
+      }
+  }
 
   // One expert matrix applied to row r of `in`, for expert choice row `choice`;
   // `post` finishes each drained chunk (scaled back from int8 first).
@@ -297,12 +396,15 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     job.nChunks = m.nChunks;
     job.rows = 1;
     job.plane = [&](int j) { return m.plane[size_t(j)]; };
-    job.sharded = true;
-    job.tile = [&](int i, int j, const PlaneId&) { return m.tile0[size_t(j * m.kTiles + i)]; };
+    job.sharded = !whole;
+    // A chip's own experts are always applied (each its tiles); chosen ones are gathered by index.
+    const size_t e = fixed ? size_t(choice % slots) : 0;
+    job.tile = [&, e](int i, int j, const PlaneId&) { return m.tile[e][size_t(j * m.kTiles + i)]; };
     job.stride = m.stride;
-    job.index = [&](TaskBuilder& b, Cycle at) {
-      return b.read(idx.tensor, uint32_t(choice), v, at, idx.firstRow + choice);
-    };
+    if (!fixed)
+      job.index = [&](TaskBuilder& b, Cycle at) {
+        return b.read(selIdx->tensor, uint32_t(choice), v, at, selIdx->firstRow + choice);
+      };
     job.feed = [&](TaskBuilder& b, int, int i, Cycle at, const PlaneId& plane) {
       return feedMatmulRow(L, b, in, r, i, at, plane, wt);
     };
@@ -336,19 +438,26 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     auto scaleByWeight = [&](TaskBuilder& b, int j, Val acc, Cycle at) -> Val {
       acc = addBias(bDown)(b, j, acc, at);
       if (bDown) at += alu;
-      return b.vxm(Opcode::MUL, DType::F32, at, acc, b.read(wts.tensor, uint32_t(choice), v, at, wts.firstRow + choice));
+      return b.vxm(Opcode::MUL, DType::F32, at, acc,
+                   b.read(selW->tensor, uint32_t(choice), v, at, selW->firstRow + choice));
     };
     apply(down, tag + ".down", av, 0, choice, scaleByWeight, dv);
     parts.push_back(&dv);
   };
 
   if (first) L.newAct(op.outputs[0], x.rows, D, {x.group});
-  const ActTensor& y = L.act(op.outputs[0]);
+  if (whole) {  // this chip's part of the sum, and the others' as they arrive
+    const ActTensor& p = L.newAct(op.name + ".part", x.rows, D, {x.group});
+    for (int a = 0; a < L.o.tp; ++a)
+      if (a != L.o.rank) L.newAct(fmt::format("{}.from{}", p.name, a), x.rows, D, {x.group});
+    L.reductions().push_back(p.name);
+  }
+  const ActTensor& y = L.act(whole ? op.name + ".part" : op.outputs[0]);
   const int dch = int(y.chunks);
   for (int64_t t = 0; t < x.rows; ++t) {
     std::vector<const ActTensor*> parts;
-    for (int64_t s = 0; s < k; ++s) {
-      const int choice = int(t * k + s);
+    for (int64_t s = 0; s < slots; ++s) {
+      const int choice = int(t * slots + s);
       const std::string tag = fmt::format("{}[{}.{}]", op.name, t, s);
       if (!first) {
         downAndScale(tag, choice, parts);
@@ -361,7 +470,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
       // a = silu(gate) * up, or gpt-oss: min(gate, l) sigmoid(1.702 min(gate, l)) (clamp(up, -l, l) + 1)
       ActTensor& av = L.newAct(tag + ".act", 1, F, {gv.group, uv.group});
       for (int j = 0; j < int(av.chunks); ++j) {
-        if (!L.owns(j)) continue;
+        if (!whole && !L.owns(j)) continue;
         TaskBuilder b = L.builder(fmt::format("{}.act{}", tag, j));
         auto rd = [&](const ActTensor& a, Cycle when) { return b.read(a.tensor, uint32_t(j), v, when, a.firstRow + j); };
         Cycle at = 0;
@@ -395,7 +504,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     }
     if (!last) continue;
     for (int j = 0; j < dch; ++j) {  // y = sum of the k experts' outputs
-      if (!L.owns(j)) continue;
+      if (!whole && !L.owns(j)) continue;
       TaskBuilder b = L.builder(fmt::format("{}.sum[{}].{}", op.name, t, j));
       Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(parts[0]->tensor, uint32_t(j), v, 0, parts[0]->firstRow + j));
       Cycle at = alu;

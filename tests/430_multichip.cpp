@@ -57,14 +57,16 @@ OneChip oneChipLogits(const ModelConfig& m, const WeightSource& w, int token, co
 // difference of any last-stage chip's logits from `expected` (after the
 // all-gather, every chip of the last stage holds them all).
 std::pair<PipelineRun, double> splitRun(const ModelConfig& m, const WeightSource& w, int token, int tp, int pp,
-                                        const std::vector<float>& expected) {
+                                        const std::vector<float>& expected, const std::string& system = "groq-node",
+                                        PipelineRequest::Experts experts = PipelineRequest::Experts::Split) {
   PipelineRequest req;
   req.step.context = 32;
   req.tp = tp;
   req.pp = pp;
   req.weights = &w;
   req.tokens = {token};
-  PipelineRun r = runPipeline(m, loadSystem("groq-node"), req);  // throws unless predicted == simulated
+  req.experts = experts;
+  PipelineRun r = runPipeline(m, loadSystem(system), req);  // throws unless predicted == simulated
   double worst = 0;
   for (int k = 0; k < tp; ++k) {
     const size_t chipIndex = size_t((pp - 1) * tp + k);
@@ -186,13 +188,13 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   // gpt2: 256 MiB + 124,439,808 int8 weights x (0.06 + 1.3 / 1 stage) = 0.41 GiB
   checkBadInput("run --model gpt2 --system groq-node --max-memory 0.1",
                 "gpt2 on groq-node: compiling it needs about 0.4 GiB of memory");
-  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=16",
-                "--parallel tp=16: a tensor-parallel group must be fully connected, within one node of 8 chips");
+  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=12",
+                "--parallel tp=12: a group wider than a node takes whole nodes: a multiple of 8");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
   checkBadInput("run --model llama-3.1-8b --system groq-node --context 1024",
                 "does not fit system groq-node (8 chips) with any tensor/pipeline split tried");
   // One MoE block over 8 chips: 180 MB a chip, but experts must sit on the planes' own 160 MiB.
-  checkBadInput("run --model mixtral-8x7b --system groq-576 --context 1024 --parallel tp=8,pp=64",
+  checkBadInput("run --model mixtral-8x7b --system groq-576 --context 1024 --parallel tp=8,pp=64 --experts split",
                 "must sit on the MXM planes' own slices, 167772160 bytes");
 }
 
@@ -205,6 +207,55 @@ TEST_CASE("lpusim systems lists the presets", "[system][cli]") {
   CHECK(j[1]["chips"] == 72);
   CHECK(j[2]["chips"] == 576);
   CHECK(j[3]["chips"] == 10440);
+}
+
+TEST_CASE("tiny-moe with experts placed whole on different chips: exact, logits within 1e-5 of one chip's",
+          "[system][functional][tp]") {
+  // Each chip holds experts / tp whole experts and adds the weighted outputs of those the router chose (its
+  // own when it has no more than k = 2, else the k choices gathered by a local index); the parts are summed
+  // over the links. Only the order of that sum differs from one chip's.
+  const ModelConfig four = loadModel("tiny-moe");
+  ModelConfig eight = four;  // 8 experts: over 2 chips, 4 a chip > k, so the loads are gathered by index
+  eight.experts = 8;
+  for (const ModelConfig* m : std::vector<const ModelConfig*>{&four, &eight}) {
+    const SeededWeights w(*m, 5);
+    const auto [a, singleCycles, singleWeights] = oneChipLogits(*m, w, 3, loadSystem("groq-node").chipConfig());
+    for (const auto& [tp, pp] : std::vector<std::pair<int, int>>{{2, 1}, {4, 1}, {2, 2}}) {
+      const auto [r, worst] = splitRun(*m, w, 3, tp, pp, a, "groq-node", PipelineRequest::Experts::Whole);
+      CHECK(r.result.cycles == r.predicted);
+      std::cout << "tiny-moe, " << m->experts << " experts whole, tp=" << tp << ",pp=" << pp << ": " << r.result.cycles
+                << " cycles (one chip " << singleCycles << "), max abs logit difference " << worst << "\n";
+      CHECK(worst < 1e-5);
+      if (pp == 1) {  // each chip holds its experts' tiles only
+        uint64_t sum = 0;
+        for (int k = 0; k < tp; ++k) sum += r.stages[size_t(k)].sram.weights;
+        CHECK(sum >= singleWeights);
+        CHECK(sum < singleWeights + singleWeights / 10);
+      }
+    }
+  }
+  // 4 experts on 8 chips cannot be placed whole
+  const SeededWeights w(four, 5);
+  CHECK_THROWS_WITH(splitRun(four, w, 3, 8, 1, {}, "groq-node", PipelineRequest::Experts::Whole),
+                    Contains("4 experts placed whole over 8 chips: the chips must divide the experts"));
+}
+
+TEST_CASE("a tensor-parallel group over two nodes: chips without a link between them relay, exact, logits equal",
+          "[system][functional][tp]") {
+  // tp=16 on groq-rack: nodes 0 and 1 (8 chips each, fully connected inside, 4 links between the two nodes).
+  const ModelConfig m = loadModel("tiny-llama");
+  const SeededWeights w(m, 11);
+  const auto [a, singleCycles, singleWeights] = oneChipLogits(m, w, 9, loadSystem("groq-rack").chipConfig());
+  const auto [r, worst] = splitRun(m, w, 9, 16, 1, a, "groq-rack");
+  CHECK(r.result.cycles == r.predicted);
+  CHECK(worst == 0);  // relayed vectors arrive bit for bit
+  const uint64_t relayed = r.relayedBytes() / uint64_t(r.bytesPerVector);
+  std::cout << "tiny-llama tp=16 over two nodes: " << r.result.cycles << " cycles, " << r.result.c2c_vectors
+            << " vectors sent, " << relayed << " of them passed on\n";
+  CHECK(relayed > 0);
+  // Every vector reaches the 15 others: (20 chunks + 8 head rows) x 4 planes x 15 = 1680 deliveries (as in the
+  // tp=2 count below), each one SEND, plus one SEND per relay on the way.
+  CHECK(r.result.c2c_vectors == 1680 + relayed);
 }
 
 TEST_CASE("tiny-llama tensor-parallel on 2, 4 and 8 chips, and with pipeline stages: exact, logits equal one chip's",

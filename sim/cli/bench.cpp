@@ -85,10 +85,12 @@ void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, 
 }
 
 std::vector<SystemBenchCase> defaultSystemBenchCases() {
-  // Llama-2-70B on groq-576: tp=8,pp=54 is what the split chooser picks (the fewest stages that fit).
+  // Llama-2-70B on groq-576: tp=8,pp=54 is what the split chooser picks (the fewest stages that fit);
+  // Mixtral-8x7B there: tp=8,pp=32, one expert whole on each chip of a group.
   return {{"gpt2", "groq-node", "", 1024},
           {"llama-3.1-8b", "groq-rack", "tp=8,pp=9", 4096},
-          {"llama-2-70b", "groq-576", "tp=8,pp=54", 4096}};
+          {"llama-2-70b", "groq-576", "tp=8,pp=54", 4096},
+          {"mixtral-8x7b", "groq-576", "tp=8,pp=32", 4096}};
 }
 
 void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool json) {

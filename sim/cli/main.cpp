@@ -214,6 +214,12 @@ int run(int argc, char** argv) {
   runCmd->add_option("--parallel", parallel,
                      "with --system/--chips: the split, e.g. tp=8,pp=9 (default: for tp 1, 2, 4, 8 the fewest "
                      "stages that fit, then the fewest predicted cycles)");
+  std::string experts = "auto";
+  runCmd->add_option("--experts", experts,
+                     "MoE models on a tensor-parallel group: whole (experts / tp whole experts a chip, their "
+                     "outputs summed over C2C), split (every expert's output columns over the group), or auto "
+                     "(the default: whole where tp divides the experts)")
+      ->check(CLI::IsMember({"auto", "split", "whole"}));
   double maxMemoryGib = 0;
   runCmd->add_option("--max-memory", maxMemoryGib,
                      "with --system/--chips: GiB the compiler may use (default 90% of this machine's); larger "
@@ -345,6 +351,9 @@ int run(int argc, char** argv) {
       preq.policy = policy;
       preq.pp = split.pp;
       preq.tp = split.tp;
+      preq.experts = experts == "whole"   ? PipelineRequest::Experts::Whole
+                     : experts == "split" ? PipelineRequest::Experts::Split
+                                          : PipelineRequest::Experts::Auto;
       preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
     }
     if (!prompt.empty()) {  // greedy decoding, one decode step per token (on one chip or a system)

@@ -27,7 +27,9 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
   o["seconds_per_token"] = double(r.result.cycles) / hz / double(last.tokens);
   o["chips"] = r.chips.size();
   o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
+  if (!r.experts.empty()) o["parallel"]["experts"] = r.experts;
   o["c2c_bytes"] = r.c2cBytes();
+  o["c2c_relayed_bytes"] = r.relayedBytes();
   uint64_t links = 0;  // links that carry anything (outgoing ends)
   for (const auto& c : r.stages)
     for (const Queue& q : c.program.queues)
@@ -61,7 +63,7 @@ std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const 
   const Graph& last = r.graphs.back();
   std::string s = fmt::format("{} {}, context {}, on {} of the {} chips of {}\n", m.name, last.mode, last.context,
                               r.chips.size(), sys.chips, sys.name);
-  s += fmt::format("split: {}\n", r.why);
+  s += fmt::format("split: {}{}\n", r.why, r.experts.empty() ? "" : fmt::format("; MoE experts {}", r.experts));
   s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", r.predicted, r.result.cycles,
                    double(r.result.cycles) / hz * 1e6, hz / 1e6);
   if (last.batch > 1)
@@ -71,6 +73,9 @@ std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const 
   else
     s += fmt::format("{:.1f} tokens/s per user; C2C {} bytes per step\n",
                      double(last.tokens) * hz / double(r.result.cycles), r.c2cBytes());
+  if (r.relayedBytes() > 0)
+    s += fmt::format("  of which {} bytes passed on by chips between sender and receiver (multi-hop routes)\n",
+                     r.relayedBytes());
   for (size_t i = 0; i < r.stages.size(); ++i)
     s += fmt::format("  stage {:>3}{} on chip {:>5}: {:<48} ends in cycle {}\n", i / size_t(r.split.tp),
                      r.split.tp > 1 ? fmt::format(" rank {:>2}", i % size_t(r.split.tp)) : "", r.chips[i],

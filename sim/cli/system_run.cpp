@@ -169,12 +169,15 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
 // chips_per_node / tp groups of tp chips in turn, entered by one group and
 // left by another, consecutive nodes joined by a link from the group that
 // leaves one to the group that enters the next (a depth-first search over
-// nodes and entry groups).
+// nodes and entry groups). A group wider than a node takes tp /
+// chips_per_node consecutive nodes (its transfers between chips that share
+// no link are routed through the group's other chips).
 std::vector<int> groupChain(const SystemConfig& sys, const std::vector<std::vector<LinkEnd>>& w, int tp, int pp) {
-  const int cpn = sys.chips_per_node, nodes = sys.chips / cpn, per = cpn / tp, need = (pp + per - 1) / per;
+  const int cpn = std::max(sys.chips_per_node, tp), nodes = sys.chips / cpn, per = cpn / tp, need = (pp + per - 1) / per;
   if (need > nodes)
     throw Error(fmt::format("--parallel tp={},pp={}: {} stages of {} chips need {} nodes of {} chips, system {} has {}",
-                            tp, pp, pp, tp, need, cpn, sys.name, nodes));
+                            tp, pp, pp, tp, need * cpn / sys.chips_per_node, sys.chips_per_node, sys.name,
+                            sys.chips / sys.chips_per_node));
   auto order = [&](int entry) {  // a node's groups in stage order
     std::vector<int> o{entry};
     for (int g = 0; g < per; ++g)
@@ -225,10 +228,11 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
                              const KvRows& kv, bool dryRun = false) {
   const ChipConfig chip = sys.chipConfig();
   const int tp = req.tp;
-  if (tp > sys.chips_per_node || tp > sys.chips)
-    throw Error(fmt::format("--parallel tp={}: a tensor-parallel group must be fully connected, within one node of {} "
-                            "chips",
-                            tp, std::min(sys.chips_per_node, sys.chips)));
+  if (tp > sys.chips)
+    throw Error(fmt::format("--parallel tp={}: system {} has {} chips", tp, sys.name, sys.chips));
+  if (tp > sys.chips_per_node && tp % sys.chips_per_node != 0)
+    throw Error(fmt::format("--parallel tp={}: a group wider than a node takes whole nodes: a multiple of {}", tp,
+                            sys.chips_per_node));
   PipelineRun run;
   run.split = {tp, pp};
   run.bytesPerVector = chip.lanes();
@@ -242,10 +246,14 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
   plan.dryRun = dryRun;
   plan.link = [&](int s, int a, int t, int b) { return directLink(w, chipOf(s, a), chipOf(t, b)); };
   const auto blocks = splitBlocks(m, pp, tp);
+  const bool whole = req.experts == PipelineRequest::Experts::Whole ||
+                     (req.experts == PipelineRequest::Experts::Auto && m.experts > 0 && m.experts % tp == 0);
+  if (m.moe() && tp > 1) run.experts = whole ? "whole" : "split";
   for (int s = 0; s < pp; ++s) {
     plan.stages.push_back(buildGraph(m, stageStep(m, req.step, blocks[size_t(s)].first, blocks[size_t(s)].second)));
     CompileOptions o;
     o.precision = req.precision;
+    o.wholeExperts = whole;
     if (req.weights) o.values = modelValues(plan.stages.back(), *req.weights, req.tokens, kv);
     plan.options.push_back(o);
   }

@@ -33,7 +33,14 @@ struct PipelineRun {
   Cycle predicted = 0;             // the system's, from the common start
   SystemSimResult result;
   std::string why;                 // how the split was chosen
+  std::string experts;             // MoE over a group: "whole" or "split" ("" otherwise)
   uint64_t c2cBytes() const { return result.c2c_vectors * uint64_t(bytesPerVector); }
+  // Of those, the bytes chips passed on for others (multi-hop routes).
+  uint64_t relayedBytes() const {
+    uint64_t n = 0;
+    for (const Compiled& c : stages) n += c.relayed;
+    return n * uint64_t(bytesPerVector);
+  }
   int bytesPerVector = 0;
 };
 
@@ -42,7 +49,10 @@ struct PipelineRequest {
   Precision precision = Precision::Int8;
   Policy policy = Policy::List;
   int pp = 0;                        // 0: chosen (with tp: the fewest stages that fit)
-  int tp = 1;                        // tensor-parallel chips within a node; 0 (with pp 0): chosen
+  int tp = 1;                        // tensor-parallel chips (a node's, or whole nodes); 0 (with pp 0): chosen
+  // tp > 1, MoE: experts placed whole (experts / tp a chip), split by output
+  // columns over the group, or (auto) whole where tp divides the experts.
+  enum class Experts { Auto, Whole, Split } experts = Experts::Auto;
   const WeightSource* weights = nullptr;  // functional when set
   std::vector<int> tokens;
   const KvRows* kv = nullptr;             // with weights: the cache rows of earlier steps
