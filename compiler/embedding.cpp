@@ -76,9 +76,20 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
     scaleT = L.layout_.addConstant(L.p, st, L.layout_.groupFor({ids.group, y.group}));
   }
 
+  // A last chunk of no more than half the lanes holds two tokens a row: the
+  // first V2 tokens at lanes 0.., the rest at lanes lanes/2.. (half the
+  // tiles). A token past V2 gathers row id - V2, and its half is rotated
+  // to lane 0 on the way out.
+  const int half = lanes / 2;
+  const int64_t V2 = ((V + 1) / 2 + kt - 1) / kt * kt;
+  auto packed = [&](int j) { return D - int64_t(j) * lanes <= half && V > kt; };
+  const int maskT = wt == DType::I8 ? -1 : L.laneMask(int(D - int64_t(chunks - 1) * lanes), false, {ids.group, y.group});
+
   for (int j = 0; j < chunks; ++j) {
     if (!L.owns(j)) continue;  // tensor parallelism: another chip gathers this chunk
-    Lowerer::PlaneState& ps = L.nextPlane(uint32_t(tilesPerChunk) * words, false);
+    const bool pk = packed(j);
+    const int nTiles = pk ? int(V2 / kt) : tilesPerChunk;
+    Lowerer::PlaneState& ps = L.nextPlane(uint32_t(nTiles) * words, false);
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);
@@ -96,7 +107,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
     }
     // The table's tiles for this chunk, consecutive on the plane.
     std::vector<int> tiles;
-    for (int i = 0; i < tilesPerChunk; ++i) {
+    for (int i = 0; i < nTiles; ++i) {
       const uint32_t rows = uint32_t(kt);  // full tiles: the gather arithmetic assumes a fixed stride
       const int t = L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows, false,
                                       Layout::Place::Plane);
@@ -105,10 +116,14 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       tiles.push_back(t);
       if (tv.empty()) continue;
       std::vector<double> d(size_t(rows) * size_t(lanes), 0.0);
-      for (uint32_t r = 0; r < rows && int64_t(i) * kt + r < V; ++r)
-        for (int l = 0; l < lanes && int64_t(j) * lanes + l < D; ++l) {
-          const double w = tv[size_t((int64_t(i) * kt + r) * D + int64_t(j) * lanes + l)];
-          d[size_t(r) * size_t(lanes) + size_t(l)] = wt == DType::I8 ? std::nearbyint(w / colScale[size_t(j * lanes + l)]) : w;
+      for (int side = 0; side < (pk ? 2 : 1); ++side)  // packed: tokens V2.. at lanes half..
+        for (uint32_t r = 0; r < rows; ++r) {
+          const int64_t token = int64_t(i) * kt + r + (side ? V2 : 0);
+          for (int l = 0; token < V && l < lanes && int64_t(j) * lanes + l < D; ++l) {
+            const double w = tv[size_t(token * D + int64_t(j) * lanes + l)];
+            d[size_t(r) * size_t(lanes) + size_t(l + side * half)] =
+                wt == DType::I8 ? std::nearbyint(w / colScale[size_t(j * lanes + l)]) : w;
+          }
         }
       Tensor& tt = L.p.tensors[size_t(t)];
       tt.init = Tensor::Init::Data;
@@ -119,9 +134,23 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
 
     for (int64_t t = 0; t < ids.rows; ++t) {
       TaskBuilder b = L.builder(fmt::format("{}[{}].{}", op.name, t, j));
+      auto readId = [&](Cycle at) { return b.read(ids.tensor, uint32_t(t), v, at, ids.firstRow + int(t)); };
+      // a = 1 if id >= V2 else 0 (at the VXM in cycle at + 3 alu), read in cycle `at`.
+      auto upper = [&](Cycle at) {
+        auto q = b.vxm(Opcode::ADDI, DType::F32, at, readId(at), {}, f32bits(float(-(V2 - 1))));
+        q = b.vxm(Opcode::RELU, DType::F32, at + alu, q);
+        return b.vxm(Opcode::MINI, DType::F32, at + 2 * alu, q, {}, f32bits(1.0f));
+      };
+      // The id, or in a packed chunk its row (id - V2 a), at the VXM in cycle `at`.
+      auto idAt = [&](Cycle at) {
+        if (!pk) return readId(at);
+        auto a = upper(at - 5 * alu);
+        a = b.vxm(Opcode::MULI, DType::F32, at - 2 * alu, a, {}, f32bits(float(-V2)));
+        return b.vxm(Opcode::ADD, DType::F32, at - alu, a, readId(at - alu));
+      };
       // m = floor(id / kt), the tile of the token (exact for id < 2^24: margin 0.5 / kt).
       auto tileOf = [&](Cycle at) {
-        auto id = b.read(ids.tensor, uint32_t(t), v, at, ids.firstRow + int(t));
+        auto id = idAt(at);
         auto q = b.vxm(Opcode::MULI, DType::F32, at, id, {}, f32bits(float(1.0 / kt)));
         q = b.vxm(Opcode::ADDI, DType::F32, at + alu, q, {}, f32bits(float(-0.5 + 0.5 / kt)));
         return b.vxm(Opcode::CVT, DType::I32, at + 2 * alu, q, {}, 0, DType::F32);  // at the VXM at + 2 alu + conv
@@ -170,7 +199,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       u += conv;
       auto off = b.vxm(Opcode::MULI, DType::F32, u, mf, {}, f32bits(float(-kt)));
       u += alu;
-      auto r = b.vxm(Opcode::ADD, DType::F32, u, off, b.read(ids.tensor, uint32_t(t), v, u, ids.firstRow + int(t)));
+      auto r = b.vxm(Opcode::ADD, DType::F32, u, off, idAt(u));
       u += alu;
       auto dlt = b.vxm(Opcode::SUB, DType::F32, u, b.read(laneT, 0, v, u, -1), r);
       auto oh = b.vxm(Opcode::ABS, DType::F32, u += alu, dlt);
@@ -194,7 +223,31 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       ac.dt = wt == DType::I8 ? DType::I32 : DType::F32;
       ac.imm = uint32_t(acc);
       auto row = b.issue(accAt, q2, ac, {}, 4, c.latency.mxm_acc);
-      if (wt == DType::I8) {
+      if (pk) {  // both halves past the switch (one rotated to lane 0), the token's kept: lo (1 - a) + hi a
+        Instr rot;
+        rot.op = Opcode::ROT;
+        rot.dt = ac.dt;
+        const QueueId s0{Unit::SXM, ps.id.east, 0, 0}, s1{Unit::SXM, ps.id.east, 1, 0};
+        const Cycle atS = b.availAt(row, c.position(s0));
+        rot.imm = 0;
+        auto lo = b.issue(atS, s0, rot, {row}, 4, c.latency.sxm_shift);
+        rot.imm = uint32_t(lanes - half);
+        auto hi = b.issue(atS, s1, rot, {row}, 4, c.latency.sxm_shift);
+        Cycle e = b.availAt(lo, v);
+        if (wt == DType::I8) {
+          lo = b.vxm(Opcode::CVT, DType::F32, e, lo, {}, 0, DType::I32);
+          hi = b.vxm(Opcode::CVT, DType::F32, e, hi, {}, 0, DType::I32);
+          e += conv;
+        }
+        auto na = b.vxm(Opcode::MULI, DType::F32, e - 2 * alu, upper(e - 5 * alu), {}, f32bits(-1.0f));
+        na = b.vxm(Opcode::ADDI, DType::F32, e - alu, na, {}, f32bits(1.0f));
+        lo = b.vxm(Opcode::MUL, DType::F32, e, lo, na);
+        hi = b.vxm(Opcode::MUL, DType::F32, e, hi, upper(e - 3 * alu));
+        row = b.vxm(Opcode::ADD, DType::F32, e + alu, lo, hi);
+        e += 2 * alu;  // int8: the scales past the chunk's columns are 0; fp16: a mask
+        row = b.vxm(Opcode::MUL, DType::F32, e, row,
+                    wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(maskT, 0, v, e, -1));
+      } else if (wt == DType::I8) {
         Cycle e = b.availAt(row, v);
         row = b.vxm(Opcode::CVT, DType::F32, e, row, {}, 0, DType::I32);
         e += conv;

@@ -207,21 +207,31 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   job.kTiles = kTiles;
   job.nChunks = nChunks;
   job.rows = int(x.rows);
+  // A last output chunk of `used` lanes: `pack` k tiles side by side in one tile (as many as fit and
+  // the accumulators allow), so that no byte of its tiles is padding twice over.
+  const int used = int(N - int64_t(nChunks - 1) * lanes);
+  const int pack = perHead ? 1 : std::min({lanes / used, c.mxm_accumulators, kTiles});
   std::vector<int> tiles(size_t(kTiles) * size_t(nChunks), -1);
   job.tile = [&](int i, int j, const PlaneId& plane) {
     int& t = tiles[size_t(j) * size_t(kTiles) + size_t(i)];
     if (t >= 0) return t;
-    const int64_t k0 = int64_t(i) * tileRows;
+    const int slots = j + 1 == nChunks ? pack : 1;  // k tile i * slots + s at lanes s * used
+    const int64_t k0 = int64_t(i) * slots * tileRows;
     const uint32_t rows = uint32_t(std::min<int64_t>(tileRows, K - k0));
     t = L.layout_.addTile(L.p, plane, fmt::format("{}.w{}_{}", op.name, i, j), wt, rows);
     if (!wv.empty()) {
       std::vector<double> d(size_t(rows) * size_t(lanes), 0.0);
-      for (uint32_t r = 0; r < rows; ++r)
-        for (int col = 0; col < lanes && int64_t(j) * lanes + col < N; ++col) {
-          const int64_t n = int64_t(j) * lanes + col;
-          const double wvl = weight(k0 + r, n);
-          d[size_t(r) * size_t(lanes) + size_t(col)] = wt == DType::I8 ? std::nearbyint(wvl / colScale[size_t(n)]) : wvl;
-        }
+      for (int s = 0; s < slots; ++s) {
+        const int64_t ks = k0 + int64_t(s) * tileRows;  // k tile ks / tileRows: rows up to K
+        const int width = slots > 1 ? used : lanes;
+        for (int64_t r = 0; r < int64_t(rows) && ks + r < K; ++r)
+          for (int col = 0; col < width && int64_t(j) * lanes + col < N; ++col) {
+            const int64_t n = int64_t(j) * lanes + col;
+            const double wvl = weight(ks + r, n);
+            d[size_t(r) * size_t(lanes) + size_t(s * width + col)] =
+                wt == DType::I8 ? std::nearbyint(wvl / colScale[size_t(n)]) : wvl;
+          }
+      }
       Tensor& tt = L.p.tensors[size_t(t)];
       tt.init = Tensor::Init::Data;
       tt.data = encode(d, wt);
@@ -245,7 +255,42 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     const int row = int(r * y.chunks + j);
     b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);
   };
+  if (pack > 1) {
+    // Each slot's partial sums of the last chunk, at lane 0: scaled (int8: the scales past `used` are 0)
+    // or masked (fp16), kept in rows of their own, then added (and the bias) into y.
+    job.pack = pack, job.packWidth = used;
+    const ActTensor& part = L.newAct(op.name + ".slots", x.rows * pack, lanes, avoid);
+    const int mask = wt == DType::I8 ? -1 : L.laneMask(used, false, {part.group});
+    job.drainSlot = [&](TaskBuilder& b, int r, int j, int s, TaskBuilder::Val acc) {
+      Cycle e = b.availAt(acc, v);
+      if (wt == DType::I8) {
+        acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
+        e += c.latency.vxm_convert;
+      }
+      acc = b.vxm(Opcode::MUL, DType::F32, e, acc, wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(mask, 0, v, e, -1));
+      const int row = r * pack + s;
+      b.write(part.tensor, uint32_t(row), acc, part.firstRow + row);
+    };
+  }
   runMxmJob(L, job);
+  if (pack == 1 || (L.o.tp > 1 && !L.owns(nChunks - 1))) return;
+  const ActTensor& part = L.act(op.name + ".slots");
+  const int j = nChunks - 1;
+  for (int64_t r = 0; r < x.rows; ++r) {
+    TaskBuilder b = L.builder(fmt::format("{}.slots[{}]", op.name, r));
+    auto rd = [&](int s, Cycle at) {
+      const int row = int(r) * pack + s;
+      return b.read(part.tensor, uint32_t(row), v, at, part.firstRow + row);
+    };
+    const Cycle alu = c.latency.vxm_alu;
+    TaskBuilder::Val acc = b.vxm(Opcode::MOV, DType::F32, 0, rd(0, 0));  // one row of the slots' slice a cycle
+    Cycle at = alu;
+    for (int s = 1; s < pack; ++s, at += alu) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, rd(s, at));
+    if (bias) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(bias->tensor, uint32_t(j), v, at, -1));
+    const int row = int(r * y.chunks + j);
+    b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);
+    L.addTask(b);
+  }
 }
 
 namespace {

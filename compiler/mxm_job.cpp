@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "isa/error.h"
+
 namespace lpu {
 
 TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const PlaneId& plane, int queue) {
@@ -18,12 +20,15 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
   const ChipConfig& c = L.c;
   const int wb = bytes(job.wt);
   const int accs = c.mxm_accumulators;
-  const int group = job.rows == 1 ? 1 : std::max(1, accs / 2);  // rows sharing one tile load
-  const int sets = accs / group;                                 // accumulator sets in rotation
+  if (job.pack > accs) throw Error(fmt::format("internal: {}: {} slots a tile, {} accumulators", job.label, job.pack, accs));
 
   for (int j = 0; j < job.nChunks; ++j) {
     if (job.sharded && !L.owns(j)) continue;
-    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane(uint32_t(job.kTiles) * L.layout_.tileWords());
+    // Slots a tile (k tiles side by side), tiles, rows sharing one tile load, accumulator sets in rotation.
+    const int slots = j + 1 == job.nChunks ? job.pack : 1, nTiles = (job.kTiles + slots - 1) / slots;
+    const int group = job.rows == 1 ? 1 : std::max(1, accs / (2 * slots));
+    const int sets = accs / (group * slots);
+    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane(uint32_t(nTiles) * L.layout_.tileWords());
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);
@@ -41,14 +46,14 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       ps.mode = job.wt;
     }
     std::vector<int> tiles;
-    for (int i = 0; i < job.kTiles; ++i) tiles.push_back(job.tile(i, j, ps.id));
-    const int accBase = (ps.uses++ % sets) * group;
+    for (int i = 0; i < nTiles; ++i) tiles.push_back(job.tile(i, j, ps.id));
+    const int accBase = (ps.uses++ % sets) * group * slots;
 
     for (int r0 = 0; r0 < job.rows; r0 += group) {
       const int nr = std::min(group, job.rows - r0);
       Cycle firstAbcRel = 0;
       int lastCompute = -1;
-      for (int i = 0; i < job.kTiles; ++i) {
+      for (int i = 0; i < nTiles; ++i) {
         const uint32_t rows = L.p.tensors[size_t(tiles[size_t(i)])].rows;
         // A row per slice of the tile's: fewer per LW for a tile in the activation slices.
         const int rowsPerLw = std::min(c.mxm_weight_streams / wb, int(L.p.tensors[size_t(tiles[size_t(i)])].spread));
@@ -93,40 +98,61 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         iw.op = Opcode::IW;
         iw.imm = rows;
         cb.issue(0, q0, iw);
-        for (int k = 0; k < nr; ++k) {
-          const Cycle abcAt = c.latency.mxm_install + k;
-          Instr abc;
-          abc.op = Opcode::ABC;
-          abc.dt = job.wt;
-          abc.imm = uint32_t(accBase + k);
-          abc.mode = i == 0 ? AccMode::Set : AccMode::Add;
-          cb.issue(abcAt, q1, abc, {job.feed(cb, r0 + k, i, abcAt, ps.id)});
-          if (i == 0 && ps.drain[size_t(accBase + k)] >= 0)
-            cb.dependOn(ps.drain[size_t(accBase + k)], abcAt, ps.drainRel[size_t(accBase + k)], 1);
-        }
+        Cycle lastAbcAt = 0;
+        for (int k = 0; k < nr; ++k)
+          for (int sl = 0; sl < slots; ++sl) {  // slot sl: k tile i * slots + sl, into its own accumulator
+            const int ki = i * slots + sl, a = accBase + k * slots + sl;
+            if (ki >= job.kTiles) continue;
+            const Cycle abcAt = c.latency.mxm_install + k * slots + sl;
+            Instr abc;
+            abc.op = Opcode::ABC;
+            abc.dt = job.wt;
+            abc.imm = uint32_t(a);
+            abc.mode = i == 0 ? AccMode::Set : AccMode::Add;
+            cb.issue(abcAt, q1, abc, {job.feed(cb, r0 + k, ki, abcAt, ps.id)});
+            if (i == 0 && ps.drain[size_t(a)] >= 0) cb.dependOn(ps.drain[size_t(a)], abcAt, ps.drainRel[size_t(a)], 1);
+            lastAbcAt = abcAt;
+          }
         cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                     // rows in the buffer
         if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);  // previous passes issued
         lastCompute = L.addTask(cb);
         ps.lastCompute = lastCompute;
         ps.lastIw = cb.rel(0);
-        ps.lastAbc = cb.rel(c.latency.mxm_install + nr - 1);
+        ps.lastAbc = cb.rel(lastAbcAt);
         firstAbcRel = cb.rel(c.latency.mxm_install);
       }
 
       // Drain each row's accumulator into the job's destination.
       TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", job.label, j, r0));
-      for (int k = 0; k < nr; ++k) {
+      // ACC m (accumulator accBase + m) issues m cycles after the first, as ABC m did in the last pass.
+      const DType accType = job.wt == DType::I8 ? DType::I32 : DType::F32;
+      for (int m = 0; m < nr * slots; ++m) {
         Instr acc;
         acc.op = Opcode::ACC;
-        acc.dt = job.wt == DType::I8 ? DType::I32 : DType::F32;
-        acc.imm = uint32_t(accBase + k);
-        job.drain(db, r0 + k, j, db.issue(k, q2, acc, {}, 4, c.latency.mxm_acc));
+        acc.dt = accType;
+        acc.imm = uint32_t(accBase + m);
+        const TaskBuilder::Val out = db.issue(m, q2, acc, {}, 4, c.latency.mxm_acc);
+        const int k = m / slots, sl = m % slots;
+        if (slots == 1) {
+          job.drain(db, r0 + k, j, out);
+          continue;
+        }
+        if (sl == 0) {
+          job.drainSlot(db, r0 + k, j, 0, out);
+          continue;
+        }
+        Instr rot;  // lanes sl * packWidth.. to lane 0, on the way past the switch
+        rot.op = Opcode::ROT;
+        rot.dt = accType;
+        rot.imm = uint32_t(c.lanes() - sl * job.packWidth);
+        const QueueId sq{Unit::SXM, ps.id.east, (sl - 1) % c.sxm_queues_per_hemisphere, 0};
+        job.drainSlot(db, r0 + k, j, sl, db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}, 4, c.latency.sxm_shift));
       }
-      db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC k >= ABC k + pass
+      db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC m >= ABC m + pass
       const int drain = L.addTask(db);
-      for (int k = 0; k < nr; ++k) {
-        ps.drain[size_t(accBase + k)] = drain;
-        ps.drainRel[size_t(accBase + k)] = db.rel(k);
+      for (int m = 0; m < nr * slots; ++m) {
+        ps.drain[size_t(accBase + m)] = drain;
+        ps.drainRel[size_t(accBase + m)] = db.rel(m);
       }
     }
   }

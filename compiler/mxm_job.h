@@ -38,6 +38,14 @@ struct MxmJob {
   std::vector<uint32_t> stride;
   // Tensor parallelism: only the output chunks this chip owns (Lowerer::owns).
   bool sharded = false;
+  // Optional: the last output chunk uses only `packWidth` lanes, so its
+  // tiles are packed `pack` to a tile: k tile i at lanes (i % pack) *
+  // packWidth of packed tile i / pack (tile(q, last, plane) gives packed
+  // tile q). A row then takes one accumulator per slot, each pass feeding
+  // its slot's k tile; slot s is drained rotated to lane 0 (its other lanes
+  // hold sums of other slots' weights) and handed to drainSlot.
+  int pack = 1, packWidth = 0;
+  std::function<void(TaskBuilder&, int r, int j, int slot, TaskBuilder::Val acc)> drainSlot;
 };
 
 void runMxmJob(Lowerer& L, const MxmJob& job);

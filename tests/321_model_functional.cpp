@@ -101,6 +101,44 @@ TEST_CASE("tiny-gpt2 int8: chip logits match the reference, 16 greedy tokens agr
   check("tiny-gpt2", Precision::Int8, 1e-4);
 }
 
+// A GPT-2 whose last chunks are narrow (384 = 320 + 64 lanes, a 700-token
+// vocabulary): the matmuls' last output chunks keep 2 or 4 k tiles side by
+// side in one tile (an accumulator each, rotated to lane 0 when drained),
+// and the embedding's last chunk two tokens a row (tokens past V2 in the
+// upper lanes, rotated down when gathered). Prompt tokens on both sides.
+TEST_CASE("narrow last chunks packed (matmul k tiles, embedding token halves): logits match the reference",
+          "[models][functional]") {
+  const std::string path = lpu::test::tempPath("narrow-gpt2.json");
+  lpu::test::writeFile(path, R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+    "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05, "n_embd": 384, "n_head": 6, "n_layer": 2,
+    "n_positions": 64, "vocab_size": 700})");
+  const ModelConfig m = loadModel(path);
+  const SeededWeights w(m, 7);
+  for (Precision p : {Precision::Int8, Precision::Fp16}) {
+    StepRequest req;
+    req.context = 8;
+    CompileOptions o;
+    o.precision = p;
+    const Compiled c = compileGraph(buildGraph(m, req), loadChip("groq-tsp-v1"), o, Policy::List);
+    // Tiles of the embedding's last chunk: int8 tiles hold 320 tokens, V2 = 640 (two tiles, not three);
+    // fp16 160, V2 = 480 (three, not five). The MLP's down projection (k = 1536: 5 int8 or 10 fp16 k
+    // tiles) keeps 4 a tile in its last chunk: 2 or 3 tiles.
+    int embed = 0, down = 0;
+    for (const Tensor& t : c.program.tensors) {
+      const bool last = t.name.size() > 2 && t.name.substr(t.name.size() - 2) == "_1";  // output chunk 1
+      embed += last && t.name.rfind("embed.t", 0) == 0;
+      down += last && t.name.rfind("l0.down.w", 0) == 0;
+    }
+    CHECK(embed == (p == Precision::Int8 ? 2 : 3));
+    CHECK(down == (p == Precision::Int8 ? 2 : 3));
+    const Generation g = generate(m, w, p, 6, {1, 650, 699, 500, 480, 639});
+    std::cout << "narrow gpt2 " << precisionName(p) << " (embedding tiles " << embed << ", down tiles " << down
+              << "): max abs logit error " << g.worst << " (largest logit " << g.scale << ")\n";
+    INFO("max abs logit error " << g.worst << ", largest logit " << g.scale);
+    CHECK(g.worst <= (p == Precision::Int8 ? 1e-4 : 1e-3) * g.scale);
+    CHECK(g.chip == g.ref);
+  }
+}
 
 // Past 160 positions a head's values need a second fp16 tile, and the value
 // caches keep their heads side by side (the mix masks each head's lanes out).
