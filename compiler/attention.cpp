@@ -20,12 +20,6 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-std::vector<uint8_t> encodeF(const std::vector<double>& v, DType t) {
-  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
-  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
-  return out;
-}
-
 // A constant row (fp32, lanes wide) in a group outside `avoid`.
 int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
   Tensor t;
@@ -33,7 +27,7 @@ int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, 
   t.dtype = DType::F32;
   t.cols = uint32_t(L.c.lanes());
   t.init = Tensor::Init::Data;
-  t.data = encodeF(v, DType::F32);
+  t.data = encode(v, DType::F32);
   return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
 }
 
@@ -316,7 +310,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
         ot.dtype = DType::I32;
         ot.cols = uint32_t(lanes);
         ot.init = Tensor::Init::Data;
-        ot.data = encodeF(oneHot, DType::I32);
+        ot.data = encode(oneHot, DType::I32);
         oh = L.layout_.addConstant(L.p, ot, L.layout_.groupFor({x.group}));
         L.nameConstant(ohName, oh);
       }

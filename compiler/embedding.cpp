@@ -19,12 +19,6 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-std::vector<uint8_t> encodeE(const std::vector<double>& v, DType t) {
-  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
-  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
-  return out;
-}
-
 }  // namespace
 
 void lowerEmbedding(Lowerer& L, const GOp& op) {
@@ -58,7 +52,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
   li.dtype = DType::F32;
   li.cols = uint32_t(lanes);
   li.init = Tensor::Init::Data;
-  li.data = encodeE(lane, DType::F32);
+  li.data = encode(lane, DType::F32);
   const int laneT = L.layout_.addConstant(L.p, li, L.layout_.groupFor({ids.group}));
   int scaleT = -1;
   if (wt == DType::I8) {
@@ -71,7 +65,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       std::vector<double> s(size_t(chunks) * size_t(lanes), 0.0);
       for (int64_t d = 0; d < D; ++d) s[size_t(d)] = colScale[size_t(d)];
       st.init = Tensor::Init::Data;
-      st.data = encodeE(s, DType::F32);
+      st.data = encode(s, DType::F32);
     }
     scaleT = L.layout_.addConstant(L.p, st, L.layout_.groupFor({ids.group, y.group}));
   }
@@ -127,7 +121,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
         }
       Tensor& tt = L.p.tensors[size_t(t)];
       tt.init = Tensor::Init::Data;
-      tt.data = encodeE(d, wt);
+      tt.data = encode(d, wt);
     }
     const uint32_t base = L.p.tensors[size_t(tiles[0])].addr;
     const int acc = ps.uses++ % c.mxm_accumulators;

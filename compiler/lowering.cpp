@@ -20,13 +20,13 @@ uint32_t f32bits(float f) {
   return b;
 }
 
-namespace {
-
 std::vector<uint8_t> encode(const std::vector<double>& v, DType t) {
   std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
   for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
   return out;
 }
+
+namespace {
 
 // ---- element-wise ops: one task per vector row -------------------------------
 

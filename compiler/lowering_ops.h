@@ -25,6 +25,8 @@ TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, i
                                const PlaneId& plane, DType wt);
 
 uint32_t f32bits(float f);
+// Values as a tensor's bytes (element type t).
+std::vector<uint8_t> encode(const std::vector<double>& v, DType t);
 
 // Folds v (at the VXM in cycle `at`) across all lanes with op (SXM
 // rotations); the result is in every lane, `at` becomes its cycle.

@@ -21,12 +21,6 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-std::vector<uint8_t> encodeM(const std::vector<double>& v, DType t) {
-  std::vector<uint8_t> out(v.size() * size_t(bytes(t)));
-  for (size_t i = 0; i < v.size(); ++i) storeElement(t, v[i], &out[i * size_t(bytes(t))]);
-  return out;
-}
-
 Val maxLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MAX, v, at); }
 Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MIN, v, at); }
 
@@ -38,7 +32,7 @@ int constRowM(Lowerer& L, const std::string& name, const std::vector<double>& v,
   t.dtype = DType::F32;
   t.cols = uint32_t(L.c.lanes());
   t.init = Tensor::Init::Data;
-  t.data = encodeM(v, DType::F32);
+  t.data = encode(v, DType::F32);
   const int id = L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
   L.nameConstant(name, id);
   return id;
@@ -207,7 +201,7 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
       std::vector<double> s(size_t(m.nChunks) * size_t(lanes), 0.0);
       for (int64_t n = 0; n < N; ++n) s[size_t(n)] = colScale[size_t(n)] * L.o.activationScale;
       t.init = Tensor::Init::Data;
-      t.data = encodeM(s, DType::F32);
+      t.data = encode(s, DType::F32);
     }
     m.scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({}));
   }
@@ -246,7 +240,7 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
           }
         Tensor& tt = L.p.tensors[size_t(t)];
         tt.init = Tensor::Init::Data;
-        tt.data = encodeM(d, wt);
+        tt.data = encode(d, wt);
       }
     }
   }
@@ -346,7 +340,6 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
         const int row = int(t * slots + j);
         TaskBuilder b = L.builder(fmt::format("{}.select[{}.{}]", op.name, t, j));
         auto rd = [&](const ActTensor& a, int r, Cycle when) { return b.read(a.tensor, uint32_t(r), v, when, a.firstRow + r); };
-        Cycle at = 0;
         if (fixed) {  // weight of local expert j: the sum over choices s of w_s [idx_s == base + j]
           // Term s starts s ALU steps in (one read of a slice a cycle) and is added as the running sum arrives.
           Val acc;

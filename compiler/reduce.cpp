@@ -186,9 +186,31 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   // Attention probabilities (rows head-major, h * tokens + t): with tensor
   // parallelism only the rows of this chip's heads.
   const int heads = op.attrs.value("heads", 0), kvHeads = op.attrs.value("kv_heads", 0);
+  // Attention sinks (gpt-oss): head h's logit joins each of its rows' max
+  // and sum, and is dropped: a row per head with it in every lane.
+  int sinkT = -1;
+  if (op.inputs.size() == 2) {
+    const GTensor& st = L.g.tensor(op.inputs[1]);
+    if (heads < 1 || st.shape != std::vector<int64_t>{heads} || x.rows % heads)
+      throw Error(fmt::format("op {}: sinks must be [heads] with attribute heads dividing the rows", op.name));
+    Tensor t;
+    t.name = op.name + ".sinks";
+    t.dtype = DType::F32;
+    t.rows = uint32_t(heads);
+    t.cols = uint32_t(c.lanes());
+    if (L.o.values) {
+      const std::vector<float> sv = L.valuesOf(st);
+      std::vector<double> d;
+      for (int h = 0; h < heads; ++h) d.insert(d.end(), size_t(c.lanes()), double(sv[size_t(h)]));
+      t.init = Tensor::Init::Data;
+      t.data = encode(d, DType::F32);
+    }
+    sinkT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({x.group, factors.group, e.group}));
+  }
   for (int64_t r = 0; r < x.rows; ++r) {
     if (heads > 0 && kvHeads > 0 && !L.ownsKvHead(int(r / (x.rows / heads)) / (heads / kvHeads))) continue;
     const int xr = int(r * ch), maxRow = int(2 * r), invRow = int(2 * r + 1);
+    const uint32_t head = heads > 0 ? uint32_t(r / (x.rows / heads)) : 0;
     {  // max
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
@@ -196,7 +218,9 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
         auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
         return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
       }, Opcode::MAX, at);
-      b.write(factors.tensor, uint32_t(maxRow), reduceLanes(c, b, Opcode::MAX, p, at), factors.firstRow + maxRow);
+      Val mx = reduceLanes(c, b, Opcode::MAX, p, at);
+      if (sinkT >= 0) mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
+      b.write(factors.tensor, uint32_t(maxRow), mx, factors.firstRow + maxRow);
       L.addTask(b);
     }
     {  // e = exp(x - max) (masked), written; 1 / sum(e)
@@ -211,7 +235,15 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
         tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
         return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, ch) : ev;
       }, Opcode::ADD, at);
-      auto s = b.vxm(Opcode::RSQRT, DType::F32, at, reduceLanes(c, b, Opcode::ADD, p, at));
+      Val sum = reduceLanes(c, b, Opcode::ADD, p, at);
+      if (sinkT >= 0) {  // + exp(sink - max), ready with the sum
+        const Cycle t0 = at - sp - alu;
+        auto d = b.vxm(Opcode::SUB, DType::F32, t0, b.read(sinkT, head, v, t0, -1),
+                       b.read(factors.tensor, uint32_t(maxRow), v, t0, factors.firstRow + maxRow));
+        sum = b.vxm(Opcode::ADD, DType::F32, at, sum, b.vxm(Opcode::EXP, DType::F32, t0 + alu, d));
+        at += alu;
+      }
+      auto s = b.vxm(Opcode::RSQRT, DType::F32, at, sum);
       at += sp;
       b.write(factors.tensor, uint32_t(invRow), b.vxm(Opcode::MUL, DType::F32, at, s, s), factors.firstRow + invRow);
       L.addTask(b);

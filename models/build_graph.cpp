@@ -164,7 +164,9 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
         g.tensors.push_back(GTensor{p + "scores" + tag, {n * m.heads, Ci}, TensorKind::Activation});
         g.tensors.push_back(GTensor{p + "probs" + tag, {n * m.heads, Ci}, TensorKind::Activation});
         const std::string s = b.op(OpKind::AttnScores, p + "scores" + tag, {q, kc}, p + "scores" + tag, satt);
-        const std::string pr = b.op(OpKind::Softmax, p + "probs" + tag, {s}, p + "probs" + tag,
+        std::vector<std::string> sin{s};  // gpt-oss: a learned logit per head joins the softmax
+        if (m.family == Family::GptOss) sin.push_back(b.weight(hp + "self_attn.sinks", {m.heads}));
+        const std::string pr = b.op(OpKind::Softmax, p + "probs" + tag, sin, p + "probs" + tag,
                                     {{"heads", m.heads}, {"kv_heads", m.kv_heads}});
         g.tensors.push_back(GTensor{p + "mix" + tag, {n, Q}, TensorKind::Activation});
         return b.op(OpKind::AttnMix, p + "mix" + tag, {pr, vc}, p + "mix" + tag, att);

@@ -76,3 +76,37 @@ TEST_CASE("layer norm, RMS norm, softmax, argmax: list scheduler", "[compiler]")
 TEST_CASE("layer norm, RMS norm, softmax, argmax: in-order scheduler", "[compiler]") {
   checkReductions(Policy::InOrder);
 }
+
+TEST_CASE("softmax with attention sinks (gpt-oss): the sink joins max and sum, then is dropped", "[compiler]") {
+  // 2 heads x 2 tokens, rows of 700; head 0's sink (3) exceeds every score (in [-1, 1)), head 1's (-2) does not.
+  const Graph g = graphFromJson(nlohmann::json::parse(R"({"format": "lpusim-graph", "version": 1, "name": "sinks",
+    "tensors": [{"name": "x", "shape": [4, 700], "kind": "input"}, {"name": "sinks", "shape": [2], "kind": "weight"},
+                {"name": "p", "shape": [4, 700], "kind": "output"}],
+    "ops": [{"op": "Softmax", "name": "sm", "inputs": ["x", "sinks"], "outputs": ["p"], "attrs": {"heads": 2}}]})"),
+                                "sinks graph");
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  const TensorValues seeded = seededValues(5);
+  CompileOptions o;
+  o.values = [&](const GTensor& t) { return t.name == "sinks" ? std::vector<float>{3.0f, -2.0f} : seeded(t); };
+  for (Policy policy : {Policy::List, Policy::InOrder}) {
+    const Compiled comp = compileGraph(g, chip, o, policy);
+    const SimResult r = simulate(comp.program, chip, "sinks", RunRequest{});
+    CHECK(r.cycles == comp.predicted);
+    const Mat x = valuesOf(g, o.values, "x");
+    const auto got = values(output(r, "p"));
+    REQUIRE(got.size() == 4 * 960);
+    double worst = 0, dropped0 = 0;
+    for (Eigen::Index i = 0; i < 4; ++i) {
+      const double sink = i < 2 ? 3.0 : -2.0, m = std::max(x.row(i).maxCoeff(), sink);
+      const Eigen::ArrayXd e = (x.row(i).array() - m).exp();
+      const double sum = e.sum() + std::exp(sink - m);
+      for (int c = 0; c < 700; ++c) worst = std::max(worst, std::fabs(got[size_t(i) * 960 + size_t(c)] - e(c) / sum));
+      if (i == 0) dropped0 = std::exp(sink - m) / sum;
+    }
+    std::cout << "softmax with sinks " << policyName(policy) << ": max abs error " << worst
+              << ", probability left to head 0's sink " << dropped0 << "\n";
+    INFO("max abs error " << worst);
+    CHECK(worst < 1e-6);
+    CHECK(dropped0 > 0.01);  // the sink takes a real share: the rows sum to less than 1
+  }
+}

@@ -44,7 +44,7 @@ StepRequest whole(int64_t context) {
 
 std::vector<BenchCase> defaultBenchCases() {
   return {{"tiny-llama", whole(256)},  {"tiny-gpt2", whole(256)},          {"tiny-moe", whole(256)},
-          {"gpt2", whole(512)},        {"gpt2", layers(1024, 1)},           {"llama-3.2-1b", layers(1024, 1)}};
+          {"gpt2", whole(1024)},       {"gpt2", layers(1024, 1)},          {"llama-3.2-1b", layers(1024, 1)}};
 }
 
 void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, bool int8, bool json) {
