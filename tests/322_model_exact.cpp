@@ -116,6 +116,18 @@ TEST_CASE("tiny-llama prefill of 4 tokens (causal masks): exact for both schedul
   for (Policy pol : {Policy::List, Policy::InOrder}) exact("tiny-llama", r, pol, Precision::Int8);
 }
 
+TEST_CASE("prefill of 4 tokens: tiny-gpt2, tiny-moe, and one layer of llama-3.2-1b, llama-2-7b, llama-3.1-8b exact",
+          "[models][exact]") {
+  for (Policy pol : {Policy::List, Policy::InOrder})
+    for (const char* name : {"tiny-gpt2", "tiny-moe", "llama-3.2-1b", "llama-2-7b", "llama-3.1-8b"}) {
+      const bool tiny = std::string(name).rfind("tiny", 0) == 0;
+      StepRequest r = decode(4, tiny ? -1 : 1, tiny);
+      r.mode = "prefill";
+      r.prompt = 4;
+      CHECK(exact(name, r, pol, Precision::Int8) > 0);
+    }
+}
+
 TEST_CASE("tiny-moe decode (router, top-2 of 4 experts gathered by index): exact for both schedulers and precisions", "[models][exact]") {
   for (Policy pol : {Policy::List, Policy::InOrder})
     for (Precision p : {Precision::Int8, Precision::Fp16}) exact("tiny-moe", decode(100), pol, p);

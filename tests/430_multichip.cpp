@@ -448,3 +448,18 @@ TEST_CASE("greedy decoding on a system from the CLI, and fewer chips than a node
   CHECK(c.at("cycles") == c.at("predicted_cycles"));
   CHECK(c.at("parallel").at("why").get<std::string>().find("tp=4,pp=1") != std::string::npos);
 }
+
+TEST_CASE("the experts option: whole where tp divides the experts (auto), split when asked; reported", "[system][cli]") {
+  const CliRun a = runCli("run --model tiny-moe --chips 4 --parallel tp=2,pp=1 --json");
+  REQUIRE(a.exitCode == 0);
+  const auto ja = nlohmann::json::parse(a.out);
+  CHECK(ja.at("parallel").at("experts") == "whole");  // 4 experts over 2 chips: 2 whole experts a chip
+  CHECK(ja.at("cycles") == ja.at("predicted_cycles"));
+  const CliRun s = runCli("run --model tiny-moe --chips 4 --parallel tp=2,pp=1 --experts split --json");
+  REQUIRE(s.exitCode == 0);
+  const auto js = nlohmann::json::parse(s.out);
+  CHECK(js.at("parallel").at("experts") == "split");
+  CHECK(js.at("cycles") == js.at("predicted_cycles"));
+  CHECK(js.at("c2c_relayed_bytes") == 0);  // a node is fully connected: no relays
+  checkBadInput("run --model tiny-moe --chips 4 --parallel tp=2,pp=1 --experts many", "--experts: many not in");
+}
