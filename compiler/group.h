@@ -3,11 +3,15 @@
 // receive comes exactly when its vector arrives), and the next stage takes
 // the residual no earlier than it arrives.
 //
-// Tensor parallelism: within a stage's group of tp fully connected chips,
-// every matmul (and the embedding gather) is split by output chunks of 320
-// lanes, chunk j on rank j mod tp; right after it each chip sends the chunks
-// it computed to every other (an all-gather, one link per pair, all pairs at
-// once). Everything else runs on every chip of the group alike.
+// Tensor parallelism: within a stage's group of tp chips, every matmul (and
+// the embedding gather) is split by output chunks of 320 lanes, chunk j on
+// rank j mod tp; right after it each chip sends the chunks it computed to
+// every other (an all-gather, all pairs at once). Chips that share no link
+// pass their vectors through other chips of the group (the fewest hops; a
+// relay's RECV goes straight to its SEND). MoE experts are either split the
+// same way or placed whole (CompileOptions::wholeExperts: the chips' parts
+// of the sum exchanged and added). Everything else runs on every chip of
+// the group alike.
 //
 // Pipeline parallelism: stage s runs its graph (a range of layers) on group
 // s; its residual goes from one chip of group s to an entry chip of group

@@ -14,7 +14,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op);      // attention.cpp
 void lowerAttnScores(Lowerer& L, const GOp& op);    // attention.cpp
 void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
 void lowerEmbedding(Lowerer& L, const GOp& op);     // embedding.cpp
-void lowerTopK(Lowerer& L, const GOp& op);          // moe.cpp
+void lowerTopK(Lowerer& L, const GOp& op);          // topk.cpp
 void lowerMoeFFN(Lowerer& L, const GOp& op);        // moe.cpp
 void lowerShape(Lowerer& L, const GOp& op);         // shape.cpp: Reshape, Transpose, Concat, Slice
 

@@ -351,9 +351,8 @@ int run(int argc, char** argv) {
       preq.policy = policy;
       preq.pp = split.pp;
       preq.tp = split.tp;
-      preq.experts = experts == "whole"   ? PipelineRequest::Experts::Whole
-                     : experts == "split" ? PipelineRequest::Experts::Split
-                                          : PipelineRequest::Experts::Auto;
+      preq.experts = experts == "whole" ? PipelineRequest::Experts::Whole
+                                        : experts == "split" ? PipelineRequest::Experts::Split : PipelineRequest::Experts::Auto;
       preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
     }
     if (!prompt.empty()) {  // greedy decoding, one decode step per token (on one chip or a system)

@@ -1,5 +1,6 @@
 // A model on a multi-chip system: pipeline parallelism over blocks (a
-// layer's attention or MLP) and tensor parallelism within a node. Stage s
+// layer's attention or MLP) and tensor parallelism within a node (or over
+// whole nodes, transfers relayed where chips share no link). Stage s
 // runs a range of blocks on a group of tp chips (the first stage also the
 // embedding, the last the head); the residual goes to the next stage over
 // a C2C link, scheduled like every other resource: the receiving chip's
