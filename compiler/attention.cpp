@@ -20,17 +20,6 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-// A constant row (fp32, lanes wide) in a group outside `avoid`.
-int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
-  Tensor t;
-  t.name = name;
-  t.dtype = DType::F32;
-  t.cols = uint32_t(L.c.lanes());
-  t.init = Tensor::Init::Data;
-  t.data = encode(v, DType::F32);
-  return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
-}
-
 int groupOf(const Lowerer& L, int tensor) {
   const SliceRef s = L.p.tensors[size_t(tensor)].slice;
   for (int g = 0; g < L.layout_.groups(); ++g)

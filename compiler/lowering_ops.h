@@ -27,6 +27,8 @@ TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, i
 uint32_t f32bits(float f);
 // Values as a tensor's bytes (element type t).
 std::vector<uint8_t> encode(const std::vector<double>& v, DType t);
+// A constant row (fp32, lanes wide) in an activation group outside `avoid`.
+int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid);
 
 // Folds v (at the VXM in cycle `at`) across all lanes with op (SXM
 // rotations); the result is in every lane, `at` becomes its cycle.

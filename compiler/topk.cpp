@@ -14,20 +14,6 @@ using Val = TaskBuilder::Val;
 Val maxLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MAX, v, at); }
 Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MIN, v, at); }
 
-// A constant row in an activation group other than `avoid`.
-int constRowM(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
-  if (int t = L.constantNamed(name); t >= 0) return t;
-  Tensor t;
-  t.name = name;
-  t.dtype = DType::F32;
-  t.cols = uint32_t(L.c.lanes());
-  t.init = Tensor::Init::Data;
-  t.data = encode(v, DType::F32);
-  const int id = L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
-  L.nameConstant(name, id);
-  return id;
-}
-
 }  // namespace
 
 void lowerTopK(Lowerer& L, const GOp& op) {
@@ -46,12 +32,12 @@ void lowerTopK(Lowerer& L, const GOp& op) {
   for (int l = 0; l < lanes; ++l) laneV[size_t(l)] = l, padV[size_t(l)] = l < x.cols ? 0.0 : -3e38;
   // Each read beside a row of x, masked or idx: kept off their slices.
   const std::vector<int> avoid{x.group, maxima.group, idx.group, masked.group};
-  const int laneT = constRowM(L, op.name + ".lanes", laneV, avoid);
-  const int padT = constRowM(L, op.name + ".pad", padV, avoid);
+  const int laneT = constRow(L, op.name + ".lanes", laneV, avoid);
+  const int padT = constRow(L, op.name + ".pad", padV, avoid);
   constexpr float kBig = 16777216.0f;  // no lane index reaches it
   std::vector<double> candV(static_cast<size_t>(lanes));
   for (int l = 0; l < lanes; ++l) candV[size_t(l)] = l < x.cols ? double(l) - kBig : 0.0;
-  const int candT = constRowM(L, op.name + ".cand", candV, avoid);
+  const int candT = constRow(L, op.name + ".cand", candV, avoid);
 
   for (int64_t t = 0; t < x.rows; ++t) {
     for (int s = 0; s < k; ++s) {
