@@ -189,6 +189,8 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   // gpt2: 256 MiB + 124,439,808 int8 weights x (0.06 + 1.3 / 1 stage) = 0.41 GiB
   checkBadInput("run --model gpt2 --system groq-node --max-memory 0.1",
                 "gpt2 on groq-node: compiling it needs about 0.4 GiB of memory");
+  checkBadInput("run --model tiny-llama --chips 2 --first-layers 1 --prompt 1,2",
+                "--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=12",
                 "--parallel tp=12: a group wider than a node takes whole nodes: a multiple of 8");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
@@ -462,4 +464,23 @@ TEST_CASE("the experts option: whole where tp divides the experts (auto), split 
   CHECK(js.at("cycles") == js.at("predicted_cycles"));
   CHECK(js.at("c2c_relayed_bytes") == 0);  // a node is fully connected: no relays
   checkBadInput("run --model tiny-moe --chips 4 --parallel tp=2,pp=1 --experts many", "--experts: many not in");
+}
+
+TEST_CASE("one layer of each model too big for a chip, over a node (tp=8): exact", "[system][exact]") {
+  // Llama-2-70B (a layer is 0.86 GB at int8), Mixtral-8x7B (one expert whole on each chip) and gpt-oss-20b
+  // (32 experts, 4 a chip: gathered by a local index; attention sinks, sliding window, biases).
+  for (const char* name : {"llama-2-70b", "mixtral-8x7b", "gpt-oss-20b"}) {
+    ModelConfig m = loadModel(name);
+    m.layers = 1;
+    PipelineRequest req;
+    req.step.context = 1024;
+    req.step.embed = req.step.head = false;
+    req.tp = 8;
+    req.pp = 1;
+    const PipelineRun r = runPipeline(m, loadSystem("groq-node"), req);
+    INFO(name);
+    CHECK(r.result.cycles == r.predicted);
+    CHECK(r.experts == (m.moe() ? "whole" : ""));
+    std::cout << "one layer of " << name << " on 8 chips: " << r.result.cycles << " cycles\n";
+  }
 }

@@ -345,7 +345,11 @@ int run(int argc, char** argv) {
       if (split.tp * std::max(split.pp, 1) > sys->chips)
         throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp,
                                 sys->name, sys->chips));
-      preq.step = StepRequest{mode, context, promptLen, 0, -1, true, true};
+      if (firstLayers > 0 || layersOnly) {  // a part of the model over the system (timing)
+        if (!prompt.empty()) throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
+        if (firstLayers > 0) model->layers = std::min<int64_t>(model->layers, firstLayers);
+      }
+      preq.step = StepRequest{mode, context, promptLen, 0, -1, !layersOnly, !layersOnly};
       preq.step.batch = batch;
       preq.precision = prec;
       preq.policy = policy;

@@ -42,8 +42,8 @@ StepRequest stageStep(const ModelConfig& m, const StepRequest& base, int b0, int
   r.layers = (b1 - 1) / 2 - b0 / 2 + 1;
   r.startAtMlp = b0 % 2 == 1;
   r.endAfterAttention = b1 % 2 == 1;
-  r.embed = b0 == 0;
-  r.head = b1 == 2 * m.layers;
+  r.embed = base.embed && b0 == 0;
+  r.head = base.head && b1 == 2 * m.layers;
   return r;
 }
 
