@@ -107,6 +107,8 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
     out.sendVectors.push_back(n);
   }
   emitQueues(c, tasks, s, out.program);
+  L.layout_.addProgramText(out.program);
+  L.layout().checkFits(g.model.empty() ? (g.name.empty() ? "the graph" : g.name) : g.model);
   out.predicted = s.total;
   out.tasks = tasks.size();
 
@@ -127,7 +129,7 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   out.sram.weights = L.layout().weightBytes();
   out.sram.kv_cache = L.layout().cacheBytes();
   out.sram.activations = L.layout().activationBytes();
-  for (const Queue& q : out.program.queues) out.sram.program += q.code.size() * 8;
+  out.sram.program = L.layout().programBytes();
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

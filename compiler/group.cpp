@@ -433,6 +433,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       Compiled& ck = out[size_t(s * tp + r)];
       emitQueues(c, tasks, sch, ck.program, r);
       delayQueues(ck.program, delta);
+      L[size_t(r)]->layout_.addProgramText(ck.program);
+      L[size_t(r)]->layout().checkFits(
+          tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name);
       ck.predicted = 0;
       for (size_t t = 0; t < tasks.size(); ++t)
         if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
@@ -443,7 +446,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       ck.sram.weights = L[size_t(r)]->layout().weightBytes();
       ck.sram.kv_cache = L[size_t(r)]->layout().cacheBytes();
       ck.sram.activations = L[size_t(r)]->layout().activationBytes();
-      for (const Queue& q : ck.program.queues) ck.sram.program += q.code.size() * 8;
+      ck.sram.program = L[size_t(r)]->layout().programBytes();
       ck.wall_s = wall / tp;
     }
     if (!key.empty()) memo[key] = Memo{s, delta, handOver, links};

@@ -132,6 +132,41 @@ uint64_t Layout::tileRoom(const PlaneId& p) const {
   return (uint64_t(planeFree(p)) * uint64_t(c_.mxm_weight_streams) + inner) * uint64_t(c_.lanes());
 }
 
+void Layout::addProgramText(Program& prog) {
+  const size_t n = prog.queues.size();
+  for (size_t i = 0; i < n; ++i)
+    if (!prog.queues[i].code.empty())
+      addText(prog, "text." + formatQueueId(prog.queues[i].id), uint64_t(prog.queues[i].code.size()) * 8);
+}
+
+void Layout::addText(Program& prog, const std::string& name, uint64_t bytes) {
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::I8;
+  t.cols = uint32_t(c_.lanes());
+  t.rows = uint32_t((bytes + uint64_t(c_.lanes()) - 1) / uint64_t(c_.lanes()));
+  const std::string what = "program text " + name;
+  size_t best = 0;
+  for (size_t i = 1; i < planes_.size(); ++i)
+    if (planeNext_[i] < planeNext_[best]) best = i;
+  const uint32_t s = uint32_t(c_.mxm_weight_streams), words = (t.rows + s - 1) / s;
+  int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) > innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  const uint32_t spread = uint32_t(std::max(1, innerSlices_[h])), n = (t.rows + spread - 1) / spread;
+  if (uint64_t(planeNext_[best]) + words <= words_ || innerSlices_[h] == 0 || innerTop_[h] < activationTop(h) + n) {
+    t.slice = planeSlice(planes_[best]);
+    t.spread = s;
+    t.addr = take(planeNext_, best, words, what);
+  } else {
+    innerTop_[h] -= n;
+    askedBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());
+    t.slice = SliceRef{bool(h), 0};
+    t.spread = spread;
+    t.addr = innerTop_[h];
+  }
+  programBytes_ += uint64_t(t.rows) * t.cols;
+  prog.tensors.push_back(std::move(t));
+}
+
 int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache,
                     Place where) {
   size_t pi = 0;

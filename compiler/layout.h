@@ -60,6 +60,15 @@ class Layout {
   // Whether tile t lies outside its plane's own slices.
   bool inner(const Tensor& t) const { return t.slice.index < innerSlices_[t.slice.east]; }
 
+  // Program text, after scheduling: each queue's instructions (8 bytes
+  // each) as int8 rows "text.<queue>" where room is left, the plane with
+  // the most free words first, else the free band of a hemisphere's
+  // activation slices (between the activations and the tiles above them).
+  // Fetching them is not modelled (the ICU's queues are filled before the
+  // run). Then checkFits() says whether it all fits.
+  void addProgramText(Program& prog);
+  uint64_t programBytes() const { return programBytes_; }
+
   void setRowBase(int base) { nextRow_ = base; }
   int newRows(int n) {
     const int r = nextRow_;
@@ -92,6 +101,7 @@ class Layout {
 
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
+  void addText(Program& prog, const std::string& name, uint64_t bytes);
   uint32_t activationTop(bool east) const;  // the highest address activations took in a hemisphere
   const ChipConfig& c_;
   std::vector<PlaneId> planes_;
@@ -101,7 +111,7 @@ class Layout {
   int innerSlices_[2] = {};  // per hemisphere: activation slices (from slice 0)
   uint32_t words_;
   int nextRow_ = 0;
-  uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0;
+  uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0, programBytes_ = 0;
   uint64_t askedBytes_ = 0;                   // bytes asked for (with what did not fit)
   std::string firstMiss_;                     // the first allocation that did not fit
   bool planeOnlyMiss_ = false;                // it was a tile that must sit on its plane's own slices
