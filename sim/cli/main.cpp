@@ -362,17 +362,7 @@ int run(int argc, char** argv) {
     if (!prompt.empty()) {  // greedy decoding, one decode step per token (on one chip or a system)
       if (!runCmd->parsed()) throw Error("--prompt is an option of run");
       if (batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
-      std::vector<int> tokens;
-      for (size_t i = 0; i <= prompt.size();) {
-        const size_t j = std::min(prompt.find(',', i), prompt.size());
-        const std::string t = prompt.substr(i, j - i);
-        char* end = nullptr;
-        const long v = std::strtol(t.c_str(), &end, 10);
-        if (t.empty() || *end || v < 0 || v >= model->vocab)
-          throw Error(fmt::format("--prompt: \"{}\" is not a token id in 0..{}", t, model->vocab - 1));
-        tokens.push_back(int(v));
-        i = j + 1;
-      }
+      const std::vector<int> tokens = parsePrompt(prompt, model->vocab);
       std::unique_ptr<ChipDecoder> one;
       std::unique_ptr<SystemDecoder> many;
       if (system) {

@@ -91,4 +91,19 @@ ChipDecoder::Step ChipDecoder::step(int token) {
   return s;
 }
 
+std::vector<int> parsePrompt(const std::string& text, int64_t vocab) {
+  std::vector<int> tokens;
+  for (size_t i = 0; i <= text.size();) {
+    const size_t j = std::min(text.find(',', i), text.size());
+    const std::string t = text.substr(i, j - i);
+    char* end = nullptr;
+    const long v = std::strtol(t.c_str(), &end, 10);
+    if (t.empty() || *end || v < 0 || v >= vocab)
+      throw Error(fmt::format("--prompt: \"{}\" is not a token id in 0..{}", t, vocab - 1));
+    tokens.push_back(int(v));
+    i = j + 1;
+  }
+  return tokens;
+}
+
 }  // namespace lpu

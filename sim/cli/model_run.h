@@ -25,6 +25,9 @@ TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vecto
 // A graph output as row-major [rows, cols] floats.
 std::vector<float> outputValues(const Compiled& c, const SimResult& r, const std::string& name);
 
+// "1,2,3" as token ids, each checked against the vocabulary (--prompt).
+std::vector<int> parsePrompt(const std::string& text, int64_t vocab);
+
 // Greedy decoding on the chip: each token is one decode step, compiled for
 // its context length and simulated; the new key and value rows the chip
 // computed are read back and given to the next step as its cache.
