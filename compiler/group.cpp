@@ -16,6 +16,13 @@ namespace {
 
 QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
 
+Instr linkInstr(Opcode op, int link) {  // SEND, RECV or DESKEW on `link`
+  Instr in;
+  in.op = op;
+  in.imm = uint32_t(link);
+  return in;
+}
+
 // Ops whose output chunks are split over a tensor-parallel group (MoE unless its experts are placed whole).
 bool sharded(OpKind k, const CompileOptions& o) {
   return k == OpKind::MatMul || k == OpKind::Embedding || (k == OpKind::MoeFFN && !o.wholeExperts);
@@ -190,10 +197,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       auto it = deskew.find({r, link});
       if (it != deskew.end()) return it->second;
       TaskBuilder d = L[size_t(r)]->builder(fmt::format("deskew.{}", link));
-      Instr dk;
-      dk.op = Opcode::DESKEW;
-      dk.imm = uint32_t(link);
-      d.issue(0, linkQueue(link), dk);
+      d.issue(0, linkQueue(link), linkInstr(Opcode::DESKEW, link));
       return deskew[{r, link}] = L[size_t(r)]->addTask(d);
     };
     // Each byte plane of each row in turn, one vector every `occ` cycles from relative cycle 0.
@@ -224,10 +228,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       const int pos = c.position(linkQueue(link));
       Cycle last = 0;
       eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        Instr sd;
-        sd.op = Opcode::SEND;
-        sd.imm = uint32_t(link);
-        sb.issue(at, linkQueue(link), sd, {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
+        sb.issue(at, linkQueue(link), linkInstr(Opcode::SEND, link),
+                 {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
         last = at;
       });
       sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
@@ -244,10 +246,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
       Cycle last = 0;
       eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        Instr rv;
-        rv.op = Opcode::RECV;
-        rv.imm = uint32_t(link);
-        rb.writePlane(yb.tensor, row, pl, rb.issue(at, linkQueue(link), rv, {}, 1, c.latency.c2c_recv),
+        rb.writePlane(yb.tensor, row, pl,
+                      rb.issue(at, linkQueue(link), linkInstr(Opcode::RECV, link), {}, 1, c.latency.c2c_recv),
                       yb.firstRow + int(row));
         last = at;
       });
@@ -265,16 +265,11 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       const int pos = c.position(linkQueue(linkOut));
       Cycle firstSend = 0, lastSendAt = 0, lastRecvAt = 0;
       for (int k = 0; k < count; ++k) {
-        Instr rv;
-        rv.op = Opcode::RECV;
-        rv.imm = uint32_t(linkIn);
         const Cycle at = Cycle(k) * occ;
-        const TaskBuilder::Val v = rb.issue(at, linkQueue(linkIn), rv, {}, 1, c.latency.c2c_recv);
-        Instr sd;
-        sd.op = Opcode::SEND;
-        sd.imm = uint32_t(linkOut);
+        const TaskBuilder::Val v =
+            rb.issue(at, linkQueue(linkIn), linkInstr(Opcode::RECV, linkIn), {}, 1, c.latency.c2c_recv);
         const Cycle when = rb.availAt(v, pos);
-        rb.issue(when, linkQueue(linkOut), sd, {v});
+        rb.issue(when, linkQueue(linkOut), linkInstr(Opcode::SEND, linkOut), {v});
         if (k == 0) firstSend = when;
         lastSendAt = when, lastRecvAt = at;
       }
@@ -413,9 +408,10 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         tasks[size_t(handOverTask.first)].urgency = Cycle(1) << 30;
       }
     }
-    for (int r = 0; r < tp; ++r)
-      L[size_t(r)]->layout().checkFits(
-          tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name);
+    auto chipName = [&](int r) {  // for "needs N bytes of SRAM"
+      return tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name;
+    };
+    for (int r = 0; r < tp; ++r) L[size_t(r)]->layout().checkFits(chipName(r));
     if (plan.dryRun) {  // it fits: nothing scheduled
       if (!key.empty()) memo[key] = Memo{s, 0, 0, links};
       handOverRank = exitRank;
@@ -434,8 +430,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       emitQueues(c, tasks, sch, ck.program, r);
       delayQueues(ck.program, delta);
       L[size_t(r)]->layout_.addProgramText(ck.program);
-      L[size_t(r)]->layout().checkFits(
-          tp > 1 ? fmt::format("{} (stage {} of {}, rank {} of {})", g.name, s, pp, r, tp) : g.name);
+      L[size_t(r)]->layout().checkFits(chipName(r));
       ck.predicted = 0;
       for (size_t t = 0; t < tasks.size(); ++t)
         if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;

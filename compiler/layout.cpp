@@ -132,6 +132,15 @@ uint64_t Layout::tileRoom(const PlaneId& p) const {
   return (uint64_t(planeFree(p)) * uint64_t(c_.mxm_weight_streams) + inner) * uint64_t(c_.lanes());
 }
 
+bool Layout::takeInner(int h, uint32_t n, uint32_t spread, Tensor& t) {
+  if (innerTop_[h] < activationTop(h) + n) return false;
+  innerTop_[h] -= n;
+  t.slice = SliceRef{bool(h), 0};
+  t.spread = spread;
+  t.addr = innerTop_[h];
+  return true;
+}
+
 void Layout::addProgramText(Program& prog) {
   const size_t n = prog.queues.size();
   for (size_t i = 0; i < n; ++i)
@@ -150,18 +159,16 @@ void Layout::addText(Program& prog, const std::string& name, uint64_t bytes) {
   for (size_t i = 1; i < planes_.size(); ++i)
     if (planeNext_[i] < planeNext_[best]) best = i;
   const uint32_t s = uint32_t(c_.mxm_weight_streams), words = (t.rows + s - 1) / s;
-  int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) > innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  // else the hemisphere with the wider free band between activations and tiles
+  const int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) >
+                innerTop_[0] - std::min(innerTop_[0], activationTop(false));
   const uint32_t spread = uint32_t(std::max(1, innerSlices_[h])), n = (t.rows + spread - 1) / spread;
-  if (uint64_t(planeNext_[best]) + words <= words_ || innerSlices_[h] == 0 || innerTop_[h] < activationTop(h) + n) {
+  if (uint64_t(planeNext_[best]) + words > words_ && innerSlices_[h] > 0 && takeInner(h, n, spread, t)) {
+    askedBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());
+  } else {
     t.slice = planeSlice(planes_[best]);
     t.spread = s;
     t.addr = take(planeNext_, best, words, what);
-  } else {
-    innerTop_[h] -= n;
-    askedBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());
-    t.slice = SliceRef{bool(h), 0};
-    t.spread = spread;
-    t.addr = innerTop_[h];
   }
   programBytes_ += uint64_t(t.rows) * t.cols;
   prog.tensors.push_back(std::move(t));
@@ -187,19 +194,11 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   if ((where == Place::Inner || (full && where == Place::Any)) && innerSpread > 0 && firstMiss_.empty()) {
     // The plane's slices are full: from the top of the activation slices.
     const uint32_t n = (rows + innerSpread - 1) / innerSpread;
-    const bool room = innerTop_[h] >= activationTop(p.east) + n;
+    const bool room = takeInner(h, n, innerSpread, t);
     if (room || where == Place::Inner)
       askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
-    if (room) {
-      innerTop_[h] -= n;
-      t.slice = SliceRef{p.east, 0};
-      t.spread = innerSpread;
-      t.addr = innerTop_[h];
-    } else if (where == Place::Inner) {
-      firstMiss_ = what;
-    } else {
-      t.addr = take(planeNext_, pi, words, what);
-    }
+    if (!room && where == Place::Inner) firstMiss_ = what;
+    else if (!room) t.addr = take(planeNext_, pi, words, what);
   } else {
     planeOnlyMiss_ |= full && where == Place::Plane && firstMiss_.empty();
     t.addr = take(planeNext_, pi, words, what);

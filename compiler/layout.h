@@ -102,6 +102,9 @@ class Layout {
  private:
   uint32_t take(std::vector<uint32_t>& next, size_t i, uint32_t n, const std::string& what);
   void addText(Program& prog, const std::string& name, uint64_t bytes);
+  // t at the top of hemisphere h's activation slices, n words over `spread`
+  // of them, below the tiles already there; false if activations reach that high.
+  bool takeInner(int h, uint32_t n, uint32_t spread, Tensor& t);
   uint32_t activationTop(bool east) const;  // the highest address activations took in a hemisphere
   const ChipConfig& c_;
   std::vector<PlaneId> planes_;

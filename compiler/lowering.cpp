@@ -36,6 +36,19 @@ int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, 
   return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
 }
 
+TaskBuilder::Val sumRows(const ChipConfig& c, TaskBuilder& b, const std::vector<std::pair<const ActTensor*, int>>& rows,
+                         Cycle& at) {
+  const int v = c.vxmPosition();
+  auto rd = [&](size_t i, Cycle when) {
+    const auto& [t, r] = rows[i];
+    return b.read(t->tensor, uint32_t(r), v, when, t->firstRow + r);
+  };
+  TaskBuilder::Val acc = b.vxm(Opcode::MOV, DType::F32, 0, rd(0, 0));
+  at = c.latency.vxm_alu;
+  for (size_t i = 1; i < rows.size(); ++i, at += c.latency.vxm_alu) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, rd(i, at));
+  return acc;
+}
+
 namespace {
 
 // ---- element-wise ops: one task per vector row -------------------------------
@@ -218,7 +231,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   job.nChunks = nChunks;
   job.rows = int(x.rows);
   // A last output chunk of `used` lanes: `pack` k tiles side by side in one tile (as many as fit and
-  // the accumulators allow), so that no byte of its tiles is padding twice over.
+  // the accumulators allow), instead of tiles mostly padding.
   const int used = int(N - int64_t(nChunks - 1) * lanes);
   const int pack = perHead ? 1 : std::min({lanes / used, c.mxm_accumulators, kTiles});
   std::vector<int> tiles(size_t(kTiles) * size_t(nChunks), -1);
@@ -288,14 +301,10 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   const int j = nChunks - 1;
   for (int64_t r = 0; r < x.rows; ++r) {
     TaskBuilder b = L.builder(fmt::format("{}.slots[{}]", op.name, r));
-    auto rd = [&](int s, Cycle at) {
-      const int row = int(r) * pack + s;
-      return b.read(part.tensor, uint32_t(row), v, at, part.firstRow + row);
-    };
-    const Cycle alu = c.latency.vxm_alu;
-    TaskBuilder::Val acc = b.vxm(Opcode::MOV, DType::F32, 0, rd(0, 0));  // one row of the slots' slice a cycle
-    Cycle at = alu;
-    for (int s = 1; s < pack; ++s, at += alu) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, rd(s, at));
+    std::vector<std::pair<const ActTensor*, int>> rows;
+    for (int s = 0; s < pack; ++s) rows.push_back({&part, int(r) * pack + s});
+    Cycle at = 0;
+    TaskBuilder::Val acc = sumRows(c, b, rows, at);
     if (bias) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(bias->tensor, uint32_t(j), v, at, -1));
     const int row = int(r * y.chunks + j);
     b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);

@@ -30,6 +30,12 @@ std::vector<uint8_t> encode(const std::vector<double>& v, DType t);
 // A constant row (fp32, lanes wide) in an activation group outside `avoid`.
 int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid);
 
+// The sum of vector rows (tensor and row of each), read at the VXM an ALU
+// step apart from cycle 0 (one read of a slice a cycle); `at` becomes the
+// cycle the sum is there.
+TaskBuilder::Val sumRows(const ChipConfig& c, TaskBuilder& b, const std::vector<std::pair<const ActTensor*, int>>& rows,
+                         Cycle& at);
+
 // Folds v (at the VXM in cycle `at`) across all lanes with op (SXM
 // rotations); the result is in every lane, `at` becomes its cycle.
 TaskBuilder::Val reduceAcrossLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at);

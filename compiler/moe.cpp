@@ -150,15 +150,11 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     const ActTensor& part = L.act(op.name + ".part");
     for (int64_t r = 0; r < y.vrows(); ++r) {
       TaskBuilder b = L.builder(fmt::format("{}.reduce{}", op.name, r));
-      Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(part.tensor, uint32_t(r), v, 0, part.firstRow + int(r)));
-      Cycle at = alu;
-      for (int a = 0; a < L.o.tp; ++a) {
-        if (a == L.o.rank) continue;
-        const ActTensor& in = L.act(fmt::format("{}.from{}", part.name, a));
-        acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(in.tensor, uint32_t(r), v, at, in.firstRow + int(r)));
-        at += alu;
-      }
-      b.write(y.tensor, uint32_t(r), acc, y.firstRow + int(r));
+      std::vector<std::pair<const ActTensor*, int>> rows{{&part, int(r)}};
+      for (int a = 0; a < L.o.tp; ++a)
+        if (a != L.o.rank) rows.push_back({&L.act(fmt::format("{}.from{}", part.name, a)), int(r)});
+      Cycle at = 0;
+      b.write(y.tensor, uint32_t(r), sumRows(c, b, rows, at), y.firstRow + int(r));
       L.addTask(b);
     }
     return;
@@ -362,12 +358,11 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
     for (int j = 0; j < dch; ++j) {  // y = sum of the k experts' outputs
       if (!whole && !L.owns(j)) continue;
       TaskBuilder b = L.builder(fmt::format("{}.sum[{}].{}", op.name, t, j));
-      Val acc = b.vxm(Opcode::MOV, DType::F32, 0, b.read(parts[0]->tensor, uint32_t(j), v, 0, parts[0]->firstRow + j));
-      Cycle at = alu;
-      for (size_t s = 1; s < parts.size(); ++s, at += alu)
-        acc = b.vxm(Opcode::ADD, DType::F32, at, acc, b.read(parts[s]->tensor, uint32_t(j), v, at, parts[s]->firstRow + j));
+      std::vector<std::pair<const ActTensor*, int>> rows;
+      for (const ActTensor* p : parts) rows.push_back({p, j});
+      Cycle at = 0;
       const int row = int(t * dch + j);
-      b.write(y.tensor, uint32_t(row), acc, y.firstRow + row);
+      b.write(y.tensor, uint32_t(row), sumRows(c, b, rows, at), y.firstRow + row);
       L.addTask(b);
     }
   }

@@ -278,6 +278,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
     for (int tp = 1; tp <= std::min(sys.chips_per_node, sys.chips); tp *= 2) widths.push_back(tp);
   PipelineRun best;
   std::string last, tried;
+  auto note = [&](const std::string& what) { tried += (tried.empty() ? "" : ", ") + what; };  // what was compared
   for (int tp : widths) {
     const int most = std::min<int>(int(2 * m.layers), tp > 1 ? sys.chips / sys.chips_per_node * (sys.chips_per_node / tp)
                                                               : sys.chips);
@@ -287,11 +288,11 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
     if (largest > cap) {
       last = fmt::format("with tp={}: a block of {} bytes a chip exceeds the {} bytes a chip holds for weights", tp,
                          largest, cap);
-      tried += fmt::format("{}tp={}: its largest block does not fit", tried.empty() ? "" : ", ", tp);
+      note(fmt::format("tp={}: its largest block does not fit", tp));
       continue;
     }
     if (most < 1) {  // fewer chips in a node than the width
-      tried += fmt::format("{}tp={}: no node of {} chips", tried.empty() ? "" : ", ", tp, tp);
+      note(fmt::format("tp={}: no node of {} chips", tp, tp));
       continue;
     }
     // The fewest stages whose every chip could hold its weights (a lower bound: no KV caches, no rounding).
@@ -320,7 +321,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
       };
       int hi = most;
       if (!fitsAt(hi)) {
-        tried += fmt::format("{}tp={}: no pp up to {} fits", tried.empty() ? "" : ", ", tp, most);
+        note(fmt::format("tp={}: no pp up to {} fits", tp, most));
         continue;
       }
       while (low < hi) {
@@ -333,7 +334,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
     for (int pp = std::min(low, most); pp <= most && !fits; ++pp) {
       try {
         PipelineRun run = tp > 1 ? compileGroupsRun(m, sys, r, pp, kv) : compilePipeline(m, sys, r, pp, kv);
-        tried += fmt::format("{}tp={},pp={} {} cycles", tried.empty() ? "" : ", ", tp, pp, run.predicted);
+        note(fmt::format("tp={},pp={} {} cycles", tp, pp, run.predicted));
         run.why = fmt::format("tp={},pp={}", tp, pp);
         if (best.stages.empty() || run.predicted < best.predicted ||
             (run.predicted == best.predicted && run.stages.size() < best.stages.size()))
@@ -345,7 +346,7 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
         throw;
       }
     }
-    if (!fits) tried += fmt::format("{}tp={}: no pp up to {} fits", tried.empty() ? "" : ", ", tp, most);
+    if (!fits) note(fmt::format("tp={}: no pp up to {} fits", tp, most));
   }
   if (best.stages.empty())
     throw Error(fmt::format("{} does not fit system {} ({} chips) with any tensor/pipeline split tried; {}", m.name,
