@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set-up, then the whole test suite (each test case in its own process).
+# Set-up, then the whole test suite (each test case in its own process),
+# then the format check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash .ci/setup.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+bash .ci/format.sh

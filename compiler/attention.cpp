@@ -55,7 +55,8 @@ std::vector<double> inverseFrequencies(const GOp& op, int dim) {
       const double old = sc.value("original_max_position_embeddings", 8192.0);
       for (double& f : inv) {
         const double wavelen = 2 * 3.14159265358979323846 / f;
-        if (wavelen > old / lo) f /= factor;
+        if (wavelen > old / lo)
+          f /= factor;
         else if (wavelen >= old / hi) {
           const double smooth = (old / wavelen - lo) / (hi - lo);
           f = (1 - smooth) * f / factor + smooth * f;
@@ -101,7 +102,8 @@ const ActTensor& Lowerer::headRows(const std::string& name, int d) {
         auto x1 = rotate(*this, b, b.read(a.tensor, uint32_t(row + 1), v, 0, a.firstRow + row + 1), first, hd);
         auto x0 = rotate(*this, b, b.read(a.tensor, uint32_t(row), v, alu, a.firstRow + row), -off, hd + 1);
         const Cycle at = b.availAt(x1, v);  // x0 arrives alu later
-        const int lo = laneRange(first, d, {a.group, h.group}), hi = laneMask(first, false, {a.group, h.group, groupOf(*this, lo)});
+        const int lo = laneRange(first, d, {a.group, h.group}),
+                  hi = laneMask(first, false, {a.group, h.group, groupOf(*this, lo)});
         auto p1 = b.vxm(Opcode::MUL, DType::F32, at, x1, b.read(lo, 0, v, at, -1));
         auto p0 = b.vxm(Opcode::MUL, DType::F32, at + alu, x0, b.read(hi, 0, v, at + alu, -1));
         y = b.vxm(Opcode::ADD, DType::F32, at + 2 * alu, b.vxm(Opcode::MOV, DType::F32, at + alu, p1), p0);
@@ -130,7 +132,8 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   if (gt.shape.size() != 2 || gt.shape[1] != int64_t(kvHeads) * d)
     throw Error(fmt::format("cache {} must be [context, {}]", name, kvHeads * d));
   const int lanes = c.lanes(), per = keys ? lanes : lanes / 2;
-  if (d > lanes / 2) throw Error(fmt::format("cache {}: heads of {} exceed an fp16 plane's {} rows", name, d, lanes / 2));
+  if (d > lanes / 2)
+    throw Error(fmt::format("cache {}: heads of {} exceed an fp16 plane's {} rows", name, d, lanes / 2));
   Cache k;
   k.keys = keys;
   k.context = gt.shape[0];
@@ -174,7 +177,8 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
       for (int j = 0; j < k.tilesPerHead; ++j) {
         // (a value tile past the last position is cut short)
         const uint32_t rows = uint32_t(keys ? d : std::min<int64_t>(per, k.context - int64_t(j) * per));
-        const int t = layout_.addTile(p, plane, fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16, rows, true);
+        const int t = layout_.addTile(p, plane, fmt::format("{}.{}{}_{}", name, keys ? "kT" : "v", hd, j), DType::F16,
+                                      rows, true);
         k.tiles.push_back(t);
         k.firstRow.push_back(layout_.newRows(int(rows)));
         if (keys && layout_.inner(p.tensors[size_t(t)])) scratch(plane, true);  // the scatter's other lanes go there
@@ -234,7 +238,8 @@ void lowerRope(Lowerer& L, const GOp& op) {
       auto xv = b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row);
       auto up = rotate(L, b, xv, -d / 2, 2 * hd), down = rotate(L, b, xv, d / 2, 2 * hd + 1);
       const Cycle at = b.availAt(up, v);
-      auto m0 = b.vxm(Opcode::MUL, DType::F32, at, b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row), b.read(ct, 0, v, at, -1));
+      auto m0 = b.vxm(Opcode::MUL, DType::F32, at, b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row),
+                      b.read(ct, 0, v, at, -1));
       auto m1 = b.vxm(Opcode::MUL, DType::F32, at, up, b.read(st1, 0, v, at, -1));
       auto m2 = b.vxm(Opcode::MUL, DType::F32, at, down, b.read(st2, 0, v, at, -1));
       auto sum = b.vxm(Opcode::ADD, DType::F32, at + alu, m0, m1);
@@ -258,7 +263,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
     for (int hd = 0; hd < kv; ++hd) {
       if (!L.ownsKvHead(hd)) continue;
       const int row = int(t * kv + hd);
-      if (!keys) {  // a value row: fp16, into row pos % (lanes/2) of its tile
+      if (!keys) {                                 // a value row: fp16, into row pos % (lanes/2) of its tile
         if (k.leader[size_t(hd)] != hd) continue;  // written with its pack's first head
         const int slot = hd * k.tilesPerHead + int(pos / (lanes / 2));
         const int tile = k.tiles[size_t(slot)];
@@ -306,7 +311,8 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       const Tensor& tt = L.p.tensors[size_t(tile)];  // after the allocations above (they may move the vector)
       for (int i = 0; i < d; ++i) {
         TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i));
-        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);
+        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0,
+                       DType::F32);
         auto rotated = rotate(L, b, h, lane - i, i, DType::F16, k.plane(hd).east);  // the plane's side
         for (int plane = 0; plane < 2; ++plane) {
           const SliceRef s = tt.sliceOf(uint32_t(i), plane);
@@ -364,9 +370,11 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       const int h = headOf(r);
       const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
       const int half = scores ? 0 : i % 2;
-      const Cycle f = at - Cycle(std::abs(v - pp)) * c.stream_hop - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
+      const Cycle f =
+          at - Cycle(std::abs(v - pp)) * c.stream_hop - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
       const int row = scores ? int(t * heads + h) : int((int64_t(h) * T + t) * in.chunks + i / 2);
-      auto x = b.vxm(Opcode::CVT, DType::F16, f, b.read(in.tensor, uint32_t(row), v, f, in.firstRow + row), {}, 0, DType::F32);
+      auto x = b.vxm(Opcode::CVT, DType::F16, f, b.read(in.tensor, uint32_t(row), v, f, in.firstRow + row), {}, 0,
+                     DType::F32);
       return half ? feedHalf(L, b, x, plane, r) : x;
     };
     job.drain = [&](TaskBuilder& b, int r, int j, Val acc) {
@@ -374,7 +382,7 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       const int h = headOf(r);
       if (scores) {
         acc = b.vxm(Opcode::MULI, DType::F32, b.availAt(acc, v), acc, {}, f32bits(float(scale)));
-        const int64_t last = k.context - T + t;  // the last position token t may see
+        const int64_t last = k.context - T + t;               // the last position token t may see
         if (causal && (int64_t(j) + 1) * lanes - 1 > last) {  // later positions get -3e38
           std::vector<double> m(size_t(lanes), 0.0);
           for (int l = 0; l < lanes; ++l) m[size_t(l)] = int64_t(j) * lanes + l > last ? -3e38 : 0.0;
@@ -391,7 +399,8 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
           const int off = k.laneOff[size_t(h / hpg)];
           if (off) acc = rotate(L, b, acc, -off, r);
           const Cycle e = b.availAt(acc, v);
-          acc = b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(L.laneMask(d, false, {in.group, out.group}), 0, v, e, -1));
+          acc =
+              b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(L.laneMask(d, false, {in.group, out.group}), 0, v, e, -1));
         }
         const int row = int(t * heads + h);
         b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);

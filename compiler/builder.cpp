@@ -165,7 +165,8 @@ TaskBuilder::Val TaskBuilder::readPlanes(const std::vector<PlaneRead>& planes, i
     Instr in;
     in.op = Opcode::READ;
     in.imm = t.addrOf(planes[q].row);
-    addSlot(avail - c_.latency.mem_read, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, -1, -1).off[0] = int(q);
+    addSlot(avail - c_.latency.mem_read, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, -1, -1).off[0] =
+        int(q);
     t_.uses.push_back({var, avail, from, pos, int(q)});
     t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), avail - c_.latency.mem_read});
     if (planes[q].rowId >= 0) t_.reads.push_back({planes[q].rowId, avail - c_.latency.mem_read});

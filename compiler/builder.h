@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "task.h"
 
 namespace lpu {
@@ -31,8 +31,7 @@ class TaskBuilder {
   // An instruction on a fixed queue. `dst` is a new value it produces
   // (planes of dtype dstType, available `latency` cycles later); `srcs` are
   // values it reads (bound to s1, s2 in order), which must be here now.
-  Val issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs = {}, int dstPlanes = 0,
-            Cycle dstDelay = 0);
+  Val issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs = {}, int dstPlanes = 0, Cycle dstDelay = 0);
 
   // Several single planes (tensor, row, plane) read onto consecutive streams
   // of one value, all at position `pos` in cycle `when` (e.g. an LW's rows).

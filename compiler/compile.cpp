@@ -94,7 +94,8 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
     // (a model many times too big would otherwise hold them all).
     if (L.layout().overflowed()) std::vector<Task>().swap(L.tasks());
   }
-  const std::string what = g.model.empty() ? (g.name.empty() ? "the graph" : g.name) : g.model;  // for "needs N bytes of SRAM"
+  const std::string what =
+      g.model.empty() ? (g.name.empty() ? "the graph" : g.name) : g.model;  // for "needs N bytes of SRAM"
   L.layout().checkFits(what);
   sendTasks = addSendTasks(L, o);
   const std::vector<Task>& tasks = L.tasks();

@@ -77,7 +77,8 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
   const int half = lanes / 2;
   const int64_t V2 = ((V + 1) / 2 + kt - 1) / kt * kt;
   auto packed = [&](int j) { return D - int64_t(j) * lanes <= half && V > kt; };
-  const int maskT = wt == DType::I8 ? -1 : L.laneMask(int(D - int64_t(chunks - 1) * lanes), false, {ids.group, y.group});
+  const int maskT =
+      wt == DType::I8 ? -1 : L.laneMask(int(D - int64_t(chunks - 1) * lanes), false, {ids.group, y.group});
 
   for (int j = 0; j < chunks; ++j) {
     if (!L.owns(j)) continue;  // tensor parallelism: another chip gathers this chunk
@@ -103,9 +104,10 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
     std::vector<int> tiles;
     for (int i = 0; i < nTiles; ++i) {
       const uint32_t rows = uint32_t(kt);  // full tiles: the gather arithmetic assumes a fixed stride
-      const int t = L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows, false,
-                                      Layout::Place::Plane);
-      if (!tiles.empty() && !L.layout_.overflowed() && L.p.tensors[size_t(t)].addr != L.p.tensors[size_t(tiles.back())].addr + words)
+      const int t =
+          L.layout_.addTile(L.p, ps.id, fmt::format("{}.t{}_{}", op.name, i, j), wt, rows, false, Layout::Place::Plane);
+      if (!tiles.empty() && !L.layout_.overflowed() &&
+          L.p.tensors[size_t(t)].addr != L.p.tensors[size_t(tiles.back())].addr + words)
         throw Error(fmt::format("internal: embedding tiles of {} are not consecutive", op.name));
       tiles.push_back(t);
       if (tv.empty()) continue;
@@ -163,7 +165,8 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
           at += alu;
         }
         std::vector<TaskBuilder::PlaneRead> reads;
-        const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), uint32_t(kt) - first);
+        const uint32_t first = uint32_t(k * rowsPerLw),
+                       n = std::min<uint32_t>(uint32_t(rowsPerLw), uint32_t(kt) - first);
         for (uint32_t r = 0; r < n; ++r)
           for (int pl = 0; pl < wb; ++pl) reads.push_back({tiles[0], first + r, pl});
         lw = at + toPlane;

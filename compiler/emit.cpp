@@ -65,7 +65,8 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
       StreamRef* fields[3] = {&in.s0, &in.s1, &in.s2};
       for (int f = 0; f < 3; ++f)
         if (slot.var[f] >= 0) {
-          *fields[f] = StreamRef{uint8_t(pl.streamBase[size_t(slot.var[f])] + slot.off[f]), pl.east[size_t(slot.var[f])]};
+          *fields[f] =
+              StreamRef{uint8_t(pl.streamBase[size_t(slot.var[f])] + slot.off[f]), pl.east[size_t(slot.var[f])]};
         }
       QueueId q = slot.queue;
       if (slot.anyVxm) q = QueueId{Unit::VXM, false, pl.vxmAlu[i], 0};

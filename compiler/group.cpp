@@ -91,7 +91,8 @@ Compiled copyStage(Compiled ck, int offset, const std::map<int, int>& links,
     if (q.id.unit != Unit::C2C) continue;
     q.id.index = links.at(q.id.index);
     for (Instr& in : q.code)
-      if (in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) in.imm = uint32_t(links.at(int(in.imm)));
+      if (in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW)
+        in.imm = uint32_t(links.at(int(in.imm)));
   }
   delayQueues(ck.program, shift);
   ck.predicted += shift;
@@ -201,7 +202,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       return deskew[{r, link}] = L[size_t(r)]->addTask(d);
     };
     // Each byte plane of each row in turn, one vector every `occ` cycles from relative cycle 0.
-    auto eachVector = [&](const std::vector<uint32_t>& rows, int planes, const std::function<void(uint32_t, int, Cycle)>& f) {
+    auto eachVector = [&](const std::vector<uint32_t>& rows, int planes,
+                          const std::function<void(uint32_t, int, Cycle)>& f) {
       Cycle at = 0;
       for (uint32_t row : rows)
         for (int pl = 0; pl < planes; ++pl, at += occ) f(row, pl, at);
@@ -251,8 +253,10 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
                       yb.firstRow + int(row));
         last = at;
       });
-      if (sent.first >= 0) rb.dependOn(sent.first, 0, sent.second, flight);
-      else rb.notBefore(0, notBefore + flight);
+      if (sent.first >= 0)
+        rb.dependOn(sent.first, 0, sent.second, flight);
+      else
+        rb.notBefore(0, notBefore + flight);
       rb.dependOn(deskewed(b, link), 0, 0, c.latency.c2c_deskew);
       after(rb, lastRecv, b, link, 0, 1);
       const int task = L[size_t(b)]->addTask(rb);
@@ -338,7 +342,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
 
     if (s > 0) {  // the residual from stage s - 1's exit chip to an entry chip, which forwards it
       const std::vector<uint32_t> rows = allRows("x");
-      const int planes = bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
+      const int planes =
+          bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
       recvTask(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, arrival, {-1, 0});
       for (int r = 0; r < tp; ++r)
         if (r != entry) transfer(entry, "x", r, rows);
@@ -445,7 +450,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       ck.wall_s = wall / tp;
     }
     if (!key.empty()) memo[key] = Memo{s, delta, handOver, links};
-    if (plan.progress) plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
+    if (plan.progress)
+      plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
   }
   return out;
 }

@@ -26,8 +26,8 @@ namespace lpu {
 
 struct GroupPlan {
   int tp = 1;
-  std::vector<Graph> stages;                 // per stage
-  std::vector<CompileOptions> options;       // per stage (values, precision)
+  std::vector<Graph> stages;            // per stage
+  std::vector<CompileOptions> options;  // per stage (values, precision)
   // The link of chip (stage s, rank a) to chip (stage t, rank b), or -1.
   std::function<int(int s, int a, int t, int b)> link;
   // Timing only: a stage built like an earlier one (the same ops on the same

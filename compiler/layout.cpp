@@ -19,9 +19,10 @@ Layout::Layout(const ChipConfig& c) : c_(c), words_(uint32_t(c.mem_banks_per_sli
     for (int g = 0; g + 4 <= m - planes * s; g += 4) groups_.push_back({SliceRef{bool(h), uint8_t(g)}, 4});
   }
   if (groups_.size() < 2 || planes_.empty())
-    throw Error(fmt::format("chip {}: too few MEM slices for the compiler: it needs {} slices for an MXM plane's "
-                            "weights and 8 more for activations",
-                            c.name, s));
+    throw Error(
+        fmt::format("chip {}: too few MEM slices for the compiler: it needs {} slices for an MXM plane's "
+                    "weights and 8 more for activations",
+                    c.name, s));
   groupNext_.assign(groups_.size(), 0);
   planeNext_.assign(planes_.size(), 0);
   for (int h = 0; h < 2; ++h) {
@@ -55,15 +56,17 @@ void Layout::checkFits(const std::string& what) const {
   if (firstMiss_.empty()) return;
   const uint64_t cap = c_.sramBytes();
   if (askedBytes_ <= cap && planeOnlyMiss_)  // gather tiles that the planes' own slices could not take
-    throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): its gathered tiles (embedding, "
-                            "experts) must sit on the MXM planes' own slices, {} bytes; first to overflow: {}",
-                            what, askedBytes_, cap, planeBytes(), firstMiss_));
+    throw Error(
+        fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): its gathered tiles (embedding, "
+                    "experts) must sit on the MXM planes' own slices, {} bytes; first to overflow: {}",
+                    what, askedBytes_, cap, planeBytes(), firstMiss_));
   if (askedBytes_ <= cap)  // the last bytes lost to rounding and to one hemisphere being fuller
-    throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): too close to place them "
-                            "all; first to overflow: {}",
-                            what, askedBytes_, cap, firstMiss_));
-  throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); first to overflow: {}", what,
-                          askedBytes_, cap, std::max<uint64_t>((askedBytes_ + cap - 1) / cap, 2), firstMiss_));
+    throw Error(
+        fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least 2 chips): too close to place them "
+                    "all; first to overflow: {}",
+                    what, askedBytes_, cap, firstMiss_));
+  throw Error(fmt::format("{} needs {} bytes of SRAM, this chip has {} (at least {} chips); first to overflow: {}",
+                          what, askedBytes_, cap, std::max<uint64_t>((askedBytes_ + cap - 1) / cap, 2), firstMiss_));
 }
 
 uint64_t Layout::tileBytes(uint64_t reserve) const {
@@ -128,7 +131,8 @@ uint32_t Layout::activationTop(bool east) const {
 
 uint64_t Layout::tileRoom(const PlaneId& p) const {
   const uint32_t top = activationTop(p.east);
-  const uint64_t inner = innerTop_[p.east] > top ? uint64_t(innerTop_[p.east] - top) * uint64_t(innerSlices_[p.east]) : 0;
+  const uint64_t inner =
+      innerTop_[p.east] > top ? uint64_t(innerTop_[p.east] - top) * uint64_t(innerSlices_[p.east]) : 0;
   return (uint64_t(planeFree(p)) * uint64_t(c_.mxm_weight_streams) + inner) * uint64_t(c_.lanes());
 }
 
@@ -197,8 +201,10 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
     const bool room = takeInner(h, n, innerSpread, t);
     if (room || where == Place::Inner)
       askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
-    if (!room && where == Place::Inner) firstMiss_ = what;
-    else if (!room) t.addr = take(planeNext_, pi, words, what);
+    if (!room && where == Place::Inner)
+      firstMiss_ = what;
+    else if (!room)
+      t.addr = take(planeNext_, pi, words, what);
   } else {
     planeOnlyMiss_ |= full && where == Place::Plane && firstMiss_.empty();
     t.addr = take(planeNext_, pi, words, what);

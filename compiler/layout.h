@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "isa/program.h"
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 
 namespace lpu {
 
@@ -23,9 +23,9 @@ struct ActTensor {
   std::string name;
   int64_t rows = 0, cols = 0, chunks = 0;
   int width = 0;
-  int tensor = -1;  // index into Program::tensors
-  int group = -1;   // activation slice group
-  int firstRow = 0; // row id of vector row 0 (scheduler dependences)
+  int tensor = -1;   // index into Program::tensors
+  int group = -1;    // activation slice group
+  int firstRow = 0;  // row id of vector row 0 (scheduler dependences)
   int vrows() const { return int(rows * chunks); }
 };
 
@@ -115,9 +115,9 @@ class Layout {
   uint32_t words_;
   int nextRow_ = 0;
   uint64_t weightBytes_ = 0, activationBytes_ = 0, cacheBytes_ = 0, programBytes_ = 0;
-  uint64_t askedBytes_ = 0;                   // bytes asked for (with what did not fit)
-  std::string firstMiss_;                     // the first allocation that did not fit
-  bool planeOnlyMiss_ = false;                // it was a tile that must sit on its plane's own slices
+  uint64_t askedBytes_ = 0;     // bytes asked for (with what did not fit)
+  std::string firstMiss_;       // the first allocation that did not fit
+  bool planeOnlyMiss_ = false;  // it was a tile that must sit on its plane's own slices
 };
 
 }  // namespace lpu

@@ -45,7 +45,8 @@ TaskBuilder::Val sumRows(const ChipConfig& c, TaskBuilder& b, const std::vector<
   };
   TaskBuilder::Val acc = b.vxm(Opcode::MOV, DType::F32, 0, rd(0, 0));
   at = c.latency.vxm_alu;
-  for (size_t i = 1; i < rows.size(); ++i, at += c.latency.vxm_alu) acc = b.vxm(Opcode::ADD, DType::F32, at, acc, rd(i, at));
+  for (size_t i = 1; i < rows.size(); ++i, at += c.latency.vxm_alu)
+    acc = b.vxm(Opcode::ADD, DType::F32, at, acc, rd(i, at));
   return acc;
 }
 
@@ -126,7 +127,8 @@ void lowerElementwise(Lowerer& L, const GOp& op) {
       if (bt == &a) {
         yv = x;
       } else if (sameGroup) {  // same slices: read one ALU latency earlier and delay through a mov
-        auto early = b.read(bt->tensor, uint32_t(br), v, at - L.c.latency.vxm_alu, bt->firstRow < 0 ? -1 : bt->firstRow + br);
+        auto early =
+            b.read(bt->tensor, uint32_t(br), v, at - L.c.latency.vxm_alu, bt->firstRow < 0 ? -1 : bt->firstRow + br);
         yv = b.vxm(Opcode::MOV, DType::F32, at - L.c.latency.vxm_alu, early);
       } else {
         yv = b.read(bt->tensor, uint32_t(br), v, at, bt->firstRow < 0 ? -1 : bt->firstRow + br);
@@ -161,7 +163,8 @@ TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, i
   if (x.width < lanes) {  // one head per tile: its row goes as it is
     const Cycle f = at - toPlane - c.latency.vxm_convert;
     const int row = int(r * x.chunks + i);
-    return b.vxm(Opcode::CVT, DType::F16, f, b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row), {}, 0, DType::F32);
+    return b.vxm(Opcode::CVT, DType::F16, f, b.read(x.tensor, uint32_t(row), v, f, x.firstRow + row), {}, 0,
+                 DType::F32);
   }
   const int half = i % 2, row = int(r * x.chunks + i / 2);  // fp16: lanes/2 rows per tile
   const Cycle f = at - toPlane - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
@@ -182,8 +185,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   const bool perHead = x.width < lanes;
   const int tileRows = perHead ? x.width : wt == DType::I8 ? lanes : lanes / 2;
   if (perHead && tileRows > (wt == DType::I8 ? lanes : lanes / 2))
-    throw Error(fmt::format("op {}: heads of {} exceed an {} plane's {} rows", op.name, tileRows,
-                            dtypeName(wt), wt == DType::I8 ? lanes : lanes / 2));
+    throw Error(fmt::format("op {}: heads of {} exceed an {} plane's {} rows", op.name, tileRows, dtypeName(wt),
+                            wt == DType::I8 ? lanes : lanes / 2));
   const int64_t K = tw ? w.shape[1] : w.shape[0], N = tw ? w.shape[0] : w.shape[1];
   const int kTiles = int((K + tileRows - 1) / tileRows), nChunks = int((N + lanes - 1) / lanes);
 
@@ -290,7 +293,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
         acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
         e += c.latency.vxm_convert;
       }
-      acc = b.vxm(Opcode::MUL, DType::F32, e, acc, wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(mask, 0, v, e, -1));
+      acc = b.vxm(Opcode::MUL, DType::F32, e, acc,
+                  wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(mask, 0, v, e, -1));
       const int row = r * pack + s;
       b.write(part.tensor, uint32_t(row), acc, part.firstRow + row);
     };
@@ -326,15 +330,15 @@ struct LoweringRow {
 
 // The lowering table: one row per graph op.
 constexpr LoweringRow kLowering[] = {
-    {OpKind::MatMul, lowerMatMul},      {OpKind::AttnScores, lowerAttnScores}, {OpKind::AttnMix, lowerAttnMix},
-    {OpKind::MoeFFN, lowerMoeFFN},      {OpKind::Add, lowerElementwise},   {OpKind::Mul, lowerElementwise},
-    {OpKind::Sub, lowerElementwise},    {OpKind::Exp, lowerElementwise},   {OpKind::Tanh, lowerElementwise},
-    {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise}, {OpKind::Gelu, lowerElementwise},
-    {OpKind::Relu, lowerElementwise},   {OpKind::Scale, lowerElementwise}, {OpKind::RmsNorm, lowerNorm},
-    {OpKind::LayerNorm, lowerNorm},     {OpKind::Softmax, lowerSoftmax},   {OpKind::Argmax, lowerArgmax},
-    {OpKind::TopK, lowerTopK},        {OpKind::Embedding, lowerEmbedding},  {OpKind::KvAppend, lowerKvAppend},
-    {OpKind::Rope, lowerRope},        {OpKind::Reshape, lowerShape},     {OpKind::Transpose, lowerShape},
-    {OpKind::Concat, lowerShape},      {OpKind::Slice, lowerShape},
+    {OpKind::MatMul, lowerMatMul},       {OpKind::AttnScores, lowerAttnScores}, {OpKind::AttnMix, lowerAttnMix},
+    {OpKind::MoeFFN, lowerMoeFFN},       {OpKind::Add, lowerElementwise},       {OpKind::Mul, lowerElementwise},
+    {OpKind::Sub, lowerElementwise},     {OpKind::Exp, lowerElementwise},       {OpKind::Tanh, lowerElementwise},
+    {OpKind::Sigmoid, lowerElementwise}, {OpKind::Silu, lowerElementwise},      {OpKind::Gelu, lowerElementwise},
+    {OpKind::Relu, lowerElementwise},    {OpKind::Scale, lowerElementwise},     {OpKind::RmsNorm, lowerNorm},
+    {OpKind::LayerNorm, lowerNorm},      {OpKind::Softmax, lowerSoftmax},       {OpKind::Argmax, lowerArgmax},
+    {OpKind::TopK, lowerTopK},           {OpKind::Embedding, lowerEmbedding},   {OpKind::KvAppend, lowerKvAppend},
+    {OpKind::Rope, lowerRope},           {OpKind::Reshape, lowerShape},         {OpKind::Transpose, lowerShape},
+    {OpKind::Concat, lowerShape},        {OpKind::Slice, lowerShape},
 };
 
 }  // namespace

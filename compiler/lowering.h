@@ -27,18 +27,18 @@ struct LinkSend {
   int link = 0;
 };
 struct LinkRecv {
-  std::string tensor;        // an input of the graph
+  std::string tensor;  // an input of the graph
   int link = 0;
-  Cycle firstArrival = 0;    // absolute cycle the first vector is at this chip
+  Cycle firstArrival = 0;  // absolute cycle the first vector is at this chip
 };
 
 struct CompileOptions {
   Precision precision = Precision::Int8;
-  TensorValues values;       // null: timing only
+  TensorValues values;                // null: timing only
   float activationScale = 1.0f / 16;  // int8: x_q = round(x / scale), static per matmul input
-  std::vector<LinkSend> sends;  // multi-chip: what this chip sends, after the graph
-  std::vector<LinkRecv> recvs;  // multi-chip: what this chip receives, before the graph
-  int rank = 0, tp = 1;         // tensor parallelism: this chip's share of matmul output chunks
+  std::vector<LinkSend> sends;        // multi-chip: what this chip sends, after the graph
+  std::vector<LinkRecv> recvs;        // multi-chip: what this chip receives, before the graph
+  int rank = 0, tp = 1;               // tensor parallelism: this chip's share of matmul output chunks
   // Tensor parallelism: MoE experts placed whole, tp / experts on each chip
   // (else every expert is split by output chunks over the group).
   bool wholeExperts = false;
@@ -96,11 +96,11 @@ class Lowerer {
   // last drain of each accumulator, for ordering.
   struct PlaneState {
     PlaneId id;
-    int config = -1;           // the task that set the plane's mode, -1: none yet
+    int config = -1;  // the task that set the plane's mode, -1: none yet
     DType mode = DType::I8;
-    int lastCompute = -1;      // task of the last IW/ABC group
+    int lastCompute = -1;           // task of the last IW/ABC group
     Cycle lastIw = 0, lastAbc = 0;  // their relative cycles in that task
-    std::vector<int> drain;    // per accumulator: task that drained it last (-1 none)
+    std::vector<int> drain;         // per accumulator: task that drained it last (-1 none)
     std::vector<Cycle> drainRel;
     int uses = 0;
   };
@@ -119,10 +119,10 @@ class Lowerer {
     bool keys = true;
     int64_t context = 0;
     int kvHeads = 0, headDim = 0, tilesPerHead = 0;
-    std::vector<int> tiles;     // [g * tilesPerHead + j] (heads sharing a tile: the same)
-    std::vector<int> firstRow;  // scheduler row of each tile's row 0
-    std::vector<int> laneOff;   // [g]: the head's first lane in its value tiles
-    std::vector<int> leader;    // [g]: the first head of g's tiles (-1: another chip's)
+    std::vector<int> tiles;        // [g * tilesPerHead + j] (heads sharing a tile: the same)
+    std::vector<int> firstRow;     // scheduler row of each tile's row 0
+    std::vector<int> laneOff;      // [g]: the head's first lane in its value tiles
+    std::vector<int> leader;       // [g]: the first head of g's tiles (-1: another chip's)
     std::vector<PlaneId> planeOf;  // [g]
     PlaneId plane(int g) const { return planeOf[size_t(g)]; }
     // The heads sharing leader g's tiles, in lane order.

@@ -4,19 +4,19 @@
 
 namespace lpu {
 
-void lowerMatMul(Lowerer& L, const GOp& op);        // lowering.cpp
-void lowerElementwise(Lowerer& L, const GOp& op);   // lowering.cpp
-void lowerNorm(Lowerer& L, const GOp& op);          // reduce.cpp: RmsNorm, LayerNorm
-void lowerSoftmax(Lowerer& L, const GOp& op);       // reduce.cpp
-void lowerArgmax(Lowerer& L, const GOp& op);        // reduce.cpp
-void lowerRope(Lowerer& L, const GOp& op);          // attention.cpp
-void lowerKvAppend(Lowerer& L, const GOp& op);      // attention.cpp
-void lowerAttnScores(Lowerer& L, const GOp& op);    // attention.cpp
-void lowerAttnMix(Lowerer& L, const GOp& op);       // attention.cpp
-void lowerEmbedding(Lowerer& L, const GOp& op);     // embedding.cpp
-void lowerTopK(Lowerer& L, const GOp& op);          // topk.cpp
-void lowerMoeFFN(Lowerer& L, const GOp& op);        // moe.cpp
-void lowerShape(Lowerer& L, const GOp& op);         // shape.cpp: Reshape, Transpose, Concat, Slice
+void lowerMatMul(Lowerer& L, const GOp& op);       // lowering.cpp
+void lowerElementwise(Lowerer& L, const GOp& op);  // lowering.cpp
+void lowerNorm(Lowerer& L, const GOp& op);         // reduce.cpp: RmsNorm, LayerNorm
+void lowerSoftmax(Lowerer& L, const GOp& op);      // reduce.cpp
+void lowerArgmax(Lowerer& L, const GOp& op);       // reduce.cpp
+void lowerRope(Lowerer& L, const GOp& op);         // attention.cpp
+void lowerKvAppend(Lowerer& L, const GOp& op);     // attention.cpp
+void lowerAttnScores(Lowerer& L, const GOp& op);   // attention.cpp
+void lowerAttnMix(Lowerer& L, const GOp& op);      // attention.cpp
+void lowerEmbedding(Lowerer& L, const GOp& op);    // embedding.cpp
+void lowerTopK(Lowerer& L, const GOp& op);         // topk.cpp
+void lowerMoeFFN(Lowerer& L, const GOp& op);       // moe.cpp
+void lowerShape(Lowerer& L, const GOp& op);        // shape.cpp: Reshape, Transpose, Concat, Slice
 
 // The activation row r, chunk i of x as an MXM operand (int8 at the static
 // activation scale, or fp16; fp16 tiles take half a chunk), at the plane in

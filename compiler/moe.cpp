@@ -120,8 +120,10 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const float limit = float(op.attrs.value("limit", 7.0));
   const int per = hasBias ? 6 : 3;
   if (hasBias && L.o.values)
-    throw Error(fmt::format("op {}: expert biases are chosen per token; functional runs with them are not supported yet "
-                            "(timing-only runs are)", op.name));
+    throw Error(
+        fmt::format("op {}: expert biases are chosen per token; functional runs with them are not supported yet "
+                    "(timing-only runs are)",
+                    op.name));
   const ActTensor& x = L.act(op.inputs[0]);
   const ActTensor& idx = L.act(op.inputs[1]);
   const ActTensor& wts = L.act(op.inputs[2]);
@@ -198,7 +200,9 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
       for (int64_t j = 0; j < slots; ++j) {
         const int row = int(t * slots + j);
         TaskBuilder b = L.builder(fmt::format("{}.select[{}.{}]", op.name, t, j));
-        auto rd = [&](const ActTensor& a, int r, Cycle when) { return b.read(a.tensor, uint32_t(r), v, when, a.firstRow + r); };
+        auto rd = [&](const ActTensor& a, int r, Cycle when) {
+          return b.read(a.tensor, uint32_t(r), v, when, a.firstRow + r);
+        };
         if (fixed) {  // weight of local expert j: the sum over choices s of w_s [idx_s == base + j]
           // Term s starts s ALU steps in (one read of a slice a cycle) and is added as the running sum arrives.
           Val acc;
@@ -227,11 +231,13 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
           cl = b.vxm(Opcode::MINI, DType::F32, at + 2 * alu, cl, {}, f32bits(float(local - 1)));
           b.write(li.tensor, uint32_t(row), cl, li.firstRow + row);
           // d again, beside the clamped index
-          Val d2 = b.vxm(Opcode::ADDI, DType::F32, at + 2 * alu, rd(idx, choice, at + 2 * alu), {}, f32bits(-float(base)));
+          Val d2 =
+              b.vxm(Opcode::ADDI, DType::F32, at + 2 * alu, rd(idx, choice, at + 2 * alu), {}, f32bits(-float(base)));
           Val diff = b.vxm(Opcode::SUB, DType::F32, at + 3 * alu, d2, cl);
           at += 4 * alu;
           Val e = isZero(b, diff, at);
-          b.write(lw.tensor, uint32_t(row), b.vxm(Opcode::MUL, DType::F32, at, e, rd(wts, choice, at)), lw.firstRow + row);
+          b.write(lw.tensor, uint32_t(row), b.vxm(Opcode::MUL, DType::F32, at, e, rd(wts, choice, at)),
+                  lw.firstRow + row);
         }
         L.addTask(b);
       }
@@ -324,17 +330,21 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
       for (int j = 0; j < int(av.chunks); ++j) {
         if (!whole && !L.owns(j)) continue;
         TaskBuilder b = L.builder(fmt::format("{}.act{}", tag, j));
-        auto rd = [&](const ActTensor& a, Cycle when) { return b.read(a.tensor, uint32_t(j), v, when, a.firstRow + j); };
+        auto rd = [&](const ActTensor& a, Cycle when) {
+          return b.read(a.tensor, uint32_t(j), v, when, a.firstRow + j);
+        };
         Cycle at = 0;
         Val g = rd(gv, at);
         if (oss) g = b.vxm(Opcode::MINI, DType::F32, at, g, {}, f32bits(limit)), at += alu;
-        Val z = oss ? b.vxm(Opcode::MULI, DType::F32, at, g, {}, f32bits(-1.702f)) : b.vxm(Opcode::NEG, DType::F32, at, g);
+        Val z =
+            oss ? b.vxm(Opcode::MULI, DType::F32, at, g, {}, f32bits(-1.702f)) : b.vxm(Opcode::NEG, DType::F32, at, g);
         z = b.vxm(Opcode::EXP, DType::F32, at += alu, z);
         z = b.vxm(Opcode::ADDI, DType::F32, at += sp, z, {}, f32bits(1.0f));
         z = b.vxm(Opcode::RSQRT, DType::F32, at += alu, z);
         z = b.vxm(Opcode::MUL, DType::F32, at += sp, z, z);  // sigmoid(-z), ready at at + alu
         at += alu;
-        const Val g2 = oss ? b.vxm(Opcode::MINI, DType::F32, at - alu, rd(gv, at - alu), {}, f32bits(limit)) : rd(gv, at);
+        const Val g2 =
+            oss ? b.vxm(Opcode::MINI, DType::F32, at - alu, rd(gv, at - alu), {}, f32bits(limit)) : rd(gv, at);
         const Val a = b.vxm(Opcode::MUL, DType::F32, at, z, g2);
         at += alu;
         Val u;

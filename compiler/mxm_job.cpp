@@ -20,7 +20,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
   const ChipConfig& c = L.c;
   const int wb = bytes(job.wt);
   const int accs = c.mxm_accumulators;
-  if (job.pack > accs) throw Error(fmt::format("internal: {}: {} slots a tile, {} accumulators", job.label, job.pack, accs));
+  if (job.pack > accs)
+    throw Error(fmt::format("internal: {}: {} slots a tile, {} accumulators", job.label, job.pack, accs));
 
   for (int j = 0; j < job.nChunks; ++j) {
     if (job.sharded && !L.owns(j)) continue;
@@ -28,7 +29,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
     const int slots = j + 1 == job.nChunks ? job.pack : 1, nTiles = (job.kTiles + slots - 1) / slots;
     const int group = job.rows == 1 ? 1 : std::max(1, accs / (2 * slots));
     const int sets = accs / (group * slots);
-    Lowerer::PlaneState& ps = job.plane ? L.planeState(job.plane(j)) : L.nextPlane(uint32_t(nTiles) * L.layout_.tileWords());
+    Lowerer::PlaneState& ps =
+        job.plane ? L.planeState(job.plane(j)) : L.nextPlane(uint32_t(nTiles) * L.layout_.tileWords());
     const QueueId q0{Unit::MXM, ps.id.east, ps.id.index, 0}, q1{Unit::MXM, ps.id.east, ps.id.index, 1},
         q2{Unit::MXM, ps.id.east, ps.id.index, std::min(2, c.mxm_queues_per_plane - 1)};
     const int pp = c.position(q0);
@@ -66,8 +68,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           std::vector<TaskBuilder::PlaneRead> reads;
           for (uint32_t r = 0; r < n; ++r)
             for (int b = 0; b < wb; ++b)
-              reads.push_back({tiles[size_t(i)], first + r, b,
-                               job.tileRowId ? job.tileRowId(tiles[size_t(i)], first + r) : -1});
+              reads.push_back(
+                  {tiles[size_t(i)], first + r, b, job.tileRowId ? job.tileRowId(tiles[size_t(i)], first + r) : -1});
           Instr lw;
           lw.op = Opcode::LW;
           lw.dt = job.wt;
@@ -83,7 +85,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(i)]);
           map = lb.vxm(Opcode::ADDI, DType::I32, k + conv + alu, map, {},
                        L.p.tensors[size_t(tiles[size_t(i)])].addr + uint32_t(k));
-          const Cycle at = k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;
+          const Cycle at =
+              k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;
           if (k == 0) lw0 = at;
           lb.issue(at, q0, lw, {lb.gatherPlanes(reads, map, pp, at)});
         }
@@ -113,7 +116,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
             if (i == 0 && ps.drain[size_t(a)] >= 0) cb.dependOn(ps.drain[size_t(a)], abcAt, ps.drainRel[size_t(a)], 1);
             lastAbcAt = abcAt;
           }
-        cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                     // rows in the buffer
+        cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                        // rows in the buffer
         if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);  // previous passes issued
         lastCompute = L.addTask(cb);
         ps.lastCompute = lastCompute;
@@ -146,7 +149,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         rot.dt = accType;
         rot.imm = uint32_t(c.lanes() - sl * job.packWidth);
         const QueueId sq{Unit::SXM, ps.id.east, (sl - 1) % c.sxm_queues_per_hemisphere, 0};
-        job.drainSlot(db, r0 + k, j, sl, db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}, 4, c.latency.sxm_shift));
+        job.drainSlot(db, r0 + k, j, sl,
+                      db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}, 4, c.latency.sxm_shift));
       }
       db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC m >= ABC m + pass
       const int drain = L.addTask(db);

@@ -120,11 +120,14 @@ void lowerNorm(Lowerer& L, const GOp& op) {
     if (layer) {  // mean
       TaskBuilder b = L.builder(fmt::format("{}.mean[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-        auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
-        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, xv);
-        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, false, ch) : mv;
-      }, Opcode::ADD, at);
+      auto p = foldChunks(
+          c, b, ch, alu, lastExtra(c, x.cols, ch),
+          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+            auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
+            auto mv = tb.vxm(Opcode::MOV, DType::F32, t, xv);
+            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, false, ch) : mv;
+          },
+          Opcode::ADD, at);
       auto s = reduceLanes(c, b, Opcode::ADD, p, at);
       b.write(factors.tensor, uint32_t(meanRow), b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv))),
               factors.firstRow + meanRow);
@@ -134,17 +137,20 @@ void lowerNorm(Lowerer& L, const GOp& op) {
       TaskBuilder b = L.builder(fmt::format("{}.rms[{}]", op.name, r));
       Cycle at = 0;
       const Cycle termLat = layer ? 2 * alu : alu;
-      auto p = foldChunks(c, b, ch, termLat, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-        auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
-        Cycle u = t;
-        if (layer) {
-          auto mv = tb.read(factors.tensor, uint32_t(meanRow), v, u, factors.firstRow + meanRow);
-          xv = tb.vxm(Opcode::SUB, DType::F32, u, xv, mv);
-          u += alu;
-        }
-        auto sq = tb.vxm(Opcode::MUL, DType::F32, u, xv, xv);
-        return last ? finishLast(L, tb, sq, u + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
-      }, Opcode::ADD, at);
+      auto p = foldChunks(
+          c, b, ch, termLat, lastExtra(c, x.cols, ch),
+          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+            auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
+            Cycle u = t;
+            if (layer) {
+              auto mv = tb.read(factors.tensor, uint32_t(meanRow), v, u, factors.firstRow + meanRow);
+              xv = tb.vxm(Opcode::SUB, DType::F32, u, xv, mv);
+              u += alu;
+            }
+            auto sq = tb.vxm(Opcode::MUL, DType::F32, u, xv, xv);
+            return last ? finishLast(L, tb, sq, u + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
+          },
+          Opcode::ADD, at);
       auto s = reduceLanes(c, b, Opcode::ADD, p, at);
       s = b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv)));
       s = b.vxm(Opcode::ADDI, DType::F32, at += alu, s, {}, f32bits(float(eps)));
@@ -214,10 +220,14 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     {  // max
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
-        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
-      }, Opcode::MAX, at);
+      auto p = foldChunks(
+          c, b, ch, alu, lastExtra(c, x.cols, ch),
+          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+            auto mv =
+                tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
+            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
+          },
+          Opcode::MAX, at);
       Val mx = reduceLanes(c, b, Opcode::MAX, p, at);
       if (sinkT >= 0) mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
       b.write(factors.tensor, uint32_t(maxRow), mx, factors.firstRow + maxRow);
@@ -226,15 +236,19 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     {  // e = exp(x - max) (masked), written; 1 / sum(e)
       TaskBuilder b = L.builder(fmt::format("{}.sum[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(c, b, ch, alu + sp, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-        auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
-        auto mv = tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
-        auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, mv));
-        // Written before the last chunk's mask, so that no two chunks reach MEM together;
-        // the final multiply masks the last chunk again.
-        tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
-        return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, ch) : ev;
-      }, Opcode::ADD, at);
+      auto p = foldChunks(
+          c, b, ch, alu + sp, lastExtra(c, x.cols, ch),
+          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+            auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
+            auto mv = tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
+            auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, mv));
+            // Written before the last chunk's mask, so that no two chunks reach MEM together;
+            // the final multiply masks the last chunk again.
+            tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
+            return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, ch)
+                        : ev;
+          },
+          Opcode::ADD, at);
       Val sum = reduceLanes(c, b, Opcode::ADD, p, at);
       if (sinkT >= 0) {  // + exp(sink - max), ready with the sum
         const Cycle t0 = at - sp - alu;
@@ -275,10 +289,14 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
     {
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(c, b, ch, alu, lastExtra(c, x.cols, ch), [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
-        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
-      }, Opcode::MAX, at);
+      auto p = foldChunks(
+          c, b, ch, alu, lastExtra(c, x.cols, ch),
+          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+            auto mv =
+                tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
+            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
+          },
+          Opcode::MAX, at);
       b.write(factors.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MAX, p, at), factors.firstRow + int(r));
       L.addTask(b);
     }
@@ -286,18 +304,21 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
     // their index constant is 2^24 too); then the smallest over the row.
     TaskBuilder b = L.builder(fmt::format("{}.index[{}]", op.name, r));
     Cycle at = 0;
-    auto p = foldChunks(c, b, ch, 6 * alu, ch > 1, [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-      auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
-      auto mv = tb.read(factors.tensor, uint32_t(r), v, t, factors.firstRow + int(r));
-      auto d = tb.vxm(Opcode::SUB, DType::F32, t, xv, mv);                                   // <= 0, 0 at the max
-      d = tb.vxm(Opcode::MULI, DType::F32, t + alu, d, {}, f32bits(1e30f));                 // -huge unless 0
-      d = tb.vxm(Opcode::ADDI, DType::F32, t + 2 * alu, d, {}, f32bits(1.0f));
-      auto hit = tb.vxm(Opcode::RELU, DType::F32, t + 3 * alu, d);                           // 1 at the max, else 0
-      auto idx = tb.read(index, uint32_t(k), v, t + 4 * alu, -1);                           // lane index - 2^24
-      auto cand = tb.vxm(Opcode::MUL, DType::F32, t + 4 * alu, hit, idx);
-      cand = tb.vxm(Opcode::ADDI, DType::F32, t + 5 * alu, cand, {}, f32bits(kBig));
-      return last && ch > 1 ? tb.vxm(Opcode::MOV, DType::F32, t + 6 * alu, cand) : cand;
-    }, Opcode::MIN, at);
+    auto p = foldChunks(
+        c, b, ch, 6 * alu, ch > 1,
+        [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+          auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
+          auto mv = tb.read(factors.tensor, uint32_t(r), v, t, factors.firstRow + int(r));
+          auto d = tb.vxm(Opcode::SUB, DType::F32, t, xv, mv);                   // <= 0, 0 at the max
+          d = tb.vxm(Opcode::MULI, DType::F32, t + alu, d, {}, f32bits(1e30f));  // -huge unless 0
+          d = tb.vxm(Opcode::ADDI, DType::F32, t + 2 * alu, d, {}, f32bits(1.0f));
+          auto hit = tb.vxm(Opcode::RELU, DType::F32, t + 3 * alu, d);  // 1 at the max, else 0
+          auto idx = tb.read(index, uint32_t(k), v, t + 4 * alu, -1);   // lane index - 2^24
+          auto cand = tb.vxm(Opcode::MUL, DType::F32, t + 4 * alu, hit, idx);
+          cand = tb.vxm(Opcode::ADDI, DType::F32, t + 5 * alu, cand, {}, f32bits(kBig));
+          return last && ch > 1 ? tb.vxm(Opcode::MOV, DType::F32, t + 6 * alu, cand) : cand;
+        },
+        Opcode::MIN, at);
     b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at), y.firstRow + int(r));
     L.addTask(b);
   }

@@ -14,9 +14,12 @@ namespace lpu {
 const char* policyName(Policy p) { return p == Policy::InOrder ? "in-order" : "list"; }
 
 bool parsePolicy(const std::string& s, Policy& out) {
-  if (s == "in-order") out = Policy::InOrder;
-  else if (s == "list") out = Policy::List;
-  else return false;
+  if (s == "in-order")
+    out = Policy::InOrder;
+  else if (s == "list")
+    out = Policy::List;
+  else
+    return false;
   return true;
 }
 
@@ -58,8 +61,11 @@ namespace {
 class Placer {
  public:
   explicit Placer(const ChipConfig& c)
-      : c_(c), queues_(size_t(queueCount(c))), ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
-        streams_(c.streams_per_direction, c.stream_hop), occ_(c.c2cCyclesPerVector()) {}
+      : c_(c),
+        queues_(size_t(queueCount(c))),
+        ports_(size_t(2 * c.mem_slices_per_hemisphere * c.mem_banks_per_slice)),
+        streams_(c.streams_per_direction, c.stream_hop),
+        occ_(c.c2cCyclesPerVector()) {}
 
   // What fits() needs of a task that does not depend on the cycle tried:
   // its own queue clashes, the earlier VXM slots in the same cycle, its own
@@ -177,7 +183,8 @@ class Placer {
     for (size_t i = 0; i < task.slots.size(); ++i) {
       QueueId q = task.slots[i].queue;
       if (task.slots[i].anyVxm) q = QueueId{Unit::VXM, false, p.vxmAlu[i], 0};
-      for (Cycle k = 0; k < holds(task.slots[i]); ++k) queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel + k);
+      for (Cycle k = 0; k < holds(task.slots[i]); ++k)
+        queues_[size_t(queueIndex(c_, q))].add(p.start + task.slots[i].rel + k);
     }
     for (const PortUse& u : task.ports) ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].add(p.start + u.rel);
     for (const Pending& r : pending_) streams_.take(r.east, r.stream, r.slot, r.lo, r.hi);
@@ -253,7 +260,8 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
   std::unordered_map<int, std::vector<int>> writers;  // row -> tasks
   for (size_t i = 0; i < tasks.size(); ++i) {
     for (const Dep& d : tasks[i].deps) {
-      if (d.task < 0 || size_t(d.task) >= i) throw Error(fmt::format("internal: task {} depends on a later task", tasks[i].label));
+      if (d.task < 0 || size_t(d.task) >= i)
+        throw Error(fmt::format("internal: task {} depends on a later task", tasks[i].label));
       preds[i].push_back(d.task);
     }
     for (const RowAccess& r : tasks[i].reads) {
@@ -278,7 +286,8 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
   auto place = [&](size_t i) {
     const Task& t = tasks[i];
     Cycle earliest = std::max<Cycle>(policy == Policy::InOrder ? last : 0, t.notBefore - t.notBeforeRel);
-    for (const Dep& d : t.deps) earliest = std::max(earliest, s.placed[size_t(d.task)].start + d.otherRel + d.gap - d.rel);
+    for (const Dep& d : t.deps)
+      earliest = std::max(earliest, s.placed[size_t(d.task)].start + d.otherRel + d.gap - d.rel);
     for (const RowAccess& r : t.reads) {
       const auto it = ready.find(r.row);
       if (it != ready.end()) earliest = std::max(earliest, it->second - r.rel);
@@ -291,7 +300,8 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     while (!placer.fits(t, at, p)) {
       if (++at > limit) {
         std::string slots;
-        for (const Slot& sl : t.slots) slots += fmt::format(" {}@{}:{}", formatQueueId(sl.queue), sl.rel, info(sl.instr.op).mnemonic);
+        for (const Slot& sl : t.slots)
+          slots += fmt::format(" {}@{}:{}", formatQueueId(sl.queue), sl.rel, info(sl.instr.op).mnemonic);
         throw Error(fmt::format("internal: task {} can never be placed: {} (slots:{})", t.label, placer.why, slots));
       }
     }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "reservations.h"
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "task.h"
 
 namespace lpu {

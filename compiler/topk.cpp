@@ -20,14 +20,16 @@ void lowerTopK(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
   const int k = op.attrs.at("k").get<int>(), lanes = c.lanes(), v = c.vxmPosition();
-  if (x.cols > lanes) throw Error(fmt::format("op {}: top-k over {} values; the compiler takes at most {}", op.name, x.cols, lanes));
+  if (x.cols > lanes)
+    throw Error(fmt::format("op {}: top-k over {} values; the compiler takes at most {}", op.name, x.cols, lanes));
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
   // Rows per token: the k maxima, and the logits with the chosen ones masked out.
   ActTensor& maxima = L.newAct(op.name + ".max", x.rows * k, 1, {x.group});
   ActTensor& idx = L.newAct(op.outputs[0], x.rows * k, 1, {x.group, maxima.group});
   ActTensor& w = L.newAct(op.outputs[1], x.rows * k, 1, {x.group, maxima.group, idx.group});
   // (read beside maxima in the index task)
-  ActTensor& masked = L.newAct(op.name + ".masked", x.rows * std::max(1, k - 1), x.cols, {x.group, idx.group, maxima.group});
+  ActTensor& masked =
+      L.newAct(op.name + ".masked", x.rows * std::max(1, k - 1), x.cols, {x.group, idx.group, maxima.group});
   std::vector<double> laneV(static_cast<size_t>(lanes)), padV(static_cast<size_t>(lanes));
   for (int l = 0; l < lanes; ++l) laneV[size_t(l)] = l, padV[size_t(l)] = l < x.cols ? 0.0 : -3e38;
   // Each read beside a row of x, masked or idx: kept off their slices.
@@ -92,7 +94,8 @@ void lowerTopK(Lowerer& L, const GOp& op) {
     {
       TaskBuilder b = L.builder(fmt::format("{}.top[{}]", op.name, t));
       const int r0 = int(t * k);
-      b.write(top.tensor, 0, b.vxm(Opcode::MOV, DType::F32, 0, b.read(maxima.tensor, uint32_t(r0), v, 0, maxima.firstRow + r0)),
+      b.write(top.tensor, 0,
+              b.vxm(Opcode::MOV, DType::F32, 0, b.read(maxima.tensor, uint32_t(r0), v, 0, maxima.firstRow + r0)),
               top.firstRow);
       L.addTask(b);
     }
@@ -103,8 +106,9 @@ void lowerTopK(Lowerer& L, const GOp& op) {
       Val sum{};
       for (int s = 0; s < k; ++s) {  // e_s = exp(m_s - m_0), added as they come
         const Cycle at = Cycle(s) * alu;
-        auto d = b.vxm(Opcode::SUB, DType::F32, at, b.read(maxima.tensor, uint32_t(r0 + s), v, at, maxima.firstRow + r0 + s),
-                       b.read(top.tensor, 0, v, at, top.firstRow));
+        auto d =
+            b.vxm(Opcode::SUB, DType::F32, at, b.read(maxima.tensor, uint32_t(r0 + s), v, at, maxima.firstRow + r0 + s),
+                  b.read(top.tensor, 0, v, at, top.firstRow));
         auto e = b.vxm(Opcode::EXP, DType::F32, at + alu, d);
         if (s == 0)  // delayed one ALU op so that each add meets the next term
           sum = k > 1 ? b.vxm(Opcode::MOV, DType::F32, at + alu + sp, e) : e;
@@ -123,8 +127,8 @@ void lowerTopK(Lowerer& L, const GOp& op) {
                      b.read(top.tensor, 0, v, 0, top.firstRow));
       auto e = b.vxm(Opcode::EXP, DType::F32, alu, d);
       const Cycle at = alu + sp;
-      b.write(w.tensor, uint32_t(row), b.vxm(Opcode::MUL, DType::F32, at, e, b.read(inv.tensor, 0, v, at, inv.firstRow)),
-              w.firstRow + row);
+      b.write(w.tensor, uint32_t(row),
+              b.vxm(Opcode::MUL, DType::F32, at, e, b.read(inv.tensor, 0, v, at, inv.firstRow)), w.firstRow + row);
       L.addTask(b);
     }
   }

@@ -27,7 +27,10 @@ std::vector<Token> tokenize(const std::string& line) {
   std::vector<Token> out;
   size_t i = 0;
   while (i < line.size()) {
-    if (std::isspace(uint8_t(line[i])) || line[i] == ',') { ++i; continue; }
+    if (std::isspace(uint8_t(line[i])) || line[i] == ',') {
+      ++i;
+      continue;
+    }
     size_t j = i;
     if (line[i] == '"') {
       j = line.find('"', i + 1);
@@ -87,8 +90,8 @@ std::string operandNames(const FormatSpec& f) {
   std::string s;
   for (const Operand& o : f.operands) {
     if (!s.empty()) s += ", ";
-    constexpr const char* names[] = {"stream", "number", "signed number", "#value",
-                                     "address", "map", "slice", "set|add"};
+    constexpr const char* names[] = {"stream",  "number", "signed number", "#value",
+                                     "address", "map",    "slice",         "set|add"};
     s += names[int(o.syntax)];
     if (o.optional) s += " (optional)";
   }
@@ -111,8 +114,10 @@ class Assembler {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto toks = tokenize(line);
       if (!toks.empty()) {
-        if (toks[0].text[0] == '.') directive(toks);
-        else instruction(toks);
+        if (toks[0].text[0] == '.')
+          directive(toks);
+        else
+          instruction(toks);
       }
       start = end + 1;
     }
@@ -136,8 +141,7 @@ class Assembler {
 
   uint32_t uintArg(const Token& t, const char* what, uint64_t max = 0xffffffffull) const {
     uint64_t v;
-    if (!parseNum(t.text, v) || v > max)
-      fail(t.col, fmt::format("expected {} (0..{}), got '{}'", what, max, t.text));
+    if (!parseNum(t.text, v) || v > max) fail(t.col, fmt::format("expected {} (0..{}), got '{}'", what, max, t.text));
     return uint32_t(v);
   }
 
@@ -207,14 +211,17 @@ class Assembler {
     } else if (d == ".queue") {
       need(t, 2, ".queue NAME (e.g. MEM.W0, VXM.0, MXM.W0.0, SXM.E.0, C2C.0)");
       const auto id = parseQueueId(t[1].text);
-      if (!id) fail(t[1].col, fmt::format("invalid queue name '{}' (expected MEM.W0, VXM.0, MXM.W0.0, SXM.E.0 or C2C.0)", t[1].text));
+      if (!id)
+        fail(t[1].col,
+             fmt::format("invalid queue name '{}' (expected MEM.W0, VXM.0, MXM.W0.0, SXM.E.0 or C2C.0)", t[1].text));
       for (const auto& q : p_.queues)
         if (q.id == *id) fail(t[1].col, fmt::format("queue {} has a section already", t[1].text));
       p_.queues.push_back(Queue{*id, {}});
       cycle_ = 0;
       sawSync_ = false;
     } else {
-      fail(t[0].col, fmt::format("unknown directive '{}' (expected .chip .tensor .values .random .file .output .map .queue)", d));
+      fail(t[0].col,
+           fmt::format("unknown directive '{}' (expected .chip .tensor .values .random .file .output .map .queue)", d));
     }
   }
 
@@ -225,7 +232,8 @@ class Assembler {
     if (!std::isalpha(uint8_t(ts.name[0])) && ts.name[0] != '_') fail(t[1].col, "tensor names start with a letter");
     if (p_.findTensor(ts.name)) fail(t[1].col, fmt::format("tensor {} declared twice", ts.name));
     const auto dt = parseDType(t[2].text);
-    if (!dt) fail(t[2].col, fmt::format("unknown element type '{}' (expected int8, int16, int32, fp16, fp32)", t[2].text));
+    if (!dt)
+      fail(t[2].col, fmt::format("unknown element type '{}' (expected int8, int16, int32, fp16, fp32)", t[2].text));
     ts.dtype = *dt;
     // The shape is one token "[R, C]" (tokenize keeps brackets together).
     std::string shape = t[3].text;
@@ -291,7 +299,8 @@ class Assembler {
     if (t[0].text[0] == '@') {
       if (!sawSync_ && hasBarrier()) fail(t[0].col, "@cycle anchors count from the start barrier: put sync first");
       const Cycle want = anchorCycle(t[0]);
-      if (want < cycle_) fail(t[0].col, fmt::format("{} is cycle {}, but this queue is already at cycle {}", t[0].text, want, cycle_));
+      if (want < cycle_)
+        fail(t[0].col, fmt::format("{} is cycle {}, but this queue is already at cycle {}", t[0].text, want, cycle_));
       if (want > cycle_) emit(q, nopFor(want - cycle_), t[0].col);
       t.erase(t.begin());
       if (t.empty()) fail(1, "an @cycle anchor must be followed by an instruction");
@@ -348,8 +357,8 @@ class Assembler {
     };
     if (parts.size() != wantParts)
       fail(m.col, wantParts == 1 ? fmt::format("{} takes no element type suffix", parts[0])
-                                 : fmt::format("{} needs {} element type suffix{} (one of{})", parts[0],
-                                               wantParts - 1, wantParts > 2 ? "es" : "", allowed(oi->dtypes)));
+                                 : fmt::format("{} needs {} element type suffix{} (one of{})", parts[0], wantParts - 1,
+                                               wantParts > 2 ? "es" : "", allowed(oi->dtypes)));
     if (f.dtSuffix) {
       const auto dt = parseDType(parts[1]);
       if (!dt || !allows(oi->dtypes, *dt))
@@ -411,8 +420,10 @@ class Assembler {
         const int64_t lim = int64_t(max >> 1);
         if (!parseNum(s, v) || v > lim || v < -lim - 1)
           fail(tok.col, fmt::format("expected a signed number ({}..{}), got '{}'", -lim - 1, lim, s));
-        if (o.field == Field::Stride) in.stride = int16_t(v);
-        else in.imm = uint32_t(int32_t(v));
+        if (o.field == Field::Stride)
+          in.stride = int16_t(v);
+        else
+          in.imm = uint32_t(int32_t(v));
         break;
       }
       case Syntax::Value: {
@@ -462,8 +473,10 @@ class Assembler {
       }
       case Syntax::Map: {
         const int idx = p_.findMap(s);
-        if (idx >= 0) in.imm = uint32_t(idx);
-        else in.imm = uintArg(tok, "a map name (declare it with .map) or index");
+        if (idx >= 0)
+          in.imm = uint32_t(idx);
+        else
+          in.imm = uintArg(tok, "a map name (declare it with .map) or index");
         break;
       }
       case Syntax::Slice: {
@@ -473,9 +486,12 @@ class Assembler {
         break;
       }
       case Syntax::Mode:
-        if (s == "set") in.mode = AccMode::Set;
-        else if (s == "add") in.mode = AccMode::Add;
-        else fail(tok.col, fmt::format("expected set or add, got '{}'", s));
+        if (s == "set")
+          in.mode = AccMode::Set;
+        else if (s == "add")
+          in.mode = AccMode::Add;
+        else
+          fail(tok.col, fmt::format("expected set or add, got '{}'", s));
         break;
     }
   }

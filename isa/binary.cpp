@@ -41,8 +41,7 @@ struct Reader {
   size_t pos, end;
   const std::string& name;
   void need(size_t n, const char* what) {
-    if (end - pos < n)
-      throw Error(fmt::format("{}: truncated at byte {} (reading {})", name, pos, what));
+    if (end - pos < n) throw Error(fmt::format("{}: truncated at byte {} (reading {})", name, pos, what));
   }
   uint64_t u(int n, const char* what) {
     need(size_t(n), what);
@@ -125,12 +124,11 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
   Reader h{file, 8, file.size(), name};
   const uint64_t version = h.u(4, "version");
   if (version != kBinaryVersion)
-    throw Error(fmt::format("{}: format version {}, this lpusim reads version {}", name, version,
-                            kBinaryVersion));
+    throw Error(fmt::format("{}: format version {}, this lpusim reads version {}", name, version, kBinaryVersion));
   const uint64_t len = h.u(8, "body length");
   if (len + 8 != h.end - h.pos)
-    throw Error(fmt::format("{}: truncated or padded: body length {} but {} bytes follow the header",
-                            name, len, h.end - h.pos));
+    throw Error(fmt::format("{}: truncated or padded: body length {} but {} bytes follow the header", name, len,
+                            h.end - h.pos));
   Reader r{file, h.pos, h.pos + len, name};
   Reader tail{file, h.pos + len, file.size(), name};
   if (tail.u(8, "checksum") != fnv1a(file.data() + r.pos, len))
@@ -159,8 +157,8 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     if (t.init == Tensor::Init::Data) {
       const uint64_t n = r.u(8, "tensor data length");
       if (n != uint64_t(t.rows) * t.cols * uint64_t(bytes(t.dtype)))
-        throw Error(fmt::format("{}: corrupt: tensor {} has {} data bytes, expected {}", name,
-                                t.name, n, uint64_t(t.rows) * t.cols * bytes(t.dtype)));
+        throw Error(fmt::format("{}: corrupt: tensor {} has {} data bytes, expected {}", name, t.name, n,
+                                uint64_t(t.rows) * t.cols * bytes(t.dtype)));
       r.need(n, "tensor data");
       t.data.assign(file.begin() + long(r.pos), file.begin() + long(r.pos + n));
       r.pos += n;
@@ -190,7 +188,8 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
       q.code.push_back(decode(r.u(8, "instruction"), fmt::format("{}: queue {} instruction {}", name, qn, k)));
     p.queues.push_back(std::move(q));
   }
-  if (r.pos != r.end) throw Error(fmt::format("{}: corrupt: {} unread bytes at the end of the body", name, r.end - r.pos));
+  if (r.pos != r.end)
+    throw Error(fmt::format("{}: corrupt: {} unread bytes at the end of the body", name, r.end - r.pos));
   return p;
 }
 

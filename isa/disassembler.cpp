@@ -42,8 +42,7 @@ std::string immediate(const Instr& in) {
   float f;
   std::memcpy(&f, &in.imm, 4);
   const std::string s = fmt::format("{:.9g}", f);
-  if (std::isfinite(f) && float(std::strtod(s.c_str(), nullptr)) == f && !(f == 0 && std::signbit(f)))
-    return "#" + s;
+  if (std::isfinite(f) && float(std::strtod(s.c_str(), nullptr)) == f && !(f == 0 && std::signbit(f))) return "#" + s;
   return fmt::format("#0x{:08x}", in.imm);
 }
 
@@ -91,7 +90,8 @@ std::string disassemble(const Program& p) {
       const size_t w = size_t(bytes(t.dtype)), n = t.data.size() / w;
       for (size_t i = 0; i < n; i += 16) {
         out += fmt::format(".values {}", t.name);
-        for (size_t k = i; k < std::min(n, i + 16); ++k) out += " " + number(loadElement(t.dtype, &t.data[k * w]), t.dtype);
+        for (size_t k = i; k < std::min(n, i + 16); ++k)
+          out += " " + number(loadElement(t.dtype, &t.data[k * w]), t.dtype);
         out += "\n";
       }
     }

@@ -71,15 +71,12 @@ Instr decode(uint64_t word, const std::string& where) {
     pos -= b.width;
     const uint64_t v = (word >> pos) & ((uint64_t(1) << b.width) - 1);
     if (b.field == Field::Pad && v != 0)
-      throw Error(fmt::format("{}: {} word 0x{:016x} has nonzero reserved bits", where,
-                              oi->mnemonic, word));
+      throw Error(fmt::format("{}: {} word 0x{:016x} has nonzero reserved bits", where, oi->mnemonic, word));
     if ((b.field == Field::Dt || b.field == Field::Dt2) &&
         (v >= kDTypeCount || (b.field == Field::Dt && !allows(oi->dtypes, DType(v)))))
-      throw Error(fmt::format("{}: {} word 0x{:016x} has invalid element type {}", where,
-                              oi->mnemonic, word, v));
+      throw Error(fmt::format("{}: {} word 0x{:016x} has invalid element type {}", where, oi->mnemonic, word, v));
     if (b.field == Field::Mode && v > 1)
-      throw Error(fmt::format("{}: {} word 0x{:016x} has invalid mode {}", where, oi->mnemonic,
-                              word, v));
+      throw Error(fmt::format("{}: {} word 0x{:016x} has invalid mode {}", where, oi->mnemonic, word, v));
     setField(in, b.field, v);
   }
   return in;

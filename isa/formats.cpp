@@ -23,15 +23,11 @@ const std::array<FormatSpec, 19>& table() {
        {{F::N, 24}, {F::D, 16}, {F::Stride, 16}},
        {{F::N, S::Number}, {F::D, S::Number}, {F::Stride, S::Signed, true}}},
       // SliceAddr  | op:8 | 0:16 | slice:8 | addr:32 |              ifetch W3, 120
-      {Format::SliceAddr,
-       {{F::Pad, 16}, {F::Slice, 8}, {F::Imm, 32}},
-       {{F::Slice, S::Slice}, {F::Imm, S::Number}}},
+      {Format::SliceAddr, {{F::Pad, 16}, {F::Slice, 8}, {F::Imm, 32}}, {{F::Slice, S::Slice}, {F::Imm, S::Number}}},
       // DtOnly     | op:8 | dt:4 | 0:52 |                            config.f16
       {Format::DtOnly, {{F::Dt, 4}, {F::Pad, 52}}, {}, true},
       // MemStream  | op:8 | 0:18 | s0:6 | addr:32 |                 read x[3], s0e
-      {Format::MemStream,
-       {{F::Pad, 18}, {F::S0, 6}, {F::Imm, 32}},
-       {{F::Imm, S::Address}, {F::S0, S::Stream}}},
+      {Format::MemStream, {{F::Pad, 18}, {F::S0, 6}, {F::Imm, 32}}, {{F::Imm, S::Address}, {F::S0, S::Stream}}},
       // StreamMap  | op:8 | 0:12 | s0:6 | s1:6 | 0:32 |             gather s0w, s2e
       {Format::StreamMap,
        {{F::Pad, 12}, {F::S0, 6}, {F::S1, 6}, {F::Pad, 32}},
@@ -102,9 +98,9 @@ const FormatSpec& spec(Format f) { return table()[size_t(f)]; }
 
 std::string_view usage(Format f) {
   constexpr std::string_view u[] = {
-      "",             "n",         "n, d[, stride]", "slice, addr", "",        "addr, stream", "data, map",
-      "z, x",         "z, x",      "z, x, y",        "z, x, #imm",  "x, n, row", "x, acc[, set|add]", "z, acc",
-      "z, x, n",      "z, x, map", "link, x",        "z, link",     "link"};
+      "",        "n",         "n, d[, stride]", "slice, addr", "",          "addr, stream",      "data, map",
+      "z, x",    "z, x",      "z, x, y",        "z, x, #imm",  "x, n, row", "x, acc[, set|add]", "z, acc",
+      "z, x, n", "z, x, map", "link, x",        "z, link",     "link"};
   static_assert(std::size(u) == size_t(Format::Link) + 1);
   return u[size_t(f)];
 }

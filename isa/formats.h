@@ -37,10 +37,10 @@ struct Operand {
 
 struct FormatSpec {
   Format format;
-  std::vector<BitField> bits;      // MSB first after the opcode; widths sum to 56
-  std::vector<Operand> operands;   // in assembly order
-  bool dtSuffix = false;           // mnemonic.dt
-  bool dt2Suffix = false;          // mnemonic.dt.dt2
+  std::vector<BitField> bits;     // MSB first after the opcode; widths sum to 56
+  std::vector<Operand> operands;  // in assembly order
+  bool dtSuffix = false;          // mnemonic.dt
+  bool dt2Suffix = false;         // mnemonic.dt.dt2
 };
 
 const FormatSpec& spec(Format f);

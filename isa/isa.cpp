@@ -16,12 +16,14 @@ std::string_view dtypeName(DType t) {
 }
 
 std::optional<DType> parseDType(std::string_view s) {
-  struct Alias { std::string_view name; DType t; };
-  constexpr Alias aliases[] = {
-      {"i8", DType::I8},     {"i16", DType::I16},   {"i32", DType::I32},
-      {"f16", DType::F16},   {"f32", DType::F32},   {"int8", DType::I8},
-      {"int16", DType::I16}, {"int32", DType::I32}, {"fp16", DType::F16},
-      {"fp32", DType::F32},  {"float16", DType::F16}, {"float32", DType::F32}};
+  struct Alias {
+    std::string_view name;
+    DType t;
+  };
+  constexpr Alias aliases[] = {{"i8", DType::I8},     {"i16", DType::I16},     {"i32", DType::I32},
+                               {"f16", DType::F16},   {"f32", DType::F32},     {"int8", DType::I8},
+                               {"int16", DType::I16}, {"int32", DType::I32},   {"fp16", DType::F16},
+                               {"fp32", DType::F32},  {"float16", DType::F16}, {"float32", DType::F32}};
   for (const auto& a : aliases)
     if (a.name == s) return a.t;
   return std::nullopt;
@@ -55,15 +57,13 @@ std::string_view latencyName(Lat l) {
     case Lat::none: return "none";
 #define X(n) \
   case Lat::n: return #n;
-    LPU_LATENCY_FIELDS(X)
+      LPU_LATENCY_FIELDS(X)
 #undef X
   }
   return "none";
 }
 
-std::string formatStream(StreamRef s) {
-  return "s" + std::to_string(s.id) + (s.east ? "e" : "w");
-}
+std::string formatStream(StreamRef s) { return "s" + std::to_string(s.id) + (s.east ? "e" : "w"); }
 
 std::string formatSlice(SliceRef s) { return (s.east ? "E" : "W") + std::to_string(s.index); }
 
@@ -76,9 +76,8 @@ std::optional<SliceRef> parseSlice(std::string_view s) {
 }
 
 bool Instr::operator==(const Instr& o) const {
-  return op == o.op && dt == o.dt && dt2 == o.dt2 && mode == o.mode && s0 == o.s0 &&
-         s1 == o.s1 && s2 == o.s2 && slice == o.slice && n == o.n && imm == o.imm && d == o.d &&
-         stride == o.stride;
+  return op == o.op && dt == o.dt && dt2 == o.dt2 && mode == o.mode && s0 == o.s0 && s1 == o.s1 && s2 == o.s2 &&
+         slice == o.slice && n == o.n && imm == o.imm && d == o.d && stride == o.stride;
 }
 
 }  // namespace lpu

@@ -16,24 +16,24 @@ std::string_view unitName(Unit u);
 // Element types. bytes() is also the number of byte-plane streams a value uses.
 enum class DType : uint8_t { I8, I16, I32, F16, F32 };
 constexpr int kDTypeCount = 5;
-constexpr int bytes(DType t) {
-  return t == DType::I8 ? 1 : (t == DType::I16 || t == DType::F16) ? 2 : 4;
-}
+constexpr int bytes(DType t) { return t == DType::I8 ? 1 : (t == DType::I16 || t == DType::F16) ? 2 : 4; }
 constexpr bool isFloat(DType t) { return t == DType::F16 || t == DType::F32; }
 std::string_view dtypeName(DType t);                  // "i8", "f32", ...
 std::optional<DType> parseDType(std::string_view s);  // also int8, fp16, ...
 
 // Bit masks of DTypes for the dtypes column of opcodes.def.
-constexpr uint8_t DT_I8 = 1u << 0, DT_I16 = 1u << 1, DT_I32 = 1u << 2, DT_F16 = 1u << 3,
-                  DT_F32 = 1u << 4, DT_ANY = 0x1f;
+constexpr uint8_t DT_I8 = 1u << 0, DT_I16 = 1u << 1, DT_I32 = 1u << 2, DT_F16 = 1u << 3, DT_F32 = 1u << 4,
+                  DT_ANY = 0x1f;
 constexpr bool allows(uint8_t mask, DType t) { return mask & (1u << int(t)); }
 
 // Latency classes: each names a field of the chip config's latency table
-// (sim/config/chip_config.h); `none` is an instruction without a result.
+// (isa/arch/chip_config.h); `none` is an instruction without a result.
+// clang-format off
 #define LPU_LATENCY_FIELDS(X)                                                                  \
   X(icu_notify) X(mem_read) X(mem_write) X(vxm_alu) X(vxm_special) X(vxm_convert) X(mxm_load) \
   X(mxm_install) X(mxm_pass) X(mxm_acc) X(sxm_shift) X(sxm_permute) X(sxm_transpose)         \
   X(c2c_send) X(c2c_recv) X(c2c_deskew)
+// clang-format on
 enum class Lat : uint8_t {
   none,
 #define X(n) n,
@@ -42,8 +42,25 @@ enum class Lat : uint8_t {
 };
 
 enum class Format : uint8_t {
-  Bare, Count, Repeat, SliceAddr, DtOnly, MemStream, StreamMap, Unary, Convert, Binary,
-  Immediate, LoadW, Activate, Drain, Move, MoveMap, LinkOut, LinkIn, Link
+  Bare,
+  Count,
+  Repeat,
+  SliceAddr,
+  DtOnly,
+  MemStream,
+  StreamMap,
+  Unary,
+  Convert,
+  Binary,
+  Immediate,
+  LoadW,
+  Activate,
+  Drain,
+  Move,
+  MoveMap,
+  LinkOut,
+  LinkIn,
+  Link
 };
 
 enum class Opcode : uint8_t {
@@ -68,7 +85,7 @@ constexpr int kOpCount = 0
 
 // All opcodes, in table order.
 const std::array<OpInfo, kOpCount>& allOps();
-const OpInfo* findOp(uint8_t code);             // nullptr if no such opcode
+const OpInfo* findOp(uint8_t code);  // nullptr if no such opcode
 const OpInfo* findOp(std::string_view mnemonic);
 const OpInfo& info(Opcode op);
 
@@ -101,10 +118,10 @@ struct Instr {
   AccMode mode = AccMode::Set;
   StreamRef s0, s1, s2;  // streams: s0 is the result for VXM/SXM/MXM/RECV
   SliceRef slice;
-  uint32_t n = 0;        // small count: LW rows; REPEAT count
-  uint32_t imm = 0;      // address, count, row, accumulator, map, link, amount or immediate bits
-  uint16_t d = 0;        // REPEAT distance in cycles
-  int16_t stride = 0;    // REPEAT address/row step per repetition
+  uint32_t n = 0;      // small count: LW rows; REPEAT count
+  uint32_t imm = 0;    // address, count, row, accumulator, map, link, amount or immediate bits
+  uint16_t d = 0;      // REPEAT distance in cycles
+  int16_t stride = 0;  // REPEAT address/row step per repetition
   bool operator==(const Instr& o) const;
 };
 

@@ -14,8 +14,8 @@ uint16_t f32ToF16(float f) {
   uint32_t mant = x & 0x7fffffu;
   if (exp == 0xff) return uint16_t(sign | 0x7c00u | (mant ? 0x200u : 0u));  // inf / nan
   int32_t e = exp - 127 + 15;
-  if (e >= 0x1f) return uint16_t(sign | 0x7c00u);                           // overflow -> inf
-  if (e <= 0) {                                                             // subnormal or zero
+  if (e >= 0x1f) return uint16_t(sign | 0x7c00u);  // overflow -> inf
+  if (e <= 0) {                                    // subnormal or zero
     if (e < -10) return uint16_t(sign);
     mant |= 0x800000u;
     const int shift = 14 - e;
@@ -40,7 +40,10 @@ float f16ToF32(uint16_t h) {
     } else {  // subnormal: normalise
       int e = -1;
       uint32_t m = mant;
-      do { ++e; m <<= 1; } while (!(m & 0x400u));
+      do {
+        ++e;
+        m <<= 1;
+      } while (!(m & 0x400u));
       x = sign | (uint32_t(127 - 15 - e) << 23) | ((m & 0x3ffu) << 13);
     }
   } else if (exp == 0x1f) {

@@ -48,8 +48,7 @@ std::optional<QueueId> parseQueueId(const std::string& s) {
   }
   if (p.size() == 3 && p[0] == "MXM" && p[1].size() >= 2) {
     q.unit = Unit::MXM;
-    if (!hemi(p[1].substr(0, 1)) || !parseInt(p[1].substr(1), q.index) || !parseInt(p[2], q.sub))
-      return std::nullopt;
+    if (!hemi(p[1].substr(0, 1)) || !parseInt(p[1].substr(1), q.index) || !parseInt(p[2], q.sub)) return std::nullopt;
     return q;
   }
   if (p.size() == 3 && p[0] == "SXM") {
@@ -112,13 +111,22 @@ std::vector<Issue> issueCycles(const Queue& q) {
   for (size_t i = 0; i < q.code.size(); ++i) {
     const Instr& in = q.code[i];
     switch (in.op) {
-      case Opcode::SYNC: t = 0; out.push_back({t, i, 0}); break;  // released at cycle 0
-      case Opcode::NOP: out.push_back({t, i, 0}); t += in.imm; break;
+      case Opcode::SYNC:
+        t = 0;
+        out.push_back({t, i, 0});
+        break;  // released at cycle 0
+      case Opcode::NOP:
+        out.push_back({t, i, 0});
+        t += in.imm;
+        break;
       case Opcode::REPEAT:
         for (uint32_t k = 1; k <= in.n; ++k) out.push_back({t - 1 + Cycle(k) * in.d, i, k});
         t += Cycle(in.n) * in.d;
         break;
-      default: out.push_back({t, i, 0}); ++t; break;
+      default:
+        out.push_back({t, i, 0});
+        ++t;
+        break;
     }
   }
   return out;

@@ -90,12 +90,16 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   // Embedding (GPT-2: plus the learned rows of positions C-T .. C-1).
   const std::string emb = gpt2 ? "wte.weight" : "model.embed_tokens.weight";
   std::string x = "x";
-  if (!r.embed) g.tensors.push_back(GTensor{"x", {T, D}, TensorKind::Input});
-  else x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
+  if (!r.embed)
+    g.tensors.push_back(GTensor{"x", {T, D}, TensorKind::Input});
+  else
+    x = b.op(OpKind::Embedding, "embed", {"ids", b.weight(emb, {V, D})}, b.act("embed", D));
   if (gpt2 && r.embed) {
     // Decode: every sequence of the batch at position C - 1 (one row, added to each).
-    const std::string wpe = !prefill ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
-    x = b.op(OpKind::Add, "embed_pos", {x, b.weight(wpe, !prefill ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
+    const std::string wpe =
+        !prefill ? fmt::format("wpe.weight[{}, :]", C - 1) : fmt::format("wpe.weight[{}:{}, :]", C - T, C);
+    x = b.op(OpKind::Add, "embed_pos",
+             {x, b.weight(wpe, !prefill ? std::vector<int64_t>{D} : std::vector<int64_t>{T, D})},
              b.act("embed_pos", D));
   }
 
@@ -199,7 +203,8 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
                b.act(p + "ln_2", D), {{"eps", m.norm_eps}});
       const std::string f = b.linear(p + "fc", h, hp + "mlp.c_fc.weight", {D, F}, hp + "mlp.c_fc.bias", F, false);
       const std::string ge = b.op(OpKind::Gelu, p + "gelu", {f}, b.act(p + "gelu", F));
-      const std::string d = b.linear(p + "down", ge, hp + "mlp.c_proj.weight", {F, D}, hp + "mlp.c_proj.bias", D, false);
+      const std::string d =
+          b.linear(p + "down", ge, hp + "mlp.c_proj.weight", {F, D}, hp + "mlp.c_proj.bias", D, false);
       x = b.op(OpKind::Add, p + "resid_mlp", {x, d}, b.act(p + "resid_mlp", D));
       continue;
     }
@@ -223,8 +228,12 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
           b.linear(p + "router", h, rw, {m.experts, D}, oss ? hp + "mlp.router.bias" : "", m.experts, true);
       g.tensors.push_back(GTensor{p + "experts", {T, m.top_k}, TensorKind::Activation, true});
       g.tensors.push_back(GTensor{p + "expert_w", {T, m.top_k}, TensorKind::Activation});
-      g.ops.push_back(GOp{OpKind::TopK, p + "topk", {logits}, {p + "experts", p + "expert_w"},
-                          {{"k", m.top_k}, {"normalize", "softmax"}}, i});
+      g.ops.push_back(GOp{OpKind::TopK,
+                          p + "topk",
+                          {logits},
+                          {p + "experts", p + "expert_w"},
+                          {{"k", m.top_k}, {"normalize", "softmax"}},
+                          i});
       std::vector<std::string> in{h, p + "experts", p + "expert_w"};
       for (int e = 0; e < int(m.experts); ++e) {
         if (oss) {

@@ -12,17 +12,17 @@
 namespace lpu {
 
 struct StepRequest {
-  std::string mode = "decode";  // decode | prefill
-  int64_t context = 0;          // decode: positions attended (cache rows after the append); 0: min(1024, max)
-  int64_t prompt = 0;           // prefill: prompt tokens
-  int firstLayer = 0;           // the layers [firstLayer, firstLayer + layers): a pipeline stage, or
-  int layers = -1;              //   one layer of a model too big for a chip (-1: to the last)
-  bool embed = true;            // start with the embedding (else the step's input is "x" [tokens, d_model])
-  bool head = true;             // end with the final norm, logits and argmax (else the output is the residual)
-  bool startAtMlp = false;      // skip the attention block of the first layer (a stage boundary mid-layer)
+  std::string mode = "decode";     // decode | prefill
+  int64_t context = 0;             // decode: positions attended (cache rows after the append); 0: min(1024, max)
+  int64_t prompt = 0;              // prefill: prompt tokens
+  int firstLayer = 0;              // the layers [firstLayer, firstLayer + layers): a pipeline stage, or
+  int layers = -1;                 //   one layer of a model too big for a chip (-1: to the last)
+  bool embed = true;               // start with the embedding (else the step's input is "x" [tokens, d_model])
+  bool head = true;                // end with the final norm, logits and argmax (else the output is the residual)
+  bool startAtMlp = false;         // skip the attention block of the first layer (a stage boundary mid-layer)
   bool endAfterAttention = false;  // skip the MLP block of the last layer
-  bool exposeKv = false;        // mark each layer's new key/value rows as outputs (to carry the cache on the host)
-  int64_t batch = 1;            // decode: sequences stepped together, each with its own KV caches
+  bool exposeKv = false;           // mark each layer's new key/value rows as outputs (to carry the cache on the host)
+  int64_t batch = 1;               // decode: sequences stepped together, each with its own KV caches
 };
 
 Graph buildGraph(const ModelConfig& m, const StepRequest& r);

@@ -78,7 +78,8 @@ class Checker {
         const int64_t per = attr<bool>("bias", false) ? 6 : 3;
         arity(size_t(3 + e * per), size_t(3 + e * per), 1);
         rank(0, 2);
-        if (s(1) != std::vector<int64_t>{s(0)[0], k} || s(2) != s(1)) fail("indices and weights must be [tokens, top_k]");
+        if (s(1) != std::vector<int64_t>{s(0)[0], k} || s(2) != s(1))
+          fail("indices and weights must be [tokens, top_k]");
         outShape(0, s(0));
         break;
       }
@@ -90,9 +91,7 @@ class Checker {
           fail(fmt::format("cannot combine {} with {}", shapeStr(s(0)), shapeStr(s(1))));
         outShape(0, s(0));
         break;
-      case OpKind::Scale:
-        attr<double>("value");
-        [[fallthrough]];
+      case OpKind::Scale: attr<double>("value"); [[fallthrough]];
       case OpKind::Exp:
       case OpKind::Tanh:
       case OpKind::Sigmoid:
@@ -143,7 +142,8 @@ class Checker {
         rank(0, 2);
         rank(1, 2);
         if (in_[0]->kind != TensorKind::Cache) fail("input 0 must be a cache tensor");
-        if (s(0)[1] != s(1)[1] || s(1)[0] > s(0)[0]) fail(fmt::format("cannot append {} to {}", shapeStr(s(1)), shapeStr(s(0))));
+        if (s(0)[1] != s(1)[1] || s(1)[0] > s(0)[0])
+          fail(fmt::format("cannot append {} to {}", shapeStr(s(1)), shapeStr(s(0))));
         if (op_.outputs[0] != op_.inputs[0]) fail("the output must be the cache itself (updated in place)");
         break;
       case OpKind::Rope: {
@@ -201,11 +201,13 @@ class Checker {
     if (out_.size() != outs) fail(fmt::format("has {} outputs, expected {}", out_.size(), outs));
   }
   void rank(size_t i, size_t r) const {
-    if (in_[i]->shape.size() != r) fail(fmt::format("input {} ({}) must have rank {}", in_[i]->name, shapeStr(in_[i]->shape), r));
+    if (in_[i]->shape.size() != r)
+      fail(fmt::format("input {} ({}) must have rank {}", in_[i]->name, shapeStr(in_[i]->shape), r));
   }
   void colsEq(size_t i, int64_t cols) const {
     rank(i, 2);
-    if (in_[i]->shape[1] != cols) fail(fmt::format("input {} must have {} columns, has {}", in_[i]->name, cols, in_[i]->shape[1]));
+    if (in_[i]->shape[1] != cols)
+      fail(fmt::format("input {} must have {} columns, has {}", in_[i]->name, cols, in_[i]->shape[1]));
   }
   void outShape(size_t i, const std::vector<int64_t>& want) const {
     if (out_[i]->shape != want)
@@ -282,18 +284,22 @@ void validate(const Graph& g, const std::string& where) {
     if (!byName.emplace(t.name, &t).second) throw Error(fmt::format("{}: tensor {} is declared twice", where, t.name));
     if (t.shape.empty()) throw Error(fmt::format("{}: tensor {}: shape must not be empty", where, t.name));
     for (int64_t d : t.shape)
-      if (d <= 0) throw Error(fmt::format("{}: tensor {}: dimensions must be positive, got {}", where, t.name, shapeStr(t.shape)));
+      if (d <= 0)
+        throw Error(
+            fmt::format("{}: tensor {}: dimensions must be positive, got {}", where, t.name, shapeStr(t.shape)));
   }
   std::set<std::string> ready, opNames;
   for (const GTensor& t : g.tensors)
-    if (t.kind == TensorKind::Input || t.kind == TensorKind::Weight || t.kind == TensorKind::Cache) ready.insert(t.name);
+    if (t.kind == TensorKind::Input || t.kind == TensorKind::Weight || t.kind == TensorKind::Cache)
+      ready.insert(t.name);
   for (const GOp& op : g.ops) {
     if (!opNames.insert(op.name).second) throw Error(fmt::format("{}: op name {} is used twice", where, op.name));
     std::vector<const GTensor*> in, out;
     for (const auto& n : op.inputs) {
       const auto it = byName.find(n);
       if (it == byName.end()) throw Error(fmt::format("{}: op {}: input {} is not declared", where, op.name, n));
-      if (!ready.count(n)) throw Error(fmt::format("{}: op {}: input {} is used before any op produces it", where, op.name, n));
+      if (!ready.count(n))
+        throw Error(fmt::format("{}: op {}: input {} is used before any op produces it", where, op.name, n));
       in.push_back(it->second);
     }
     for (const auto& n : op.outputs) {
@@ -330,7 +336,8 @@ nlohmann::ordered_json toJson(const Graph& g) {
   }
   j["ops"] = nlohmann::ordered_json::array();
   for (const GOp& op : g.ops) {
-    nlohmann::ordered_json e{{"op", opName(op.kind)}, {"name", op.name}, {"inputs", op.inputs}, {"outputs", op.outputs}};
+    nlohmann::ordered_json e{
+        {"op", opName(op.kind)}, {"name", op.name}, {"inputs", op.inputs}, {"outputs", op.outputs}};
     if (!op.attrs.empty()) e["attrs"] = nlohmann::ordered_json::parse(op.attrs.dump());
     if (op.layer >= 0) e["layer"] = op.layer;
     j["ops"].push_back(e);
@@ -376,7 +383,9 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     bool ok = false;
     for (int k = 0; k < 5; ++k)
       if (kind == kindName(TensorKind(k))) t.kind = TensorKind(k), ok = true;
-    if (!ok) throw Error(fmt::format("{}: {}field kind: \"{}\" (expected input, weight, activation, cache or output)", where, ctx, kind));
+    if (!ok)
+      throw Error(fmt::format("{}: {}field kind: \"{}\" (expected input, weight, activation, cache or output)", where,
+                              ctx, kind));
     t.integer = ts[i].value("integer", false);
     g.tensors.push_back(std::move(t));
   }
@@ -390,7 +399,8 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     op.name = ops[i].contains("name") ? str(ops[i]["name"], ctx + "name") : fmt::format("op{}", i);
     for (const char* key : {"inputs", "outputs"}) {
       const auto& list = need(ops[i], key, ctx);
-      if (!list.is_array()) throw Error(fmt::format("{}: {}field {}: expected an array of tensor names", where, ctx, key));
+      if (!list.is_array())
+        throw Error(fmt::format("{}: {}field {}: expected an array of tensor names", where, ctx, key));
       for (const auto& n : list) (std::string(key) == "inputs" ? op.inputs : op.outputs).push_back(str(n, ctx + key));
     }
     if (ops[i].contains("attrs")) {

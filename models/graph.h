@@ -13,6 +13,7 @@ namespace lpu {
 
 // The ops, in named groups. Each group shares a lowering shape in the
 // compiler; each op is one row of the lowering table (compiler/lowering.cpp).
+// clang-format off
 #define LPU_GRAPH_OPS(X)                                                        \
   /* matrix: weights stream through the MXM */                                  \
   X(MatMul, Matrix) X(AttnScores, Matrix) X(AttnMix, Matrix)                    \
@@ -26,6 +27,7 @@ namespace lpu {
   /* data movement */                                                           \
   X(MoeFFN, Matrix) X(Embedding, Memory) X(KvAppend, Memory) X(Rope, Memory)      \
   X(Reshape, Shape) X(Transpose, Shape) X(Concat, Shape) X(Slice, Shape)
+// clang-format on
 
 enum class OpGroup : uint8_t { Matrix, Binary, Unary, Reduce, Memory, Shape };
 
@@ -64,9 +66,9 @@ struct GOp {
 };
 
 struct Graph {
-  std::string name;   // e.g. "gpt2 decode, context 1024"
-  std::string model;  // model family name, informational
-  std::string mode;   // "decode", "prefill" or "custom"
+  std::string name;     // e.g. "gpt2 decode, context 1024"
+  std::string model;    // model family name, informational
+  std::string mode;     // "decode", "prefill" or "custom"
   int64_t tokens = 1;   // tokens processed this step (batch x sequence)
   int64_t batch = 1;    // sequences decoded together (each with its own KV caches)
   int64_t context = 0;  // KV positions attended to (decode: cache length)

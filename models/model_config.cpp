@@ -56,7 +56,8 @@ class Fields {
   double real(const std::string& key, double dflt) const {
     if (!has(key)) return dflt;
     const auto& v = j_.at(key);
-    if (!v.is_number() || !(v.get<double>() > 0)) fail(key, fmt::format("expected a positive number, got {}", v.dump()));
+    if (!v.is_number() || !(v.get<double>() > 0))
+      fail(key, fmt::format("expected a positive number, got {}", v.dump()));
     return v.get<double>();
   }
   bool flag(const std::string& key, bool dflt) const {

@@ -21,17 +21,17 @@ struct ModelConfig {
   std::string name;        // bundled name, or the config file's path
   std::string model_type;  // as in config.json
   Family family = Family::Llama;
-  int64_t vocab = 0;           // tokens
-  int64_t hidden = 0;          // d_model
+  int64_t vocab = 0;   // tokens
+  int64_t hidden = 0;  // d_model
   int64_t layers = 0;
-  int64_t heads = 0;           // query heads
-  int64_t kv_heads = 0;        // key/value heads (grouped-query attention when < heads)
+  int64_t heads = 0;     // query heads
+  int64_t kv_heads = 0;  // key/value heads (grouped-query attention when < heads)
   int64_t head_dim = 0;
-  int64_t ffn = 0;             // MLP (or each expert's) inner width
-  int64_t max_positions = 0;   // longest context the model supports
+  int64_t ffn = 0;            // MLP (or each expert's) inner width
+  int64_t max_positions = 0;  // longest context the model supports
   double norm_eps = 1e-5;
   double rope_theta = 10000;
-  nlohmann::json rope_scaling;  // null, or {rope_type: linear|llama3|yarn, factor, ...}
+  nlohmann::json rope_scaling;   // null, or {rope_type: linear|llama3|yarn, factor, ...}
   bool tied_embeddings = false;  // lm_head shares the token embedding
   bool attention_bias = false;   // q/k/v (and gpt-oss o) projections have biases
   bool mlp_bias = false;

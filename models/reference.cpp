@@ -229,7 +229,8 @@ VectorXf Reference::apply(const Linear& l, const VectorXf& x) const {
   VectorXf xin = x;
   if (n_ == Numerics::Fp16) xin = x.unaryExpr(&toF16);
   if (n_ == Numerics::Int8)  // static activation scale, saturating
-    xin = x.unaryExpr([s = actScale_](float v) { return float(std::clamp(std::nearbyint(v / s), -128.0f, 127.0f)) * s; });
+    xin =
+        x.unaryExpr([s = actScale_](float v) { return float(std::clamp(std::nearbyint(v / s), -128.0f, 127.0f)) * s; });
   return l.w * xin + l.b;
 }
 
@@ -329,7 +330,8 @@ VectorXf Reference::mlp(const Layer& l, const VectorXf& h) const {
 }
 
 VectorXf Reference::step(int token) {
-  if (token < 0 || token >= m_.vocab) throw Error(fmt::format("token {} is outside the vocabulary 0..{}", token, m_.vocab - 1));
+  if (token < 0 || token >= m_.vocab)
+    throw Error(fmt::format("token {} is outside the vocabulary 0..{}", token, m_.vocab - 1));
   if (pos_ >= m_.max_positions) throw Error(fmt::format("position {} exceeds the model's {}", pos_, m_.max_positions));
   VectorXf x = embed_.row(token).transpose();  // [d]
   if (m_.family == Family::Gpt2) x += positions_.row(pos_).transpose();

@@ -45,11 +45,11 @@ class Reference {
   struct Layer {
     Eigen::VectorXf norm1, norm1b, norm2, norm2b;  // weights (and LayerNorm biases)
     Linear q, k, v, o;
-    Linear fc, proj;          // GPT-2 MLP
-    Linear gate, up, down;    // SwiGLU MLP
-    Linear router;            // MoE
+    Linear fc, proj;        // GPT-2 MLP
+    Linear gate, up, down;  // SwiGLU MLP
+    Linear router;          // MoE
     std::vector<Expert> experts;
-    Eigen::VectorXf sinks;    // gpt-oss: one logit per head that takes part in the softmax
+    Eigen::VectorXf sinks;           // gpt-oss: one logit per head that takes part in the softmax
     Eigen::MatrixXf kcache, vcache;  // [positions, kv_heads * head_dim]
   };
 

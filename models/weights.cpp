@@ -52,7 +52,7 @@ std::vector<float> SeededWeights::tensor(const std::string& name) const {
         fanIn = s.shape[0];
       if (s.shape.size() == 3) fanIn = s.shape[1];
       if (s.shape.size() == 2 && name.find("_bias") != std::string::npos) fanIn = 100;  // packed expert biases
-      if (s.shape.size() == 1) fanIn = 100;                                           // router bias
+      if (s.shape.size() == 1) fanIn = 100;                                             // router bias
       hi = 1.0 / std::sqrt(double(fanIn)), lo = -hi;
       break;
     }
@@ -80,10 +80,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open", path));
   data_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (data_.size() < 8) throw Error(fmt::format("{}: truncated: no header length (expected 8 bytes, file has {})", path, data_.size()));
+  if (data_.size() < 8)
+    throw Error(fmt::format("{}: truncated: no header length (expected 8 bytes, file has {})", path, data_.size()));
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | data_[size_t(i)];
-  if (n > data_.size() - 8) throw Error(fmt::format("{}: truncated: header of {} bytes, file has {}", path, n, data_.size()));
+  if (n > data_.size() - 8)
+    throw Error(fmt::format("{}: truncated: header of {} bytes, file has {}", path, n, data_.size()));
   nlohmann::json h;
   try {
     h = nlohmann::json::parse(data_.begin() + 8, data_.begin() + 8 + int64_t(n));
@@ -102,7 +104,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       throw Error(where + ": expected {dtype, shape, data_offsets: [begin, end]}");
     Entry en;
     en.dtype = e["dtype"].get<std::string>();
-    if (!dtypeBytes(en.dtype)) throw Error(fmt::format("{}: dtype {} is not supported (F32, F16, BF16)", where, en.dtype));
+    if (!dtypeBytes(en.dtype))
+      throw Error(fmt::format("{}: dtype {} is not supported (F32, F16, BF16)", where, en.dtype));
     uint64_t count = 1;
     for (const auto& d : e["shape"]) {
       if (!d.is_number_unsigned()) throw Error(where + ": shape must hold non-negative integers");
@@ -244,7 +247,8 @@ std::vector<float> viewValues(const WeightSource& w, const std::string& graphNam
     if (graphName.back() != ']') throw Error(fmt::format("weight view {}: expected a closing ]", graphName));
     axes = parseView(graphName.substr(br + 1, graphName.size() - br - 2), graphName);
     if (axes.size() != full.size())
-      throw Error(fmt::format("weight view {}: {} indices for a tensor of rank {}", graphName, axes.size(), full.size()));
+      throw Error(
+          fmt::format("weight view {}: {} indices for a tensor of rank {}", graphName, axes.size(), full.size()));
   } else {
     axes.assign(full.size(), Axis{});
   }
@@ -253,7 +257,8 @@ std::vector<float> viewValues(const WeightSource& w, const std::string& graphNam
     Axis& a = axes[d];
     if (a.stop < 0) a.stop = full[d];
     if (a.start < 0 || a.stop > full[d] || a.start >= a.stop)
-      throw Error(fmt::format("weight view {}: axis {} range {}:{} outside 0:{}", graphName, d, a.start, a.stop, full[d]));
+      throw Error(
+          fmt::format("weight view {}: axis {} range {}:{} outside 0:{}", graphName, d, a.start, a.stop, full[d]));
     counts.push_back((a.stop - a.start + a.step - 1) / a.step);
     if (!a.index) outShape.push_back(counts.back());
   }

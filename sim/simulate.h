@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "sim/config/system_config.h"
+#include "isa/arch/system_config.h"
 #include "sim/core/result.h"
 
 namespace lpu {
@@ -22,10 +22,10 @@ struct RunRequest {
 SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req);
 
 struct SystemSimResult {
-  Cycle cycles = 0;                 // common barrier release to the last retirement on any chip
-  std::vector<SimResult> chips;     // per chip
-  uint64_t c2c_vectors = 0;         // vectors sent on all links
-  uint64_t c2c_busy = 0;            // link-cycles carrying them
+  Cycle cycles = 0;              // common barrier release to the last retirement on any chip
+  std::vector<SimResult> chips;  // per chip
+  uint64_t c2c_vectors = 0;      // vectors sent on all links
+  uint64_t c2c_busy = 0;         // link-cycles carrying them
   double wall_s = 0;
 };
 

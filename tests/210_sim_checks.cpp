@@ -43,9 +43,8 @@ TEST_CASE("two producers on one stream slot in one cycle", "[sim][check]") {
 }
 
 TEST_CASE("a value that is never read is a wasted operation", "[sim][check]") {
-  REQUIRE_THROWS_WITH(runAsm(kRead, "teaching"),
-                      Contains("cycle 0, MEM.W0, read x[0], s0e: its value on s0e") && Contains("never read") &&
-                          Contains("left the chip"));
+  REQUIRE_THROWS_WITH(runAsm(kRead, "teaching"), Contains("cycle 0, MEM.W0, read x[0], s0e: its value on s0e") &&
+                                                     Contains("never read") && Contains("left the chip"));
 }
 
 TEST_CASE("a value replaced downstream before anyone read it", "[sim][check]") {
@@ -119,11 +118,10 @@ TEST_CASE("draining an accumulator before its pass completes", "[sim][check]") {
 }
 
 TEST_CASE("an MXM pass into an accumulator that still holds a result", "[sim][check]") {
-  REQUIRE_THROWS_WITH(
-      runAsm(std::string(kLoaded) + ".tensor z i8 [1, 8] at E1 0\n.queue MEM.E1\n  @0 read z[0], s5w\n"
-                                    ".queue MXM.W0.2\n  @10 abc.i8 s5w, 0\n",
-             "teaching"),
-      Contains("cycle 10, MXM.W0.2, abc.i8 s5w, 0: sets accumulator 0 of MXM.W0, which still holds"));
+  REQUIRE_THROWS_WITH(runAsm(std::string(kLoaded) + ".tensor z i8 [1, 8] at E1 0\n.queue MEM.E1\n  @0 read z[0], s5w\n"
+                                                    ".queue MXM.W0.2\n  @10 abc.i8 s5w, 0\n",
+                             "teaching"),
+                      Contains("cycle 10, MXM.W0.2, abc.i8 s5w, 0: sets accumulator 0 of MXM.W0, which still holds"));
 }
 
 TEST_CASE("a C2C send on a link that was never deskewed", "[sim][check]") {

@@ -50,7 +50,8 @@ Mat matmul(const Mat& x, const Mat& w, const Mat* b, Precision p, double xs) {
 }
 
 Mat gelu(const Mat& h) {
-  return h.unaryExpr([](double v) { return 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))); });
+  return h.unaryExpr(
+      [](double v) { return 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))); });
 }
 
 void checkMlp(Precision p, Policy policy) {

@@ -57,8 +57,10 @@ void checkReductions(Policy policy) {
   for (Eigen::Index i = 0; i < p.rows(); ++i)
     for (int c = 0; c < 960; ++c) {
       const double v = got[size_t(i) * 960 + size_t(c)];
-      if (c < p.cols()) worst = std::max(worst, std::fabs(v - p(i, c)));
-      else padding = std::max(padding, std::fabs(v));
+      if (c < p.cols())
+        worst = std::max(worst, std::fabs(v - p(i, c)));
+      else
+        padding = std::max(padding, std::fabs(v));
     }
   std::cout << "reductions " << policyName(policy) << ": softmax max abs error " << worst << "\n";
   INFO("softmax max abs error " << worst);

@@ -30,7 +30,9 @@ Mat valuesOf(const Graph& g, const TensorValues& tv, const std::string& name) {
   return m;
 }
 
-Mat f16(const Mat& m) { return m.unaryExpr([](double v) { return double(f16ToF32(f32ToF16(float(v)))); }); }
+Mat f16(const Mat& m) {
+  return m.unaryExpr([](double v) { return double(f16ToF32(f32ToF16(float(v)))); });
+}
 
 // Llama-style RoPE (rotate_half) of each head of row 0 at position `pos`.
 Mat rope(const Mat& x, int heads, int d, int pos, double theta) {

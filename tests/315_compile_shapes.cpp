@@ -27,7 +27,8 @@ void checkShapes(Policy policy) {
   const auto x = o.values(g.tensor("x")), z = o.values(g.tensor("z"));
   // Row-major [rows, cols] tensors come back as rows of ceil(cols / 320) x 320 lanes, zero beyond cols
   // (a row of at most 320 as its cols lanes).
-  auto check = [&](const std::string& name, int64_t rows, int64_t cols, const std::function<double(int64_t, int64_t)>& want) {
+  auto check = [&](const std::string& name, int64_t rows, int64_t cols,
+                   const std::function<double(int64_t, int64_t)>& want) {
     const auto got = values(output(r, name));
     const int64_t width = cols <= 320 ? cols : (cols + 319) / 320 * 320;
     REQUIRE(got.size() == size_t(rows * width));
@@ -38,7 +39,8 @@ void checkShapes(Policy policy) {
     CHECK(wrong == 0);
   };
   check("xt", 700, 3, [&](int64_t i, int64_t c) { return double(x[size_t(c * 700 + i)]); });
-  check("rows", 5, 700, [&](int64_t i, int64_t c) { return double(i < 3 ? x[size_t(i * 700 + c)] : z[size_t((i - 3) * 700 + c)]); });
+  check("rows", 5, 700,
+        [&](int64_t i, int64_t c) { return double(i < 3 ? x[size_t(i * 700 + c)] : z[size_t((i - 3) * 700 + c)]); });
   check("cols", 3, 1400, [&](int64_t i, int64_t c) { return double(x[size_t(i * 700 + c % 700)]); });
   check("r", 7, 300, [&](int64_t i, int64_t c) { return double(x[size_t(i * 300 + c)]); });
   check("row1", 1, 700, [&](int64_t, int64_t c) { return double(x[size_t(700 + c)]); });

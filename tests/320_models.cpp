@@ -58,9 +58,11 @@ TEST_CASE("bad input: malformed config.json files name the field", "[models][cli
   bad("{\"model_type\": \"bert\"}", "field model_type: \"bert\" is not supported");
   bad("{\"vocab_size\": 100}", "field model_type: missing");
   bad(R"({"model_type": "llama", "vocab_size": 100, "num_hidden_layers": 2, "num_attention_heads": 4,
-          "intermediate_size": 64})", "field hidden_size: missing");
+          "intermediate_size": 64})",
+      "field hidden_size: missing");
   bad(R"({"model_type": "llama", "vocab_size": 100, "hidden_size": -8, "num_hidden_layers": 2,
-          "num_attention_heads": 4, "intermediate_size": 64})", "field hidden_size: expected a positive integer");
+          "num_attention_heads": 4, "intermediate_size": 64})",
+      "field hidden_size: expected a positive integer");
   bad(R"({"model_type": "llama", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2,
           "num_attention_heads": 4, "num_key_value_heads": 3, "intermediate_size": 64})",
       "field num_key_value_heads: 3 does not divide");
@@ -68,7 +70,8 @@ TEST_CASE("bad input: malformed config.json files name the field", "[models][cli
           "num_attention_heads": 4, "intermediate_size": 64, "rope_scaling": {"rope_type": "dynamic", "factor": 2}})",
       "field rope_scaling: rope_type \"dynamic\" is not supported");
   bad(R"({"model_type": "llama", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2,
-          "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "relu"})", "field hidden_act");
+          "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "relu"})",
+      "field hidden_act");
   bad(R"({"model_type": "mixtral", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2,
           "num_attention_heads": 4, "intermediate_size": 64, "num_local_experts": 2, "num_experts_per_tok": 3})",
       "field num_experts_per_tok: 3 exceeds");

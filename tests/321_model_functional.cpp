@@ -54,8 +54,8 @@ void check(const std::string& model, Precision p, double relTol) {
   const ModelConfig m = loadModel(model);
   const SeededWeights w(m, 7);
   const Generation g = generate(m, w, p, 16);
-  std::cout << model << " " << precisionName(p) << ": max abs logit error " << g.worst << " (largest logit "
-            << g.scale << ")\n";
+  std::cout << model << " " << precisionName(p) << ": max abs logit error " << g.worst << " (largest logit " << g.scale
+            << ")\n";
   INFO("max abs logit error " << g.worst << ", largest logit " << g.scale);
   CHECK(g.worst <= relTol * g.scale);
   CHECK(g.chip == g.ref);
@@ -65,12 +65,14 @@ void check(const std::string& model, Precision p, double relTol) {
 
 // The same from a .safetensors file the test writes (Hugging Face names and
 // shapes; the values are the seeded ones, so the file's path is what is tested).
-TEST_CASE("tiny-llama from a safetensors file: logits match the reference, 16 greedy tokens agree", "[models][functional]") {
+TEST_CASE("tiny-llama from a safetensors file: logits match the reference, 16 greedy tokens agree",
+          "[models][functional]") {
   const ModelConfig m = loadModel("tiny-llama");
   const SeededWeights seeded(m, 11);
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
   std::vector<std::vector<float>> values;
-  for (const WeightSpec& s : weightSpecs(m)) shapes.push_back({s.name, s.shape}), values.push_back(seeded.tensor(s.name));
+  for (const WeightSpec& s : weightSpecs(m))
+    shapes.push_back({s.name, s.shape}), values.push_back(seeded.tensor(s.name));
   const std::string path = lpu::test::tempPath("tiny-llama.safetensors");
   writeSafetensors(path, shapes, values);
   const SafetensorsFile file(path);
@@ -186,7 +188,8 @@ TEST_CASE("weights in the activation slices (small banks): logits match the refe
 
 // Prefill: the whole prompt in one step (causal attention over the cache the
 // step fills); each token's logits match the reference run token by token.
-TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits match the reference", "[models][functional]") {
+TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits match the reference",
+          "[models][functional]") {
   const ModelConfig m = loadModel("tiny-llama");
   const SeededWeights w(m, 7);
   const ChipConfig chip = loadChip("groq-tsp-v1");
@@ -224,7 +227,8 @@ TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits ma
 // A batch: several sequences in one decode step, the weights streamed once
 // for all, each sequence with its own caches. Each row's logits match the
 // reference run of that sequence alone.
-TEST_CASE("batch of 3 decode steps: exact cycles, each sequence's logits match its own reference", "[models][functional][batch]") {
+TEST_CASE("batch of 3 decode steps: exact cycles, each sequence's logits match its own reference",
+          "[models][functional][batch]") {
   for (const char* name : {"tiny-llama", "tiny-gpt2", "tiny-moe"}) {
     const ModelConfig m = loadModel(name);
     const SeededWeights w(m, 9);

@@ -103,8 +103,8 @@ TEST_CASE("gpt2 at context 1024 fits one chip: exact for both schedulers, decode
 TEST_CASE("gpt2 at context 1024: weights, caches, activations, constants and program text never share a word",
           "[models][layout]") {
   StepRequest req = decode(1024);
-  const Compiled c = compileGraph(buildGraph(loadModel("gpt2"), req), loadChip("groq-tsp-v1"), CompileOptions{},
-                                  Policy::List);
+  const Compiled c =
+      compileGraph(buildGraph(loadModel("gpt2"), req), loadChip("groq-tsp-v1"), CompileOptions{}, Policy::List);
   // Per slice, the words each tensor's rows take there: [addr, addr + rows on that slice).
   std::map<int, std::vector<std::pair<std::pair<uint64_t, uint64_t>, const Tensor*>>> bySlice;
   uint64_t text = 0, words = 0;
@@ -138,7 +138,8 @@ TEST_CASE("gpt2 at context 1024: weights, caches, activations, constants and pro
   CHECK(words * 320 <= loadChip("groq-tsp-v1").sramBytes());
 }
 
-TEST_CASE("models too big for one chip: the error says how many bytes and at least how many chips", "[models][bad-input]") {
+TEST_CASE("models too big for one chip: the error says how many bytes and at least how many chips",
+          "[models][bad-input]") {
   checkBadInput("run --model llama-2-7b --first-layers 1 --layers-only --context 2048",
                 "llama-2-7b needs 246364160 bytes of SRAM, this chip has 230686720 (at least 2 chips)");
   // Within 2% of the chip: what rounding and the fuller hemisphere lose does not fit.
@@ -168,7 +169,8 @@ TEST_CASE("prefill: tiny-gpt2 and tiny-moe (4 tokens), one layer of llama-3.2-1b
     }
 }
 
-TEST_CASE("tiny-moe decode (router, top-2 of 4 experts gathered by index): exact for both schedulers and precisions", "[models][exact]") {
+TEST_CASE("tiny-moe decode (router, top-2 of 4 experts gathered by index): exact for both schedulers and precisions",
+          "[models][exact]") {
   for (Policy pol : {Policy::List, Policy::InOrder})
     for (Precision p : {Precision::Int8, Precision::Fp16}) exact("tiny-moe", decode(100), pol, p);
 }
@@ -194,8 +196,10 @@ TEST_CASE("batch decode: exact for both schedulers; a batch of 4 costs less than
         const SimResult r = simulate(c.program, chip, g.name, RunRequest{});
         CHECK(r.cycles == c.predicted);
         if (pol != Policy::List) continue;
-        if (batch == 1) one = r.cycles;
-        else CHECK(r.cycles < 4 * one);  // the weights stream once for the 4 sequences
+        if (batch == 1)
+          one = r.cycles;
+        else
+          CHECK(r.cycles < 4 * one);  // the weights stream once for the 4 sequences
         std::cout << name << " batch " << batch << ": " << r.cycles << " cycles\n";
       }
   }

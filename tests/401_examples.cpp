@@ -45,7 +45,8 @@ SCENARIO("vadd_fp32.s adds two fp32 vectors on the teaching chip", "[example]") 
   const SimResult r = runExample("vadd_fp32.s");
   // Plane 3 of z is written by W3 at cycle 7 + (1+3) = 11 and commits at 11 + mem_write 2 = 13.
   CHECK(r.cycles == 13);
-  const Eigen::MatrixXd want = (tensorOf("vadd_fp32.s", "x").cast<float>() + tensorOf("vadd_fp32.s", "y").cast<float>()).cast<double>();
+  const Eigen::MatrixXd want =
+      (tensorOf("vadd_fp32.s", "x").cast<float>() + tensorOf("vadd_fp32.s", "y").cast<float>()).cast<double>();
   const double err = maxAbsDiff(values(output(r, "z")), want);
   INFO("max abs error " << err);
   CHECK(err == 0.0);  // one fp32 add per lane: bit-exact
@@ -57,7 +58,7 @@ SCENARIO("gemv_int8.s multiplies a 320x320 int8 plane on groq-tsp-v1", "[example
   // acc 101 + 4 = 105 at MXM.W, plane 0 reaches W17 (pos 28) at 133, commits at 133 + 4 = 137.
   CHECK(r.cycles == 137);
   CHECK(r.units[size_t(Unit::MEM)].instructions == 16 * 20 + 1 + 4);  // weight reads, x, 4 planes of y
-  CHECK(r.units[size_t(Unit::MXM)].instructions == 20 + 3);          // 20 lw, iw, abc, acc
+  CHECK(r.units[size_t(Unit::MXM)].instructions == 20 + 3);           // 20 lw, iw, abc, acc
   const Eigen::MatrixXd want = tensorOf("gemv_int8.s", "x") * tensorOf("gemv_int8.s", "W");
   const double err = maxAbsDiff(values(output(r, "y")), want);
   INFO("max abs error " << err);

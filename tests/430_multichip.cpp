@@ -1,7 +1,7 @@
 // Multi-chip systems: the wiring, all chips in one simulation with C2C links
 // checked, and pipeline parallelism predicted to the cycle.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,10 +27,12 @@ SystemSimResult twoChips(const std::string& a, const std::string& b, bool wired 
   return simulateSystem({&p0, &p1}, c, w, r);
 }
 
-const char* kSendOnce = ".tensor x i8 [1, 8] at W3 0\n.queue MEM.W3\n  @2 read x[0], s0w\n"
-                        ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
-const char* kSend = ".tensor x i8 [2, 8] at W3 0\n.queue MEM.W3\n  @2 read x[0], s0w\n  @4 read x[1], s0w\n"
-                    ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
+const char* kSendOnce =
+    ".tensor x i8 [1, 8] at W3 0\n.queue MEM.W3\n  @2 read x[0], s0w\n"
+    ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
+const char* kSend =
+    ".tensor x i8 [2, 8] at W3 0\n.queue MEM.W3\n  @2 read x[0], s0w\n  @4 read x[1], s0w\n"
+    ".queue C2C.0\n  deskew 0\n  @5 send 0, s0w\n";
 
 // One decode step of `m` on one chip (context 32, the given token): its
 // logits, cycles and weight bytes, to compare a multi-chip run with.
@@ -110,9 +112,10 @@ TEST_CASE("a receive with nothing sent to it, on another chip", "[system][check]
 
 TEST_CASE("two vectors on one link slot between chips", "[system][check]") {
   const std::string twice = std::string(kSend) + "  @7 send 0, s0w\n";
-  REQUIRE_THROWS_WITH(twoChips(twice, ".queue C2C.0\n  deskew 0\n"),
-                      Contains("chip 0: cycle 7, C2C.0, send 0, s0w: link 0 still carries the vector sent in cycle 5") &&
-                          Contains("two vectors on one link slot"));
+  REQUIRE_THROWS_WITH(
+      twoChips(twice, ".queue C2C.0\n  deskew 0\n"),
+      Contains("chip 0: cycle 7, C2C.0, send 0, s0w: link 0 still carries the vector sent in cycle 5") &&
+          Contains("two vectors on one link slot"));
 }
 
 TEST_CASE("a vector sent to another chip and never received", "[system][check]") {
@@ -154,7 +157,8 @@ TEST_CASE("tiny-llama pipelined over 2 chips: exact, and the logits equal one ch
   CHECK(worst == 0);  // the same arithmetic; the residual crosses the link bit for bit
 }
 
-TEST_CASE("pipelines are exact for both schedulers: tiny-gpt2 and tiny-moe on 2 chips, gpt2 split to fit", "[system][exact]") {
+TEST_CASE("pipelines are exact for both schedulers: tiny-gpt2 and tiny-moe on 2 chips, gpt2 split to fit",
+          "[system][exact]") {
   for (Policy pol : {Policy::List, Policy::InOrder})
     for (const char* name : {"tiny-gpt2", "tiny-moe"}) {
       PipelineRequest req;
@@ -185,7 +189,8 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
   checkBadInput("run --model tiny-llama --system no-such-system", "not a system preset");
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=0", "is not tp=N or pp=N");
   checkBadInput("run --model tiny-llama --chips 2 --parallel pp=4", "needs 4 chips, system 2-chips has 2");
-  checkBadInput("run --model tiny-llama --chips 8 --parallel pp=5", "tiny-llama has only 4 blocks (attention, MLP) to split");
+  checkBadInput("run --model tiny-llama --chips 8 --parallel pp=5",
+                "tiny-llama has only 4 blocks (attention, MLP) to split");
   // gpt2: 256 MiB + 124,439,808 int8 weights x (0.06 + 1.3 / 1 stage) = 0.41 GiB
   checkBadInput("run --model gpt2 --system groq-node --max-memory 0.1",
                 "gpt2 on groq-node: compiling it needs about 0.4 GiB of memory");
@@ -193,7 +198,8 @@ TEST_CASE("bad input: system configs and parallel splits", "[system][bad-input]"
                 "--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
   checkBadInput("run --model tiny-llama --chips 16 --parallel tp=12",
                 "--parallel tp=12: a group wider than a node takes whole nodes: a multiple of 8");
-  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3", "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
+  checkBadInput("run --model tiny-llama --chips 16 --parallel tp=8,pp=3",
+                "--parallel tp=8,pp=3: needs 24 chips, system 16-chips has 16");
   checkBadInput("run --model llama-3.1-8b --system groq-node --context 1024",
                 "does not fit system groq-node (8 chips) with any tensor/pipeline split tried");
   // One MoE block over 8 chips: 180 MB a chip, but experts must sit on the planes' own 160 MiB.
@@ -301,8 +307,8 @@ TEST_CASE("without --parallel the split is chosen: fits, fewest predicted cycles
   // fewest cycles of them.
   CHECK(why.find("tp=8,pp=1") != std::string::npos);
   CHECK(j["cycles"] == j["predicted_cycles"]);
-  const std::string chosen = fmt::format("tp={},pp={} {} cycles", int(j["parallel"]["tp"]), int(j["parallel"]["pp"]),
-                                         int64_t(j["cycles"]));
+  const std::string chosen =
+      fmt::format("tp={},pp={} {} cycles", int(j["parallel"]["tp"]), int(j["parallel"]["pp"]), int64_t(j["cycles"]));
   CHECK(why.find(chosen) != std::string::npos);
   const std::string list = why.substr(why.find('('), why.find(')') - why.find('('));
   size_t at = 0, compared = 0;
@@ -333,7 +339,8 @@ TEST_CASE("progress reports: compile phases and the simulation in slices give th
   CHECK(heard[1] == std::make_pair(std::string("compiled stage 2 of 2 (2 chips each)"), 1.0));
 }
 
-TEST_CASE("tiny-moe with each expert split over 2 and 4 chips: exact, logits equal one chip's", "[system][functional][tp]") {
+TEST_CASE("tiny-moe with each expert split over 2 and 4 chips: exact, logits equal one chip's",
+          "[system][functional][tp]") {
   // Gate and up of every expert by output chunk on one chip, down (and the sum of the k experts) on the next:
   // the experts' weights live on different chips, and the activations are all-gathered between.
   const ModelConfig m = loadModel("tiny-moe");
@@ -346,7 +353,7 @@ TEST_CASE("tiny-moe with each expert split over 2 and 4 chips: exact, logits equ
     std::cout << "tiny-moe tp=" << tp << ",pp=" << pp << ": " << r.result.cycles << " cycles (one chip " << singleCycles
               << "), max abs logit difference " << worst << "\n";
     CHECK(worst == 0);
-    if (pp == 1) {  // the weights are spread, not copied: each chip holds less than one chip alone, all together
+    if (pp == 1) {       // the weights are spread, not copied: each chip holds less than one chip alone, all together
       uint64_t sum = 0;  // as much (the embedding and head tables are split too; only norms are copied)
       for (int k = 0; k < tp; ++k) {
         CHECK(r.stages[size_t(k)].sram.weights < singleWeights);
@@ -375,7 +382,8 @@ TEST_CASE("a batch on several chips: exact, tokens/s counts every sequence", "[s
   CHECK(double(j["tokens_per_s_per_user"]) == Approx(900e6 / double(j["cycles"])));
   checkBadInput("run --model tiny-llama --mode prefill --prompt-len 4 --batch 2",
                 "--batch applies to decode steps (a prefill takes one prompt)");
-  checkBadInput("run --model tiny-llama --batch 2 --prompt 1,2", "--batch: greedy decoding (--prompt) runs one sequence");
+  checkBadInput("run --model tiny-llama --batch 2 --prompt 1,2",
+                "--batch: greedy decoding (--prompt) runs one sequence");
   checkBadInput("run --model tiny-llama --batch 0", "--batch: Value 0 not in range 1 to 4096");
 }
 
@@ -451,7 +459,8 @@ TEST_CASE("greedy decoding on a system from the CLI, and fewer chips than a node
   CHECK(c.at("parallel").at("why").get<std::string>().find("tp=4,pp=1") != std::string::npos);
 }
 
-TEST_CASE("the experts option: whole where tp divides the experts (auto), split when asked; reported", "[system][cli]") {
+TEST_CASE("the experts option: whole where tp divides the experts (auto), split when asked; reported",
+          "[system][cli]") {
   const CliRun a = runCli("run --model tiny-moe --chips 4 --parallel tp=2,pp=1 --json");
   REQUIRE(a.exitCode == 0);
   const auto ja = nlohmann::json::parse(a.out);

@@ -7,11 +7,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-
 #include "compiler/compile.h"
 #include "isa/error.h"
 #include "sim/cli/system_run.h"
-#include "sim/config/system_config.h"
+#include "isa/arch/system_config.h"
 #include "sim/simulate.h"
 
 namespace lpu {
@@ -43,8 +42,8 @@ StepRequest whole(int64_t context) {
 }  // namespace
 
 std::vector<BenchCase> defaultBenchCases() {
-  return {{"tiny-llama", whole(256)},  {"tiny-gpt2", whole(256)},          {"tiny-moe", whole(256)},
-          {"gpt2", whole(1024)},       {"gpt2", layers(1024, 1)},          {"llama-3.2-1b", layers(1024, 1)}};
+  return {{"tiny-llama", whole(256)}, {"tiny-gpt2", whole(256)}, {"tiny-moe", whole(256)},
+          {"gpt2", whole(1024)},      {"gpt2", layers(1024, 1)}, {"llama-3.2-1b", layers(1024, 1)}};
 }
 
 void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, bool int8, bool json) {
@@ -69,9 +68,14 @@ void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, 
                                 comp.predicted));
       const double tps = double(g.tokens) / r.seconds();
       if (json) {
-        nlohmann::ordered_json j{{"case", g.name},         {"scheduler", policyName(pol)}, {"precision", int8 ? "int8" : "fp16"},
-                                 {"cycles", r.cycles},     {"tokens_per_s", tps},         {"compile_wall_s", comp.wall_s},
-                                 {"simulate_wall_s", simWall}, {"sim_cycles_per_s", double(r.cycles) / simWall},
+        nlohmann::ordered_json j{{"case", g.name},
+                                 {"scheduler", policyName(pol)},
+                                 {"precision", int8 ? "int8" : "fp16"},
+                                 {"cycles", r.cycles},
+                                 {"tokens_per_s", tps},
+                                 {"compile_wall_s", comp.wall_s},
+                                 {"simulate_wall_s", simWall},
+                                 {"sim_cycles_per_s", double(r.cycles) / simWall},
                                  {"peak_mib", peakMiB()}};
         std::cout << j.dump() << "\n";
       } else {
@@ -131,10 +135,17 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
     const double speed = double(r.result.cycles) * double(r.chips.size()) / r.result.wall_s;
     const std::string split = fmt::format("tp={},pp={}", r.split.tp, r.split.pp);
     if (json) {
-      nlohmann::ordered_json j{{"model", bc.model},          {"system", bc.system},       {"chips", r.chips.size()},
-                               {"parallel", split},          {"context", bc.context},     {"cycles", r.result.cycles},
-                               {"tokens_per_s", tps},        {"compile_wall_s", compile}, {"simulate_wall_s", r.result.wall_s},
-                               {"sim_chip_cycles_per_s", speed}, {"peak_mib", peakMiB()}};
+      nlohmann::ordered_json j{{"model", bc.model},
+                               {"system", bc.system},
+                               {"chips", r.chips.size()},
+                               {"parallel", split},
+                               {"context", bc.context},
+                               {"cycles", r.result.cycles},
+                               {"tokens_per_s", tps},
+                               {"compile_wall_s", compile},
+                               {"simulate_wall_s", r.result.wall_s},
+                               {"sim_chip_cycles_per_s", speed},
+                               {"peak_mib", peakMiB()}};
       std::cout << j.dump() << "\n";
     } else {
       std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10.1f} {:>10.1f} {:>10.1f} {:>16.3g} {:>9.0f}\n",

@@ -1,7 +1,7 @@
 // lpusim: the command-line front end. Every error is one line on stderr,
 // "error: ...", and exit code 1.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,10 +9,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "isa/assembler.h"
-#include "isa/binary.h"
 #include "compiler/compile.h"
 #include "compiler/values.h"
+#include "isa/assembler.h"
+#include "isa/binary.h"
 #include "isa/error.h"
 #include "sim/cli/bench.h"
 #include "sim/cli/model_info.h"
@@ -80,7 +80,9 @@ nlohmann::ordered_json layerJson(const Graph& g, const Compiled& c) {
   }
   for (const auto& [layer, se] : span)
     arr.push_back({{"layer", layer < 0 ? nlohmann::ordered_json("outside layers") : nlohmann::ordered_json(layer)},
-                   {"start", se.first}, {"end", se.second}, {"cycles", se.second - se.first}});
+                   {"start", se.first},
+                   {"end", se.second},
+                   {"cycles", se.second - se.first}});
   (void)g;
   return arr;
 }
@@ -102,8 +104,11 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   o["batch"] = g.batch;
   o["tokens_per_s_per_user"] = g.mode == "decode" ? 1.0 / r.seconds() : tokensPerSecond(g, r);
   o["chips"] = 1;
-  o["sram_bytes"] = {{"weights", c.sram.weights}, {"kv_cache", c.sram.kv_cache},
-                     {"activations", c.sram.activations}, {"program", c.sram.program}, {"total", c.sram.total()}};
+  o["sram_bytes"] = {{"weights", c.sram.weights},
+                     {"kv_cache", c.sram.kv_cache},
+                     {"activations", c.sram.activations},
+                     {"program", c.sram.program},
+                     {"total", c.sram.total()}};
   o["utilization"] = j["utilization"];
   o["scheduler"] = policyName(c.policy);
   o["precision"] = precisionName(c.precision);
@@ -116,16 +121,17 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
 
 std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool layers) {
   std::string s = fmt::format("{}\n", g.name);
-  s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted,
-                              r.cycles, r.seconds() * 1e6, r.clock_hz / 1e6);
+  s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted, r.cycles,
+                   r.seconds() * 1e6, r.clock_hz / 1e6);
   if (g.mode != "custom" && !g.mode.empty())
     s += fmt::format("{} tokens/s ({:.3f} ms per token, {} mode, {} token(s) per step)\n",
                      fmt::format("{:.1f}", tokensPerSecond(g, r)), r.seconds() / double(g.tokens) * 1e3, g.mode,
                      g.tokens);
-  s += fmt::format("scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, KV cache {:.2f} MiB, "
-                   "activations {:.2f} MiB, program {:.2f} MiB\n",
-                   policyName(c.policy), precisionName(c.precision), c.tasks, c.sram.weights / 1048576.0,
-                   c.sram.kv_cache / 1048576.0, c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
+  s += fmt::format(
+      "scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, KV cache {:.2f} MiB, "
+      "activations {:.2f} MiB, program {:.2f} MiB\n",
+      policyName(c.policy), precisionName(c.precision), c.tasks, c.sram.weights / 1048576.0,
+      c.sram.kv_cache / 1048576.0, c.sram.activations / 1048576.0, c.sram.program / 1048576.0);
   s += fmt::format("wall: compile {:.3f} s, simulate {:.3f} s\n", c.wall_s, r.wall_s);
   if (layers) {
     s += fmt::format("{:<16} {:>10} {:>10} {:>10}\n", "layer", "start", "end", "cycles");
@@ -175,7 +181,8 @@ int run(int argc, char** argv) {
   bool layersOnly = false;
   auto compileOptions = [&](CLI::App* cmd) {
     auto* gr = cmd->add_option("--graph", graphPath, "graph JSON file (format: models/README.md)");
-    auto* mo = cmd->add_option("--model", modelName, "bundled model name (lpusim models) or a Hugging Face config.json");
+    auto* mo =
+        cmd->add_option("--model", modelName, "bundled model name (lpusim models) or a Hugging Face config.json");
     gr->excludes(mo);
     cmd->add_option("--mode", mode, "with --model: decode (one token over the KV cache) or prefill (a prompt)")
         ->check(CLI::IsMember({"decode", "prefill"}));
@@ -193,10 +200,12 @@ int run(int argc, char** argv) {
     cmd->add_option("--scheduler", scheduler, "list (optimising) or in-order (baseline)")
         ->check(CLI::IsMember({"list", "in-order"}));
     cmd->add_flag("--functional", functional, "carry real values (seeded random weights and inputs, or --weights)");
-    cmd->add_option("--weights", weightsPath, "with --model: a .safetensors file of the model's weights (implies --functional)");
+    cmd->add_option("--weights", weightsPath,
+                    "with --model: a .safetensors file of the model's weights (implies --functional)");
     cmd->add_option("--seed", seed, "seed of the random weights and inputs");
   };
-  auto* compileCmd = app.add_subcommand("compile", "compile a graph or one step of a model into a program with exact issue cycles");
+  auto* compileCmd =
+      app.add_subcommand("compile", "compile a graph or one step of a model into a program with exact issue cycles");
   compileOptions(compileCmd);
   compileCmd->add_option("-o,--output", out, "binary program to write")->required();
   auto* runCmd = app.add_subcommand("run", "compile a graph or one step of a model and run it on the simulated chip");
@@ -208,22 +217,26 @@ int run(int argc, char** argv) {
   runCmd->add_option("--generate", generate, "with --prompt: tokens to generate greedily after the prompt");
   std::string systemName, parallel;
   int chipsCount = 0;
-  auto* sysOpt = runCmd->add_option("--system", systemName, "with --model: a system preset (lpusim systems) or JSON file");
-  auto* chipsOpt = runCmd->add_option("--chips", chipsCount, "with --model: a system of this many chips (wired like the presets)");
+  auto* sysOpt =
+      runCmd->add_option("--system", systemName, "with --model: a system preset (lpusim systems) or JSON file");
+  auto* chipsOpt =
+      runCmd->add_option("--chips", chipsCount, "with --model: a system of this many chips (wired like the presets)");
   sysOpt->excludes(chipsOpt);
   runCmd->add_option("--parallel", parallel,
                      "with --system/--chips: the split, e.g. tp=8,pp=9 (default: for tp 1, 2, 4, 8 the fewest "
                      "stages that fit, then the fewest predicted cycles)");
   std::string experts = "auto";
-  runCmd->add_option("--experts", experts,
-                     "MoE models on a tensor-parallel group: whole (experts / tp whole experts a chip, their "
-                     "outputs summed over C2C), split (every expert's output columns over the group), or auto "
-                     "(the default: whole where tp divides the experts)")
+  runCmd
+      ->add_option("--experts", experts,
+                   "MoE models on a tensor-parallel group: whole (experts / tp whole experts a chip, their "
+                   "outputs summed over C2C), split (every expert's output columns over the group), or auto "
+                   "(the default: whole where tp divides the experts)")
       ->check(CLI::IsMember({"auto", "split", "whole"}));
   double maxMemoryGib = 0;
-  runCmd->add_option("--max-memory", maxMemoryGib,
-                     "with --system/--chips: GiB the compiler may use (default 90% of this machine's); larger "
-                     "runs are refused up front")
+  runCmd
+      ->add_option("--max-memory", maxMemoryGib,
+                   "with --system/--chips: GiB the compiler may use (default 90% of this machine's); larger "
+                   "runs are refused up front")
       ->check(CLI::PositiveNumber);
 
   auto* systemsCmd = app.add_subcommand("systems", "list the bundled multi-chip system presets");
@@ -235,7 +248,8 @@ int run(int argc, char** argv) {
   std::vector<std::string> configPaths;
   modelsCmd->add_option("--config", configPaths, "show these Hugging Face config.json files instead");
 
-  auto* benchCmd = app.add_subcommand("bench", "benchmark figures: tokens/s, compile and simulate wall time, speed, memory");
+  auto* benchCmd =
+      app.add_subcommand("bench", "benchmark figures: tokens/s, compile and simulate wall time, speed, memory");
   benchCmd->add_option("--chip", chipName, "chip preset name or JSON file (default groq-tsp-v1)");
   benchCmd->add_option("--precision", precision, "int8 or fp16")->check(CLI::IsMember({"int8", "fp16"}));
   benchCmd->add_option("--model", modelName, "one model instead of the default cases");
@@ -249,7 +263,8 @@ int run(int argc, char** argv) {
                      "(tp=8,pp=9), llama-2-70b on groq-576 (tp=8,pp=72) and on 640 chips (tp=8,pp=80), at 4096 "
                      "context for the Llamas; takes about half an hour");
 
-  auto* graphCmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
+  auto* graphCmd =
+      app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
   graphCmd->add_option("--model", modelName, "bundled model name or a Hugging Face config.json")->required();
   graphCmd->add_option("--mode", mode, "decode or prefill")->check(CLI::IsMember({"decode", "prefill"}));
   graphCmd->add_option("--context", context, "decode: KV-cache positions attended");
@@ -303,7 +318,8 @@ int run(int argc, char** argv) {
     runSystemBench(defaultSystemBenchCases(), precision == "int8", json);
   } else if (benchCmd->parsed()) {
     std::vector<BenchCase> cases = defaultBenchCases();
-    if (!modelName.empty()) cases = {{modelName, StepRequest{"decode", context, 0, 0, firstLayers, !layersOnly, !layersOnly}}};
+    if (!modelName.empty())
+      cases = {{modelName, StepRequest{"decode", context, 0, 0, firstLayers, !layersOnly, !layersOnly}}};
     runBench(cases, chipName.empty() ? "groq-tsp-v1" : chipName, precision == "int8", json);
   } else if (graphCmd->parsed()) {
     StepRequest req{mode, context, promptLen, 0, firstLayers, !layersOnly, !layersOnly};
@@ -346,7 +362,8 @@ int run(int argc, char** argv) {
         throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", parallel, split.tp * split.pp,
                                 sys->name, sys->chips));
       if (firstLayers > 0 || layersOnly) {  // a part of the model over the system (timing)
-        if (!prompt.empty()) throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
+        if (!prompt.empty())
+          throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
         if (firstLayers > 0) model->layers = std::min<int64_t>(model->layers, firstLayers);
       }
       preq.step = StepRequest{mode, context, promptLen, 0, -1, !layersOnly, !layersOnly};
@@ -355,8 +372,9 @@ int run(int argc, char** argv) {
       preq.policy = policy;
       preq.pp = split.pp;
       preq.tp = split.tp;
-      preq.experts = experts == "whole" ? PipelineRequest::Experts::Whole
-                                        : experts == "split" ? PipelineRequest::Experts::Split : PipelineRequest::Experts::Auto;
+      preq.experts = experts == "whole"   ? PipelineRequest::Experts::Whole
+                     : experts == "split" ? PipelineRequest::Experts::Split
+                                          : PipelineRequest::Experts::Auto;
       preq.maxMemoryBytes = maxMemoryGib * double(1 << 30);
     }
     if (!prompt.empty()) {  // greedy decoding, one decode step per token (on one chip or a system)
@@ -383,7 +401,8 @@ int run(int argc, char** argv) {
         next = st.next;
         if (i + 1 >= tokens.size()) out.push_back(next);
         steps.push_back({{"position", i}, {"token", tok}, {"next", next}, {"cycles", st.cycles}});
-        if (!json) std::cout << fmt::format("position {:>3}: token {:>6} -> {:>6}  ({} cycles)\n", i, tok, next, st.cycles);
+        if (!json)
+          std::cout << fmt::format("position {:>3}: token {:>6} -> {:>6}  ({} cycles)\n", i, tok, next, st.cycles);
       }
       if (int(out.size()) > generate) out.resize(size_t(generate));
       if (json) {
@@ -409,7 +428,8 @@ int run(int argc, char** argv) {
       return 0;
     }
     if (system) {
-      if (functional) preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : batch), 1);
+      if (functional)
+        preq.weights = weights.get(), preq.tokens.assign(size_t(mode == "prefill" ? promptLen : batch), 1);
       const PipelineRun pr = runPipeline(*model, *sys, preq);
       std::cout << (json ? systemRunJson(*model, *sys, pr) + "\n" : systemRunTable(*model, *sys, pr));
       return 0;
@@ -430,8 +450,8 @@ int run(int argc, char** argv) {
     const Compiled comp = compileGraph(g, chip, opt, policy);
     if (compileCmd->parsed()) {
       writeProgram(comp.program, out);
-      std::cout << fmt::format("{}: {} tasks, {} predicted cycles ({:.3f} us), {:.3f} s to compile\n", out,
-                               comp.tasks, comp.predicted, double(comp.predicted) / chip.clock_hz * 1e6, comp.wall_s);
+      std::cout << fmt::format("{}: {} tasks, {} predicted cycles ({:.3f} us), {:.3f} s to compile\n", out, comp.tasks,
+                               comp.predicted, double(comp.predicted) / chip.clock_hz * 1e6, comp.wall_s);
       return 0;
     }
     RunRequest req;
@@ -440,7 +460,8 @@ int run(int argc, char** argv) {
     const SimResult r = simulate(comp.program, chip, model ? g.name : graphPath, req);
     std::cout << (json ? runJson(g, comp, r, layers) + "\n" : runTable(g, comp, r, layers));
     if (r.cycles != comp.predicted)
-      throw Error(fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
+      throw Error(
+          fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, comp.predicted));
   } else if (systemsCmd->parsed()) {
     if (!show.empty()) {
       std::cout << systemToJson(loadSystem(show)) << "\n";

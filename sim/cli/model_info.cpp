@@ -37,15 +37,15 @@ nlohmann::ordered_json modelRow(const ModelConfig& m) {
 }
 
 std::string modelsTable(const std::vector<ModelConfig>& ms) {
-  std::string s = fmt::format("{:<14} {:<8} {:>6} {:>7} {:>9} {:>9} {:>16} {:>16} {:>10} {:>10}\n", "name", "family",
-                              "layers", "d_model", "heads/kv", "experts", "params", "active params", "int8 GB",
-                              "fp16 GB");
+  std::string s =
+      fmt::format("{:<14} {:<8} {:>6} {:>7} {:>9} {:>9} {:>16} {:>16} {:>10} {:>10}\n", "name", "family", "layers",
+                  "d_model", "heads/kv", "experts", "params", "active params", "int8 GB", "fp16 GB");
   for (const ModelConfig& m : ms) {
     const ParamCount p = countParams(m);
     s += fmt::format("{:<14} {:<8} {:>6} {:>7} {:>9} {:>9} {:>16} {:>16} {:>10.3f} {:>10.3f}\n", m.name,
                      familyName(m.family), m.layers, m.hidden, fmt::format("{}/{}", m.heads, m.kv_heads),
-                     m.moe() ? fmt::format("{} top {}", m.experts, m.top_k) : "-", withCommas(p.total), withCommas(p.active),
-                     weightBytes(m, true) / 1e9, weightBytes(m, false) / 1e9);
+                     m.moe() ? fmt::format("{} top {}", m.experts, m.top_k) : "-", withCommas(p.total),
+                     withCommas(p.active), weightBytes(m, true) / 1e9, weightBytes(m, false) / 1e9);
   }
   return s;
 }

@@ -20,7 +20,8 @@ TensorValues modelValues(const Graph& g, const WeightSource& w, const std::vecto
           return v;
         }
         if (int64_t(tokens.size()) != t.elements())
-          throw Error(fmt::format("input {}: {} tokens given, the graph takes {}", t.name, tokens.size(), t.elements()));
+          throw Error(
+              fmt::format("input {}: {} tokens given, the graph takes {}", t.name, tokens.size(), t.elements()));
         // A batch: every sequence at position context - 1; a prompt: the last positions in order.
         for (size_t i = 0; i < v.size(); ++i)
           v[i] = t.name != "pos" ? float(tokens[i])
@@ -61,7 +62,8 @@ std::vector<float> outputValues(const Compiled& c, const SimResult& r, const std
   throw Error(fmt::format("internal: the simulator returned no output {}", name));
 }
 
-ChipDecoder::ChipDecoder(const ModelConfig& m, const WeightSource& w, const ChipConfig& chip, Precision p, Policy policy)
+ChipDecoder::ChipDecoder(const ModelConfig& m, const WeightSource& w, const ChipConfig& chip, Precision p,
+                         Policy policy)
     : m_(m), w_(w), chip_(chip), precision_(p), policy_(policy) {}
 
 ChipDecoder::Step ChipDecoder::step(int token) {

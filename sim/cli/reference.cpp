@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "isa/formats.h"
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 
 namespace lpu {
 
@@ -22,7 +22,8 @@ std::string isaReference() {
       if (!usage(o.format).empty()) syntax += " " + std::string(usage(o.format));
       std::string types;
       for (int d = 0; d < kDTypeCount; ++d)
-        if (o.dtypes && allows(o.dtypes, DType(d))) types += (types.empty() ? "" : " ") + std::string(dtypeName(DType(d)));
+        if (o.dtypes && allows(o.dtypes, DType(d)))
+          types += (types.empty() ? "" : " ") + std::string(dtypeName(DType(d)));
       if (f.dt2Suffix) types += "; S any";
       const bool timed = o.latency != Lat::none;
       s += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", syntax, types.empty() ? "-" : types,

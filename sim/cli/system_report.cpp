@@ -41,13 +41,21 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
   for (const auto& c : r.stages)
     sram.weights += c.sram.weights, sram.kv_cache += c.sram.kv_cache, sram.activations += c.sram.activations,
         sram.program += c.sram.program;
-  o["sram_bytes"] = {{"weights", sram.weights}, {"kv_cache", sram.kv_cache}, {"activations", sram.activations},
-                     {"program", sram.program}, {"total", sram.total()}};
+  o["sram_bytes"] = {{"weights", sram.weights},
+                     {"kv_cache", sram.kv_cache},
+                     {"activations", sram.activations},
+                     {"program", sram.program},
+                     {"total", sram.total()}};
   auto stages = nlohmann::ordered_json::array();
   for (size_t s = 0; s < r.stages.size(); ++s)
-    stages.push_back({{"stage", s / size_t(r.split.tp)}, {"rank", s % size_t(r.split.tp)}, {"chip", r.chips[s]}, {"graph", r.graphs[s].name}, {"cycles", r.stages[s].predicted},
-                      {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
-                                                                  : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
+    stages.push_back(
+        {{"stage", s / size_t(r.split.tp)},
+         {"rank", s % size_t(r.split.tp)},
+         {"chip", r.chips[s]},
+         {"graph", r.graphs[s].name},
+         {"cycles", r.stages[s].predicted},
+         {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
+                                                      : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
   o["stages"] = stages;
   o["scheduler"] = policyName(r.stages[0].policy);
   o["precision"] = precisionName(r.stages[0].precision);

@@ -57,7 +57,8 @@ std::vector<uint64_t> blockParams(const ModelConfig& m, int tp = 1) {
   for (const WeightSpec& s : weightSpecs(m)) {
     uint64_t n = uint64_t(s.elements());
     if (tp > 1 && s.shape.size() == 2) {  // output columns: [vocab, d] tables and GPT-2's [in, out]; else [out, in]
-      const bool colsOut = s.role == WeightRole::Embedding || s.role == WeightRole::Position || m.family == Family::Gpt2;
+      const bool colsOut =
+          s.role == WeightRole::Embedding || s.role == WeightRole::Position || m.family == Family::Gpt2;
       const int64_t chunks = (s.shape[colsOut ? 1 : 0] + 319) / 320;
       n = n * uint64_t((chunks + tp - 1) / tp * tp) / uint64_t(chunks);
     }
@@ -82,7 +83,8 @@ std::vector<uint64_t> blockParams(const ModelConfig& m, int tp = 1) {
 // smallest largest stage, by bisection on it.
 std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp, int tp) {
   const int nb = int(2 * m.layers);
-  if (pp > nb) throw Error(fmt::format("--parallel pp={}: {} has only {} blocks (attention, MLP) to split", pp, m.name, nb));
+  if (pp > nb)
+    throw Error(fmt::format("--parallel pp={}: {} has only {} blocks (attention, MLP) to split", pp, m.name, nb));
   const std::vector<uint64_t> w = blockParams(m, tp);
   auto stages = [&](uint64_t cap, std::vector<std::pair<int, int>>* out) {
     int count = 0, b0 = 0;
@@ -102,8 +104,10 @@ std::vector<std::pair<int, int>> splitBlocks(const ModelConfig& m, int pp, int t
   for (uint64_t x : w) hi += x;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    if (stages(mid, nullptr) <= pp) hi = mid;
-    else lo = mid + 1;
+    if (stages(mid, nullptr) <= pp)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   std::vector<std::pair<int, int>> out;
   stages(lo, &out);
@@ -158,7 +162,8 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
     try {
       run.stages.push_back(compileGraph(g, chip, o, req.policy));
     } catch (const Error& e) {
-      throw Error(fmt::format("stage {} of {} (layers {}..{}): {}", s, pp, r.firstLayer, r.firstLayer + n - 1, e.what()));
+      throw Error(
+          fmt::format("stage {} of {} (layers {}..{}): {}", s, pp, r.firstLayer, r.firstLayer + n - 1, e.what()));
     }
     run.predicted = std::max(run.predicted, run.stages.back().predicted);
   }
@@ -173,7 +178,8 @@ PipelineRun compilePipeline(const ModelConfig& m, const SystemConfig& sys, const
 // chips_per_node consecutive nodes (its transfers between chips that share
 // no link are routed through the group's other chips).
 std::vector<int> groupChain(const SystemConfig& sys, const std::vector<std::vector<LinkEnd>>& w, int tp, int pp) {
-  const int cpn = std::max(sys.chips_per_node, tp), nodes = sys.chips / cpn, per = cpn / tp, need = (pp + per - 1) / per;
+  const int cpn = std::max(sys.chips_per_node, tp), nodes = sys.chips / cpn, per = cpn / tp,
+            need = (pp + per - 1) / per;
   if (need > nodes)
     throw Error(fmt::format("--parallel tp={},pp={}: {} stages of {} chips need {} nodes of {} chips, system {} has {}",
                             tp, pp, pp, tp, need * cpn / sys.chips_per_node, sys.chips_per_node, sys.name,
@@ -228,8 +234,7 @@ PipelineRun compileGroupsRun(const ModelConfig& m, const SystemConfig& sys, cons
                              const KvRows& kv, bool dryRun = false) {
   const ChipConfig chip = sys.chipConfig();
   const int tp = req.tp;
-  if (tp > sys.chips)
-    throw Error(fmt::format("--parallel tp={}: system {} has {} chips", tp, sys.name, sys.chips));
+  if (tp > sys.chips) throw Error(fmt::format("--parallel tp={}: system {} has {} chips", tp, sys.name, sys.chips));
   if (tp > sys.chips_per_node && tp % sys.chips_per_node != 0)
     throw Error(fmt::format("--parallel tp={}: a group wider than a node takes whole nodes: a multiple of {}", tp,
                             sys.chips_per_node));
@@ -273,15 +278,16 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
   const uint64_t cap = Layout(chip).tileBytes(uint64_t(4) << 20);
   const uint64_t wbytes = req.precision == Precision::Int8 ? 1 : 2;  // the blocks' bytes a parameter
   std::vector<int> widths;
-  if (req.tp > 0) widths.push_back(req.tp);
+  if (req.tp > 0)
+    widths.push_back(req.tp);
   else
     for (int tp = 1; tp <= std::min(sys.chips_per_node, sys.chips); tp *= 2) widths.push_back(tp);
   PipelineRun best;
   std::string last, tried;
   auto note = [&](const std::string& what) { tried += (tried.empty() ? "" : ", ") + what; };  // what was compared
   for (int tp : widths) {
-    const int most = std::min<int>(int(2 * m.layers), tp > 1 ? sys.chips / sys.chips_per_node * (sys.chips_per_node / tp)
-                                                              : sys.chips);
+    const int most = std::min<int>(int(2 * m.layers),
+                                   tp > 1 ? sys.chips / sys.chips_per_node * (sys.chips_per_node / tp) : sys.chips);
     const std::vector<uint64_t> w = blockParams(m, tp);  // a block's parameters on the group's busiest chip, x tp
     uint64_t largest = 0;
     for (uint64_t x : w) largest = std::max(largest, x * wbytes / uint64_t(tp));
@@ -326,8 +332,10 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
       }
       while (low < hi) {
         const int mid = low + (hi - low) / 2;
-        if (fitsAt(mid)) hi = mid;
-        else low = mid + 1;
+        if (fitsAt(mid))
+          hi = mid;
+        else
+          low = mid + 1;
       }
     }
     bool fits = false;
@@ -351,9 +359,10 @@ PipelineRun chooseSplit(const ModelConfig& m, const SystemConfig& sys, const Pip
   if (best.stages.empty())
     throw Error(fmt::format("{} does not fit system {} ({} chips) with any tensor/pipeline split tried; {}", m.name,
                             sys.name, sys.chips, last));
-  best.why += fmt::format(": of the fewest pipeline stages that fit for each tensor-parallel width ({}), the fewest "
-                          "predicted cycles",
-                          tried);
+  best.why += fmt::format(
+      ": of the fewest pipeline stages that fit for each tensor-parallel width ({}), the fewest "
+      "predicted cycles",
+      tried);
   return best;
 }
 
@@ -382,10 +391,11 @@ PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const Pip
                             ? asked.maxMemoryBytes
                             : 0.9 * double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
   if (need > budget)
-    throw Error(fmt::format("{} on {}: compiling it needs about {:.1f} GiB of memory (the programs, 0.06 bytes per "
-                            "weight byte, and one stage's schedule, 1.3 bytes per weight byte of the stage), more "
-                            "than the {:.1f} GiB allowed (--max-memory)",
-                            m.name, sys.name, need / double(1 << 30), budget / double(1 << 30)));
+    throw Error(
+        fmt::format("{} on {}: compiling it needs about {:.1f} GiB of memory (the programs, 0.06 bytes per "
+                    "weight byte, and one stage's schedule, 1.3 bytes per weight byte of the stage), more "
+                    "than the {:.1f} GiB allowed (--max-memory)",
+                    m.name, sys.name, need / double(1 << 30), budget / double(1 << 30)));
   ProgressBar bar;
   PipelineRequest req = asked;
   if (bar.active() && !req.progress) req.progress = [&](const std::string& phase, double f) { bar.update(phase, f); };

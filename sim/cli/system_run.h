@@ -27,14 +27,14 @@ ParallelSplit parseParallel(const std::string& text);
 
 struct PipelineRun {
   ParallelSplit split;
-  std::vector<int> chips;          // system chip of each stage
-  std::vector<int> links;          // link of stage s to stage s + 1
-  std::vector<Graph> graphs;       // per stage (per chip with tp)
-  std::vector<Compiled> stages;    // per stage (per chip with tp)
-  Cycle predicted = 0;             // the system's, from the common start
+  std::vector<int> chips;        // system chip of each stage
+  std::vector<int> links;        // link of stage s to stage s + 1
+  std::vector<Graph> graphs;     // per stage (per chip with tp)
+  std::vector<Compiled> stages;  // per stage (per chip with tp)
+  Cycle predicted = 0;           // the system's, from the common start
   SystemSimResult result;
-  std::string why;                 // how the split was chosen
-  std::string experts;             // MoE over a group: "whole" or "split" ("" otherwise)
+  std::string why;      // how the split was chosen
+  std::string experts;  // MoE over a group: "whole" or "split" ("" otherwise)
   uint64_t c2cBytes() const { return result.c2c_vectors * uint64_t(bytesPerVector); }
   // Of those, the bytes chips passed on for others (multi-hop routes).
   uint64_t relayedBytes() const {
@@ -49,14 +49,14 @@ struct PipelineRequest {
   StepRequest step;
   Precision precision = Precision::Int8;
   Policy policy = Policy::List;
-  int pp = 0;                        // 0: chosen (with tp: the fewest stages that fit)
-  int tp = 1;                        // tensor-parallel chips (a node's, or whole nodes); 0 (with pp 0): chosen
+  int pp = 0;  // 0: chosen (with tp: the fewest stages that fit)
+  int tp = 1;  // tensor-parallel chips (a node's, or whole nodes); 0 (with pp 0): chosen
   // tp > 1, MoE: experts placed whole (experts / tp a chip), split by output
   // columns over the group, or (auto) whole where tp divides the experts.
   enum class Experts { Auto, Whole, Split } experts = Experts::Auto;
   const WeightSource* weights = nullptr;  // functional when set
   std::vector<int> tokens;
-  const KvRows* kv = nullptr;             // with weights: the cache rows of earlier steps
+  const KvRows* kv = nullptr;  // with weights: the cache rows of earlier steps
   bool simulate = true;
   double maxMemoryBytes = 0;  // the compiler's budget; 0: 90% of the machine's memory
   bool reuseStages = true;    // tp > 1, timing only: a stage built like an earlier one is its programs moved in time

@@ -19,8 +19,8 @@ void C2cLink::deskew(Cycle t) {
 void C2cLink::checkAligned(Cycle t, const char* what) const {
   if (alignedAt_ < 0) throw Violation(fmt::format("{} on link {}, which was never deskewed", what, index_));
   if (t < alignedAt_)
-    throw Violation(fmt::format("{} on link {} in cycle {} before its deskew completes in cycle {}", what, index_, t,
-                                alignedAt_));
+    throw Violation(
+        fmt::format("{} on link {} in cycle {} before its deskew completes in cycle {}", what, index_, t, alignedAt_));
 }
 
 void C2cLink::send(const Plane& v, Cycle t, const Origin& who) {
@@ -29,9 +29,10 @@ void C2cLink::send(const Plane& v, Cycle t, const Origin& who) {
   if (!to) throw Violation(fmt::format("send on link {}, which is not connected to another chip", index_));
   const Cycle start = t + sendDelay_;
   if (start < busyUntil_)
-    throw Violation(fmt::format("link {} still carries the vector sent in cycle {} until cycle {} ({} cycles a vector): "
-                                "two vectors on one link slot",
-                                index_, lastSend_, busyUntil_, occupancy_));
+    throw Violation(
+        fmt::format("link {} still carries the vector sent in cycle {} until cycle {} ({} cycles a vector): "
+                    "two vectors on one link slot",
+                    index_, lastSend_, busyUntil_, occupancy_));
   busyUntil_ = start + occupancy_;
   lastSend_ = t;
   ++sent_;

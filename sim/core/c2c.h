@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "types.h"
 
 namespace lpu {
@@ -41,7 +41,7 @@ class C2cLink {
   int index_, sendDelay_, occupancy_, wire_, deskewDelay_;
   Describe describe_;
   C2cLink* peer_ = nullptr;
-  bool loop_ = true;  // not connected: looped back to itself
+  bool loop_ = true;      // not connected: looped back to itself
   Cycle alignedAt_ = -1;  // -1: never deskewed
   Cycle busyUntil_ = 0, lastSend_ = 0;
   uint64_t sent_ = 0;

@@ -35,7 +35,8 @@ Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOp
     std::vector<uint8_t> lanes(t.cols);
     for (uint32_t r = 0; r < t.rows; ++r)
       for (int b = 0; b < w; ++b) {
-        for (uint32_t col = 0; col < t.cols; ++col) lanes[col] = data[(size_t(r) * t.cols + col) * size_t(w) + size_t(b)];
+        for (uint32_t col = 0; col < t.cols; ++col)
+          lanes[col] = data[(size_t(r) * t.cols + col) * size_t(w) + size_t(b)];
         mem(t.sliceOf(r, b)).poke(t.addrOf(r), lanes.data(), lanes.size());
       }
   }
@@ -87,7 +88,9 @@ void Chip::dispatch(int q, const Instr& in, Cycle t, const Origin& who) {
   const int pos = pos_[size_t(q)];
   switch (in.op) {
     case Opcode::NOTIFY:
-      if (release_) throw Violation(fmt::format("a second notify: a program has one start barrier (released in cycle {})", *release_));
+      if (release_)
+        throw Violation(
+            fmt::format("a second notify: a program has one start barrier (released in cycle {})", *release_));
       release_ = t + cfg_.latency.icu_notify;
       return;
     case Opcode::IFETCH:
@@ -115,7 +118,8 @@ std::vector<Plane> Chip::readPlanes(StreamRef base, int n, int pos, Cycle t) {
 }
 
 void Chip::writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who) {
-  for (size_t i = 0; i < v.size(); ++i) fabric_.write(StreamRef{uint8_t(base.id + i), base.east}, pos, avail, v[i], who);
+  for (size_t i = 0; i < v.size(); ++i)
+    fabric_.write(StreamRef{uint8_t(base.id + i), base.east}, pos, avail, v[i], who);
 }
 
 std::vector<double> Chip::lanesOf(const std::vector<Plane>& planes, DType t) const {
@@ -153,8 +157,10 @@ void Chip::execMem(const QueueId& id, int pos, const Instr& in, Cycle t, const O
     case Opcode::SCATTER: {
       const auto map = lanesOf(readPlanes(in.s1, 4, pos, t), DType::I32);
       std::vector<uint32_t> addrs(map.begin(), map.end());
-      if (in.op == Opcode::GATHER) fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.gather(addrs, t, who), who);
-      else m.scatter(addrs, t, fabric_.read(in.s0, pos, t), who);
+      if (in.op == Opcode::GATHER)
+        fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.gather(addrs, t, who), who);
+      else
+        m.scatter(addrs, t, fabric_.read(in.s0, pos, t), who);
       break;
     }
     default: break;
@@ -194,7 +200,8 @@ void Chip::execMxm(const QueueId& id, int pos, const Instr& in, Cycle t, const O
                                     dtypeName(in.dt), cfg_.mxm_weight_streams / w, cfg_.mxm_weight_streams, in.n));
       std::vector<std::vector<double>> rows;
       for (uint32_t r = 0; r < in.n; ++r)
-        rows.push_back(lanesOf(readPlanes(StreamRef{uint8_t(in.s1.id + r * uint32_t(w)), in.s1.east}, w, pos, t), in.dt));
+        rows.push_back(
+            lanesOf(readPlanes(StreamRef{uint8_t(in.s1.id + r * uint32_t(w)), in.s1.east}, w, pos, t), in.dt));
       pl.loadRows(in.dt, in.imm, rows, in.n, t);
       break;
     }

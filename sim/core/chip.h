@@ -10,7 +10,7 @@
 #include "c2c.h"
 #include "mem.h"
 #include "mxm.h"
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "streams.h"
 
 namespace lpu {

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "types.h"
 
 namespace lpu {
@@ -48,9 +48,9 @@ class MemSlice {
   SliceRef id_;
   int lanes_, banks_, ports_, writeDelay_;
   uint32_t words_;
-  uint8_t* storage();           // allocates the slice on its first write
+  uint8_t* storage();  // allocates the slice on its first write
   bool functional_;
-  std::vector<uint8_t> data_;  // words_ * lanes_; empty until written, always in timing-only mode
+  std::vector<uint8_t> data_;                        // words_ * lanes_; empty until written, always in timing-only mode
   std::vector<std::vector<PortUse>> ports_by_bank_;  // ring of cycles per bank
   std::unordered_map<uint32_t, std::pair<Cycle, Origin>> pending_;  // addr -> commit cycle
   Describe describe_;

@@ -46,8 +46,8 @@ void MxmPlane::install(uint32_t n, Cycle t) {
     throw Violation(fmt::format("iw {}: {} holds 1..{} rows in {} mode", n, name_, rows(), dtypeName(mode_)));
   for (uint32_t r = 0; r < n; ++r) {
     if (loadedAt_[r] < 0)
-      throw Violation(fmt::format("installs {} rows into {} but row {} was not loaded since the last install", n,
-                                  name_, r));
+      throw Violation(
+          fmt::format("installs {} rows into {} but row {} was not loaded since the last install", n, name_, r));
     if (loadedAt_[r] > t)
       throw Violation(fmt::format("installs {} rows into {} but row {} is still loading until cycle {}", n, name_, r,
                                   loadedAt_[r]));
@@ -76,15 +76,18 @@ void MxmPlane::activate(DType t, const std::vector<double>& x, uint32_t acc, Acc
   if (mode == AccMode::Add && !a.full)
     throw Violation(fmt::format("adds into accumulator {} of {}, which holds nothing (use set)", acc, name_));
   if (mode == AccMode::Set && a.full)
-    throw Violation(fmt::format("sets accumulator {} of {}, which still holds the result of the abc in cycle {} "
-                                "(drain it with acc first)", acc, name_, a.lastPass));
+    throw Violation(
+        fmt::format("sets accumulator {} of {}, which still holds the result of the abc in cycle {} "
+                    "(drain it with acc first)",
+                    acc, name_, a.lastPass));
   if (functional_ && !x.empty()) {
     std::vector<double> y(size_t(lanes_), 0.0);
     const int k = rows();
     for (int col = 0; col < lanes_; ++col) {
       if (mode_ == DType::I8) {
         int64_t s = 0;
-        for (int r = 0; r < k; ++r) s += int64_t(x[size_t(r)]) * int64_t(active_[size_t(r) * size_t(lanes_) + size_t(col)]);
+        for (int r = 0; r < k; ++r)
+          s += int64_t(x[size_t(r)]) * int64_t(active_[size_t(r) * size_t(lanes_) + size_t(col)]);
         y[size_t(col)] = double(s);
       } else {
         float s = 0;
@@ -105,10 +108,11 @@ void MxmPlane::activate(DType t, const std::vector<double>& x, uint32_t acc, Acc
 std::vector<double> MxmPlane::drain(DType t, uint32_t acc, Cycle at) {
   const DType want = mode_ == DType::I8 ? DType::I32 : DType::F32;
   if (t != want)
-    throw Violation(fmt::format("{} in {} mode accumulates {}, not {}", name_, dtypeName(mode_), dtypeName(want),
-                                dtypeName(t)));
+    throw Violation(
+        fmt::format("{} in {} mode accumulates {}, not {}", name_, dtypeName(mode_), dtypeName(want), dtypeName(t)));
   Acc& a = accs_[acc];
-  if (!a.full) throw Violation(fmt::format("accumulator {} of {} holds no result (no abc since it was drained)", acc, name_));
+  if (!a.full)
+    throw Violation(fmt::format("accumulator {} of {} holds no result (no abc since it was drained)", acc, name_));
   if (at < a.ready)
     throw Violation(fmt::format("drains accumulator {} of {} in cycle {} but the abc of cycle {} completes in cycle {}",
                                 acc, name_, at, a.lastPass, a.ready));

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 #include "types.h"
 
 namespace lpu {

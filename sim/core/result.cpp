@@ -98,7 +98,8 @@ std::string resultTable(const SimResult& r) {
   s += fmt::format("{:<6} {:>14} {:>12} {:>12}\n", "unit", "instructions", "busy cyc", "utilization");
   for (int u = 0; u < kUnitCount; ++u) {
     const double denom = double(r.cycles) * r.queues[size_t(u)];
-    const std::string util = u == 0 || denom == 0 ? "-" : fmt::format("{:.1f}%", 100.0 * double(r.units[size_t(u)].busy) / denom);
+    const std::string util =
+        u == 0 || denom == 0 ? "-" : fmt::format("{:.1f}%", 100.0 * double(r.units[size_t(u)].busy) / denom);
     s += fmt::format("{:<6} {:>14} {:>12} {:>12}\n", unitName(Unit(u)), r.units[size_t(u)].instructions,
                      r.units[size_t(u)].busy, util);
   }
@@ -111,7 +112,8 @@ std::string resultTable(const SimResult& r) {
     }
     s += fmt::format("  checksum {}  values", o.checksum);
     const size_t n = size_t(o.rows) * o.cols, w = size_t(bytes(o.dtype));
-    for (size_t i = 0; i < std::min<size_t>(n, 8); ++i) s += fmt::format(" {:g}", loadElement(o.dtype, &o.bytes[i * w]));
+    for (size_t i = 0; i < std::min<size_t>(n, 8); ++i)
+      s += fmt::format(" {:g}", loadElement(o.dtype, &o.bytes[i * w]));
     s += n > 8 ? " ...\n" : "\n";
   }
   s += fmt::format("\nwall time {:.3f} s\n", r.wall_s);
@@ -122,7 +124,10 @@ std::string traceJson(const Chip& chip) {
   nlohmann::json events = nlohmann::json::array();
   const Program& p = chip.program();
   for (size_t q = 0; q < p.queues.size(); ++q)
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", q},
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", 1},
+                      {"tid", q},
                       {"args", {{"name", formatQueueId(p.queues[q].id)}}}});
   for (const TraceEvent& e : chip.trace()) {
     const QueueId& id = p.queues[size_t(e.queue)].id;

@@ -48,15 +48,18 @@ int32_t StreamFabric::create(StreamRef s, int64_t k) {
 void StreamFabric::release(int32_t i) {
   Slot& slot = pool_[size_t(i)];
   int32_t& c = ring_[cellOf(slot.s, slot.k)];
-  if (c == i) c = -1;
-  else spill_.erase(key(slot.s, slot.k));
+  if (c == i)
+    c = -1;
+  else
+    spill_.erase(key(slot.s, slot.k));
   slot.segs.clear();  // keeps its buffer for the next slot
   slot.k = std::numeric_limits<int64_t>::min();
   free_.push_back(i);
 }
 
 uint64_t StreamFabric::key(StreamRef s, int64_t k) const {
-  return (uint64_t(s.east) << 63) | (uint64_t(s.id) << 56) | (uint64_t(k + (int64_t(1) << 50)) & ((uint64_t(1) << 56) - 1));
+  return (uint64_t(s.east) << 63) | (uint64_t(s.id) << 56) |
+         (uint64_t(k + (int64_t(1) << 50)) & ((uint64_t(1) << 56) - 1));
 }
 
 std::string StreamFabric::positionName(int pos) const { return namer_ ? namer_(pos) : fmt::format("position {}", pos); }
@@ -77,7 +80,7 @@ void StreamFabric::write(StreamRef s, int pos, Cycle avail, Plane data, const Or
   for (const Segment& g : slot.segs)
     if (g.start == pos)
       throw Violation(fmt::format("two producers write {} at {} in cycle {}: {} and this instruction", formatStream(s),
-                              positionName(pos), avail, describe_(g.who)));
+                                  positionName(pos), avail, describe_(g.who)));
   // Keep segments in flow order: ascending start eastward, descending westward.
   auto at = slot.segs.begin();
   while (at != slot.segs.end() && (s.east ? at->start < pos : at->start > pos)) ++at;
@@ -106,7 +109,7 @@ Plane StreamFabric::read(StreamRef s, int pos, Cycle t) {
   Segment* g = i < 0 ? nullptr : const_cast<Segment*>(covering(pool_[size_t(i)], s, pos));
   if (!g)
     throw Violation(fmt::format("reads {} at {} in cycle {} but the stream holds no value there: {}", formatStream(s),
-                            positionName(pos), t, diagnoseEmpty(s, pos, t)));
+                                positionName(pos), t, diagnoseEmpty(s, pos, t)));
   g->read = true;
   return g->data;
 }

@@ -49,7 +49,9 @@ class StreamFabric {
     std::vector<Segment> segs;  // in flow order
   };
   uint64_t key(StreamRef s, int64_t k) const;
-  int64_t slotOf(StreamRef s, int pos, Cycle c) const { return s.east ? c - int64_t(pos) * hop_ : c + int64_t(pos) * hop_; }
+  int64_t slotOf(StreamRef s, int pos, Cycle c) const {
+    return s.east ? c - int64_t(pos) * hop_ : c + int64_t(pos) * hop_;
+  }
   Cycle deathOf(StreamRef s, int64_t k) const { return s.east ? k + int64_t(edge_) * hop_ : k; }
   const Segment* covering(const Slot& slot, StreamRef s, int pos) const;
   std::string diagnoseEmpty(StreamRef s, int pos, Cycle t) const;

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "isa/program.h"
-#include "sim/config/chip_config.h"
+#include "isa/arch/chip_config.h"
 
 namespace lpu {
 

@@ -37,21 +37,29 @@ double vxmBinary(Opcode op, DType t, double x, double y) {
   if (t == DType::F32) {
     const float a = float(x), b = float(y);
     switch (op) {
-      case Opcode::ADD: case Opcode::ADDI: return a + b;
+      case Opcode::ADD:
+      case Opcode::ADDI: return a + b;
       case Opcode::SUB: return a - b;
-      case Opcode::MUL: case Opcode::MULI: return a * b;
-      case Opcode::MAX: case Opcode::MAXI: return std::max(a, b);
-      case Opcode::MIN: case Opcode::MINI: return std::min(a, b);
+      case Opcode::MUL:
+      case Opcode::MULI: return a * b;
+      case Opcode::MAX:
+      case Opcode::MAXI: return std::max(a, b);
+      case Opcode::MIN:
+      case Opcode::MINI: return std::min(a, b);
       default: return a;
     }
   }
   const int64_t a = int64_t(x), b = int64_t(y);
   switch (op) {
-    case Opcode::ADD: case Opcode::ADDI: return wrap(a + b);
+    case Opcode::ADD:
+    case Opcode::ADDI: return wrap(a + b);
     case Opcode::SUB: return wrap(a - b);
-    case Opcode::MUL: case Opcode::MULI: return wrap(a * b);
-    case Opcode::MAX: case Opcode::MAXI: return std::max(a, b);
-    case Opcode::MIN: case Opcode::MINI: return std::min(a, b);
+    case Opcode::MUL:
+    case Opcode::MULI: return wrap(a * b);
+    case Opcode::MAX:
+    case Opcode::MAXI: return std::max(a, b);
+    case Opcode::MIN:
+    case Opcode::MINI: return std::min(a, b);
     default: return double(a);
   }
 }

@@ -200,7 +200,7 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
     for (int l = 0; l < c.c2c_links; ++l) {
       const LinkEnd e = a < wires.size() && size_t(l) < wires[a].size() ? wires[a][size_t(l)] : LinkEnd{};
       chips[a]->link(l).connect(e.chip >= 0 && size_t(e.chip) < chips.size() ? &chips[size_t(e.chip)]->link(e.link)
-                                                                              : nullptr);
+                                                                             : nullptr);
     }
   const Cycle release = progs.empty() ? 0 : staticRelease(*progs[0], c);
   std::vector<std::unique_ptr<Shared>> shared;
@@ -213,7 +213,7 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
     modules.push_back(std::make_unique<ChipModule>(fmt::format("chip{}", i).c_str(), *progs[i], *shared.back()));
   }
   if (req.progress) {  // in slices, the same events in the same order
-    do {  // (nothing is pending before the first start: elaboration comes with it)
+    do {               // (nothing is pending before the first start: elaboration comes with it)
       sc_start(sc_time(65536, SC_NS));
       req.progress(Cycle(sc_time_stamp().value() / sc_time(1, SC_NS).value()));
     } while (sc_pending_activity());
@@ -246,7 +246,9 @@ struct Writer {
   std::string out;
   void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
   template <class T>
-  void pod(const T& v) { raw(&v, sizeof v); }
+  void pod(const T& v) {
+    raw(&v, sizeof v);
+  }
   void str(const std::string& s) {
     pod(uint64_t(s.size()));
     raw(s.data(), s.size());

@@ -61,7 +61,8 @@ void SystemConfig::validate(const std::string& where) const {
     bad("global_links", "nodes cannot reach each other without global links");
   const int racks = (chips + chips_per_node * nodes_per_rack - 1) / (chips_per_node * nodes_per_rack);
   if (racks > 1 && c.c2c_links - used < 1)
-    bad("chips", fmt::format("{} racks need links between racks; every link of chip {} is already used", racks, c.name));
+    bad("chips",
+        fmt::format("{} racks need links between racks; every link of chip {} is already used", racks, c.name));
 }
 
 ChipConfig SystemConfig::chipConfig() const {
@@ -90,24 +91,36 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
     const std::string& k = it.key();
     const auto& v = it.value();
     auto integer = [&](int& field) {
-      if (!v.is_number_integer()) throw Error(fmt::format("{}: field {}: expected an integer, got {}", where, k, v.dump()));
+      if (!v.is_number_integer())
+        throw Error(fmt::format("{}: field {}: expected an integer, got {}", where, k, v.dump()));
       field = v.get<int>();
     };
     auto text = [&](std::string& field) {
       if (!v.is_string()) throw Error(fmt::format("{}: field {}: expected a string, got {}", where, k, v.dump()));
       field = v.get<std::string>();
     };
-    if (k == "base") continue;
-    else if (k == "name") text(s.name);
-    else if (k == "description") text(s.description);
-    else if (k == "chip") text(s.chip);
-    else if (k == "chips") integer(s.chips);
-    else if (k == "chips_per_node") integer(s.chips_per_node);
-    else if (k == "nodes_per_rack") integer(s.nodes_per_rack);
-    else if (k == "global_links") integer(s.global_links);
-    else if (k == "lanes_per_link") integer(s.lanes_per_link);
-    else if (k == "hop_latency") integer(s.hop_latency);
-    else if (k == "deskew") integer(s.deskew);
+    if (k == "base")
+      continue;
+    else if (k == "name")
+      text(s.name);
+    else if (k == "description")
+      text(s.description);
+    else if (k == "chip")
+      text(s.chip);
+    else if (k == "chips")
+      integer(s.chips);
+    else if (k == "chips_per_node")
+      integer(s.chips_per_node);
+    else if (k == "nodes_per_rack")
+      integer(s.nodes_per_rack);
+    else if (k == "global_links")
+      integer(s.global_links);
+    else if (k == "lanes_per_link")
+      integer(s.lanes_per_link);
+    else if (k == "hop_latency")
+      integer(s.hop_latency);
+    else if (k == "deskew")
+      integer(s.deskew);
     else if (k == "gbps_per_lane") {
       if (!v.is_number()) throw Error(fmt::format("{}: field {}: expected a number, got {}", where, k, v.dump()));
       s.gbps_per_lane = v.get<double>();
@@ -218,8 +231,7 @@ std::vector<int> chainOrder(const SystemConfig& s, const std::vector<std::vector
     path.pop_back();
     next.pop_back();
   }
-  if (int(path.size()) < n)
-    throw Error(fmt::format("system {}: no chain of {} directly linked chips", s.name, n));
+  if (int(path.size()) < n) throw Error(fmt::format("system {}: no chain of {} directly linked chips", s.name, n));
   return path;
 }
 

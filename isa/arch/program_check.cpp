@@ -41,8 +41,8 @@ void checkProgramFits(const Program& p, const ChipConfig& c, const std::string& 
   const uint64_t words = uint64_t(c.mem_banks_per_slice) * uint64_t(c.mem_words_per_bank);
   for (const Tensor& t : p.tensors) {
     if (t.cols > uint32_t(c.lanes()))
-      throw Error(fmt::format("{}: tensor {}: {} columns exceed the vector length {} of chip {}", where, t.name,
-                              t.cols, c.lanes(), c.name));
+      throw Error(fmt::format("{}: tensor {}: {} columns exceed the vector length {} of chip {}", where, t.name, t.cols,
+                              c.lanes(), c.name));
     const SliceRef last = t.sliceOf(t.spread - 1 < t.rows ? t.spread - 1 : t.rows - 1, bytes(t.dtype) - 1);
     if (last.index >= c.mem_slices_per_hemisphere)
       throw Error(fmt::format("{}: tensor {}: needs slice {} but chip {} has {} MEM slices per hemisphere", where,
@@ -54,8 +54,8 @@ void checkProgramFits(const Program& p, const ChipConfig& c, const std::string& 
   }
   for (const PermMap& m : p.maps) {
     if (m.lanes.size() != size_t(c.lanes()))
-      throw Error(fmt::format("{}: map {}: has {} lanes, chip {} has {}", where, m.name, m.lanes.size(), c.name,
-                              c.lanes()));
+      throw Error(
+          fmt::format("{}: map {}: has {} lanes, chip {} has {}", where, m.name, m.lanes.size(), c.name, c.lanes()));
     for (uint32_t l : m.lanes)
       if (l >= uint32_t(c.lanes()))
         throw Error(fmt::format("{}: map {}: lane {} is out of range (0..{})", where, m.name, l, c.lanes() - 1));
@@ -81,8 +81,9 @@ void checkProgramFits(const Program& p, const ChipConfig& c, const std::string& 
         if (in.op == Opcode::TRANSPOSE) planes = c.lanes_per_superlane;
         if (in.op == Opcode::GATHER || in.op == Opcode::SCATTER) planes = o.field == Field::S1 ? 4 : 1;
         if (s.id + planes > c.streams_per_direction)
-          throw Error(fmt::format("{}: queue {} instruction {}: streams {}..{} exceed the {} streams per direction of chip {}",
-                                  where, qn, i, s.id, s.id + planes - 1, c.streams_per_direction, c.name));
+          throw Error(
+              fmt::format("{}: queue {} instruction {}: streams {}..{} exceed the {} streams per direction of chip {}",
+                          where, qn, i, s.id, s.id + planes - 1, c.streams_per_direction, c.name));
       }
       if (in.op == Opcode::PERM || in.op == Opcode::DIST) {
         if (in.imm >= p.maps.size())
@@ -97,13 +98,13 @@ void checkProgramFits(const Program& p, const ChipConfig& c, const std::string& 
       if ((in.op == Opcode::ABC || in.op == Opcode::ACC) && in.imm >= uint32_t(c.mxm_accumulators))
         throw Error(fmt::format("{}: queue {} instruction {}: accumulator {} does not exist (chip {} has {})", where,
                                 qn, i, in.imm, c.name, c.mxm_accumulators));
-      if ((in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) && in.imm >= uint32_t(c.c2c_links))
+      if ((in.op == Opcode::SEND || in.op == Opcode::RECV || in.op == Opcode::DESKEW) &&
+          in.imm >= uint32_t(c.c2c_links))
         throw Error(fmt::format("{}: queue {} instruction {}: link {} does not exist (chip {} has {})", where, qn, i,
                                 in.imm, c.name, c.c2c_links));
     }
   }
-  if (sync && !notify)
-    throw Error(fmt::format("{}: queues wait at sync but no queue has notify", where));
+  if (sync && !notify) throw Error(fmt::format("{}: queues wait at sync but no queue has notify", where));
 }
 
 }  // namespace lpu

@@ -22,8 +22,8 @@ struct SystemConfig {
   // Link figures, applied to the chip's C2C fields (published figures; latency assumed).
   int lanes_per_link = 4;
   double gbps_per_lane = 30;
-  int hop_latency = 300;             // cycles on the wire, per hop [assumed]
-  int deskew = 216;                  // cycles to align a link (published mean)
+  int hop_latency = 300;  // cycles on the wire, per hop [assumed]
+  int deskew = 216;       // cycles to align a link (published mean)
 
   void validate(const std::string& where) const;
   // The chip with this system's link figures.

@@ -24,9 +24,12 @@ struct Param {
   double lo, hi;
 };
 
-#define INT(k, unit, meaning, assumed, lo, hi) {#k, unit, meaning, assumed, &ChipConfig::k, nullptr, nullptr, lo, hi}
-#define DBL(k, unit, meaning, assumed, lo, hi) {#k, unit, meaning, assumed, nullptr, &ChipConfig::k, nullptr, lo, hi}
-#define LAT(k, meaning, assumed, hi) {"latency." #k, "cycles", meaning, assumed, nullptr, nullptr, &Latency::k, 1, hi}
+#define INT(k, unit, meaning, assumed, lo, hi) \
+  { #k, unit, meaning, assumed, &ChipConfig::k, nullptr, nullptr, lo, hi }
+#define DBL(k, unit, meaning, assumed, lo, hi) \
+  { #k, unit, meaning, assumed, nullptr, &ChipConfig::k, nullptr, lo, hi }
+#define LAT(k, meaning, assumed, hi) \
+  { "latency." #k, "cycles", meaning, assumed, nullptr, nullptr, &Latency::k, 1, hi }
 
 const std::vector<Param>& params() {
   static const std::vector<Param> p = {
@@ -42,7 +45,8 @@ const std::vector<Param>& params() {
       INT(vxm_alus, "count", "VXM ALUs per lane, one instruction queue each", false, 1, 64),
       INT(mxm_planes_per_hemisphere, "count", "MXM planes on each edge, lanes x lanes each", false, 0, 8),
       INT(mxm_queues_per_plane, "count", "instruction queues per MXM plane", false, 1, 8),
-      INT(mxm_weight_streams, "streams", "streams an LW reads in one cycle (weight rows per cycle for int8)", false, 1, 32),
+      INT(mxm_weight_streams, "streams", "streams an LW reads in one cycle (weight rows per cycle for int8)", false, 1,
+          32),
       INT(mxm_accumulators, "count", "accumulator registers per MXM plane", true, 1, 64),
       INT(sxm_queues_per_hemisphere, "count", "SXM instruction queues on each side", false, 0, 64),
       INT(c2c_links, "count", "chip-to-chip links; the first half at the west SXM, the rest east", false, 0, 64),
@@ -79,9 +83,12 @@ double get(const ChipConfig& c, const Param& p) {
 }
 
 void set(ChipConfig& c, const Param& p, double v) {
-  if (p.i) c.*p.i = int(v);
-  else if (p.d) c.*p.d = v;
-  else c.latency.*p.l = int(v);
+  if (p.i)
+    c.*p.i = int(v);
+  else if (p.d)
+    c.*p.d = v;
+  else
+    c.latency.*p.l = int(v);
 }
 
 }  // namespace
@@ -91,7 +98,7 @@ int ChipConfig::latencyOf(Lat l) const {
     case Lat::none: return 0;
 #define X(n) \
   case Lat::n: return latency.n;
-    LPU_LATENCY_FIELDS(X)
+      LPU_LATENCY_FIELDS(X)
 #undef X
   }
   return 0;
@@ -103,8 +110,8 @@ int ChipConfig::c2cCyclesPerVector() const {
 }
 
 uint64_t ChipConfig::sramBytes() const {
-  return 2ull * uint64_t(mem_slices_per_hemisphere) * uint64_t(mem_banks_per_slice) *
-         uint64_t(mem_words_per_bank) * uint64_t(lanes());
+  return 2ull * uint64_t(mem_slices_per_hemisphere) * uint64_t(mem_banks_per_slice) * uint64_t(mem_words_per_bank) *
+         uint64_t(lanes());
 }
 
 int ChipConfig::memPosition(SliceRef s) const {
@@ -129,15 +136,15 @@ void ChipConfig::validate(const std::string& where) const {
   for (const Param& p : params()) {
     const double v = get(*this, p);
     if (!(v >= p.lo && v <= p.hi))
-      throw Error(fmt::format("{}: field {}: {} is out of range (expected {} to {} {})", where, p.key, v, p.lo,
-                              p.hi, p.unit));
+      throw Error(
+          fmt::format("{}: field {}: {} is out of range (expected {} to {} {})", where, p.key, v, p.lo, p.hi, p.unit));
   }
   if (mxm_weight_streams > streams_per_direction)
     throw Error(fmt::format("{}: field mxm_weight_streams: {} exceeds streams_per_direction {}", where,
                             mxm_weight_streams, streams_per_direction));
   if (mxm_weight_streams > lanes())
-    throw Error(fmt::format("{}: field mxm_weight_streams: {} exceeds the vector length {}", where,
-                            mxm_weight_streams, lanes()));
+    throw Error(fmt::format("{}: field mxm_weight_streams: {} exceeds the vector length {}", where, mxm_weight_streams,
+                            lanes()));
 }
 
 const std::vector<FieldDoc>& fieldDocs() {
@@ -227,7 +234,8 @@ ChipConfig chipFromJson(const std::string& text, const std::string& where) {
       throw Error(fmt::format("{}: field {}: expected {} in {}", where, key, p.d ? "a number" : "an integer", p.unit));
     const double d = v->get<double>();
     if (!(d >= p.lo && d <= p.hi))
-      throw Error(fmt::format("{}: field {}: {} is out of range (expected {} to {} {})", where, key, d, p.lo, p.hi, p.unit));
+      throw Error(
+          fmt::format("{}: field {}: {} is out of range (expected {} to {} {})", where, key, d, p.lo, p.hi, p.unit));
     set(c, p, d);
   }
   c.validate(where);
@@ -242,8 +250,10 @@ std::string chipToJson(const ChipConfig& c) {
     const std::string key = p.key;
     const double v = get(c, p);
     auto& slot = key.rfind("latency.", 0) == 0 ? j["latency"][key.substr(8)] : j[key];
-    if (p.d) slot = v;
-    else slot = int64_t(v);
+    if (p.d)
+      slot = v;
+    else
+      slot = int64_t(v);
   }
   return j.dump(2);
 }
