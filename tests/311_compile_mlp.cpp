@@ -18,16 +18,6 @@ namespace {
 
 using Mat = Eigen::MatrixXd;
 
-Mat valuesOf(const Graph& g, const TensorValues& tv, const std::string& name) {
-  const GTensor& t = g.tensor(name);
-  const auto v = tv(t);
-  const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1, cols = t.shape.back();
-  Mat m(rows, cols);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) m(r, c) = v[size_t(r * cols + c)];
-  return m;
-}
-
 double toF16(double v) { return f16ToF32(f32ToF16(float(v))); }
 
 // y = x . w (+ b) as the chip computes it, in double: int8 with per-column
@@ -55,30 +45,20 @@ Mat gelu(const Mat& h) {
 }
 
 void checkMlp(Precision p, Policy policy) {
-  const Graph g = loadGraph(sourcePath("examples/graphs/mlp.graph.json"));
-  const ChipConfig chip = loadChip("groq-tsp-v1");
   CompileOptions o;
   o.precision = p;
   o.values = seededValues(7);
-  const Compiled comp = compileGraph(g, chip, o, policy);
-  const SimResult r = simulate(comp.program, chip, "mlp", RunRequest{});
-  INFO("predicted " << comp.predicted << ", simulated " << r.cycles);
-  CHECK(r.cycles == comp.predicted);
+  const GraphRun run = runGraph("mlp.graph.json", o, policy);
+  const Graph& g = run.graph;
 
   const Mat x = valuesOf(g, o.values, "x"), w1 = valuesOf(g, o.values, "w1"), b1 = valuesOf(g, o.values, "b1"),
             w2 = valuesOf(g, o.values, "w2");
   const Mat h = matmul(x, w1, &b1, p, o.activationScale);
   const Mat want = matmul(gelu(h), w2, nullptr, p, o.activationScale).cwiseMax(0.0);
-  const auto got = values(output(r, "y"));
-  REQUIRE(got.size() == size_t(want.size()));
-  double worst = 0;
-  for (Eigen::Index i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(got[size_t(i)] - want(0, i)));
-  std::cout << "mlp " << precisionName(p) << " " << policyName(policy) << ": max abs error " << worst
-            << " (outputs up to " << want.cwiseAbs().maxCoeff() << ")\n";
-  INFO("max abs error " << worst);
   // Only fp32 rounding in the chip's VXM chains and MXM accumulation differs
   // from the double-precision computation here (measured: 2e-8 int8, 2e-7 fp16).
-  CHECK(worst < 1e-5);
+  checkClose(values(output(run.result, "y")), rowMajor(want), 1e-5,
+             std::string("mlp ") + precisionName(p) + " " + policyName(policy));
 }
 
 }  // namespace

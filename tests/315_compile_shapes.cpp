@@ -15,15 +15,11 @@ using namespace lpu::test;
 namespace {
 
 void checkShapes(Policy policy) {
-  const Graph g = loadGraph(sourcePath("examples/graphs/shapes.graph.json"));
-  const ChipConfig chip = loadChip("groq-tsp-v1");
   CompileOptions o;
   o.values = seededValues(4);
-  const Compiled comp = compileGraph(g, chip, o, policy);
-  RunRequest rr;
-  rr.options.functional = true;
-  const SimResult r = simulate(comp.program, chip, "shapes", rr);
-  CHECK(r.cycles == comp.predicted);
+  const GraphRun run = runGraph("shapes.graph.json", o, policy);
+  const Graph& g = run.graph;
+  const SimResult& r = run.result;
   const auto x = o.values(g.tensor("x")), z = o.values(g.tensor("z"));
   // Row-major [rows, cols] tensors come back as rows of ceil(cols / 320) x 320 lanes, zero beyond cols
   // (a row of at most 320 as its cols lanes).
@@ -45,7 +41,7 @@ void checkShapes(Policy policy) {
   check("r", 7, 300, [&](int64_t i, int64_t c) { return double(x[size_t(i * 300 + c)]); });
   check("row1", 1, 700, [&](int64_t, int64_t c) { return double(x[size_t(700 + c)]); });
   check("mid", 3, 350, [&](int64_t i, int64_t c) { return double(x[size_t(i * 700 + 100 + c)]); });
-  std::cout << "shapes " << policyName(policy) << ": " << r.cycles << " cycles, " << comp.tasks << " tasks\n";
+  std::cout << "shapes " << policyName(policy) << ": " << r.cycles << " cycles, " << run.compiled.tasks << " tasks\n";
 }
 
 }  // namespace
