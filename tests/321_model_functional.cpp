@@ -22,6 +22,34 @@ struct Generation {
   std::vector<double> steps;   // max abs logit error of each step
 };
 
+// Max abs difference of row `row` of `got` (rows of want.size() logits) from `want`.
+double rowError(const std::vector<float>& got, size_t row, const Eigen::VectorXf& want) {
+  double e = 0;
+  for (int64_t v = 0; v < want.size(); ++v)
+    e = std::max(e, double(std::fabs(got[size_t(int64_t(row) * want.size() + v)] - want(v))));
+  return e;
+}
+
+// The step graph compiled in fp16 (list) for groq-tsp-v1 and simulated
+// functionally, checking exact cycles: its logits, one row per token.
+struct StepRun {
+  std::vector<float> logits;
+  Cycle cycles;
+};
+StepRun runFp16(const Graph& g, const WeightSource& w, const std::vector<int>& tokens) {
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  const KvRows none;
+  CompileOptions o;
+  o.precision = Precision::Fp16;
+  o.values = modelValues(g, w, tokens, none);
+  const Compiled comp = compileGraph(g, chip, o, Policy::List);
+  RunRequest run;
+  run.options.functional = true;
+  const SimResult r = simulate(comp.program, chip, g.name, run);
+  CHECK(r.cycles == comp.predicted);
+  return {outputValues(comp, r, "logits"), r.cycles};
+}
+
 Generation generate(const ModelConfig& m, const WeightSource& w, Precision p, int steps,
                     const std::vector<int>& prompt = {1, 2, 3}, const ChipConfig& chip = loadChip("groq-tsp-v1")) {
   ChipDecoder dec(m, w, chip, p, Policy::List);
@@ -34,8 +62,7 @@ Generation generate(const ModelConfig& m, const WeightSource& w, Precision p, in
     REQUIRE(s.cycles == s.predicted);
     const Eigen::VectorXf want = ref.step(tok);
     REQUIRE(int64_t(s.logits.size()) == want.size());
-    double worst = 0;
-    for (int64_t v = 0; v < want.size(); ++v) worst = std::max(worst, double(std::fabs(s.logits[size_t(v)] - want(v))));
+    const double worst = rowError(s.logits, 0, want);
     g.worst = std::max(g.worst, worst);
     g.steps.push_back(worst);
     g.scale = std::max(g.scale, double(want.cwiseAbs().maxCoeff()));
@@ -192,30 +219,18 @@ TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits ma
           "[models][functional]") {
   const ModelConfig m = loadModel("tiny-llama");
   const SeededWeights w(m, 7);
-  const ChipConfig chip = loadChip("groq-tsp-v1");
   StepRequest req;
   req.mode = "prefill";
   req.prompt = 6;
   const Graph g = buildGraph(m, req);
   const std::vector<int> prompt{5, 17, 99, 3, 250, 42};
-  const KvRows none;
-  CompileOptions o;
-  o.precision = Precision::Fp16;
-  o.values = modelValues(g, w, prompt, none);
-  const Compiled comp = compileGraph(g, chip, o, Policy::List);
-  RunRequest run;
-  run.options.functional = true;
-  const SimResult r = simulate(comp.program, chip, g.name, run);
-  CHECK(r.cycles == comp.predicted);
-  const std::vector<float> got = outputValues(comp, r, "logits");  // [6, vocab]
+  const std::vector<float> got = runFp16(g, w, prompt).logits;  // [6, vocab]
   Reference ref(m, w, Numerics::Fp16);
   double worst = 0, scale = 0;
   for (size_t t = 0; t < prompt.size(); ++t) {
     const Eigen::VectorXf want = ref.step(prompt[t]);
     scale = std::max(scale, double(want.cwiseAbs().maxCoeff()));
-    double row = 0;
-    for (int64_t v = 0; v < want.size(); ++v)
-      row = std::max(row, double(std::fabs(got[size_t(int64_t(t) * m.vocab + v)] - want(v))));
+    const double row = rowError(got, t, want);
     std::cout << "  token " << t << ": max abs logit error " << row << "\n";
     worst = std::max(worst, row);
   }
@@ -232,36 +247,25 @@ TEST_CASE("batch of 3 decode steps: exact cycles, each sequence's logits match i
   for (const char* name : {"tiny-llama", "tiny-gpt2", "tiny-moe"}) {
     const ModelConfig m = loadModel(name);
     const SeededWeights w(m, 9);
-    const ChipConfig chip = loadChip("groq-tsp-v1");
     StepRequest req;
     req.context = 1;  // each sequence's first token: a cache of one row, its own
     req.batch = 3;
     const Graph g = buildGraph(m, req);
     const std::vector<int> tokens{5, 99, 250};
-    const KvRows none;
-    CompileOptions o;
-    o.precision = Precision::Fp16;
-    o.values = modelValues(g, w, tokens, none);
-    const Compiled comp = compileGraph(g, chip, o, Policy::List);
-    RunRequest run;
-    run.options.functional = true;
-    const SimResult r = simulate(comp.program, chip, g.name, run);
-    CHECK(r.cycles == comp.predicted);
-    const std::vector<float> got = outputValues(comp, r, "logits");  // [3, vocab]
+    const StepRun run = runFp16(g, w, tokens);
+    const std::vector<float>& got = run.logits;  // [3, vocab]
     REQUIRE(got.size() == size_t(int64_t(tokens.size()) * m.vocab));
     double worst = 0, scale = 0;
     for (size_t s = 0; s < tokens.size(); ++s) {
       Reference ref(m, w, Numerics::Fp16);
       const Eigen::VectorXf want = ref.step(tokens[s]);
       scale = std::max(scale, double(want.cwiseAbs().maxCoeff()));
-      double row = 0;
-      for (int64_t v = 0; v < want.size(); ++v)
-        row = std::max(row, double(std::fabs(got[size_t(int64_t(s) * m.vocab + v)] - want(v))));
+      const double row = rowError(got, s, want);
       std::cout << "  sequence " << s << ": max abs logit error " << row << "\n";
       worst = std::max(worst, row);
     }
-    std::cout << name << " batch 3 fp16: " << r.cycles << " cycles, max abs logit error " << worst << " (largest logit "
-              << scale << ")\n";
+    std::cout << name << " batch 3 fp16: " << run.cycles << " cycles, max abs logit error " << worst
+              << " (largest logit " << scale << ")\n";
     INFO(name << ": max abs logit error " << worst << ", largest logit " << scale);
     CHECK(worst <= 1e-3 * scale);
   }

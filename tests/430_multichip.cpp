@@ -79,6 +79,18 @@ std::pair<PipelineRun, double> splitRun(const ModelConfig& m, const WeightSource
   return {std::move(r), worst};
 }
 
+// A timing-only run of one step (context 32) split tp x pp (pp 0: chosen)
+// with the in-order scheduler: the simulated cycles are the predicted ones.
+void checkInOrderTiming(const ModelConfig& m, const SystemConfig& sys, int tp, int pp) {
+  PipelineRequest req;
+  req.step.context = 32;
+  req.tp = tp;
+  req.pp = pp;
+  req.policy = Policy::InOrder;
+  const PipelineRun r = runPipeline(m, sys, req);
+  CHECK(r.result.cycles == r.predicted);
+}
+
 }  // namespace
 
 TEST_CASE("system wiring is symmetric and a chain of directly linked chips exists", "[system]") {
@@ -288,13 +300,7 @@ TEST_CASE("tiny-llama tensor-parallel on 2, 4 and 8 chips, and with pipeline sta
       CHECK(r.result.c2c_vectors == 112);
     }
   }
-  PipelineRequest req;  // the baseline scheduler too, timing only
-  req.step.context = 32;
-  req.tp = 4;
-  req.pp = 2;
-  req.policy = Policy::InOrder;
-  const PipelineRun r = runPipeline(m, sys, req);
-  CHECK(r.result.cycles == r.predicted);
+  checkInOrderTiming(m, sys, 4, 2);  // the baseline scheduler too
 }
 
 TEST_CASE("without --parallel the split is chosen: fits, fewest predicted cycles", "[system][tp][cli]") {
@@ -363,12 +369,7 @@ TEST_CASE("tiny-moe with each expert split over 2 and 4 chips: exact, logits equ
       CHECK(sum < singleWeights + singleWeights / 10);
     }
   }
-  PipelineRequest req;  // the baseline scheduler, timing only
-  req.step.context = 32;
-  req.tp = 2;
-  req.policy = Policy::InOrder;
-  const PipelineRun r = runPipeline(m, sys, req);
-  CHECK(r.result.cycles == r.predicted);
+  checkInOrderTiming(m, sys, 2, 0);  // the baseline scheduler, the stages chosen
 }
 
 TEST_CASE("a batch on several chips: exact, tokens/s counts every sequence", "[system][batch]") {
