@@ -5,15 +5,14 @@
 
 #include "isa/arch/chip_config.h"
 #include "sim/core/streams.h"
+#include "unit_support.h"
 
 using namespace lpu;
+using namespace lpu::test;
 using Catch::Contains;
 
 namespace {
 
-Plane lanes(std::vector<uint8_t> v) { return std::make_shared<const std::vector<uint8_t>>(std::move(v)); }
-Origin who(int queue, Cycle issue) { return Origin{queue, Instr{}, issue}; }
-std::string name(const Origin& o) { return "q" + std::to_string(o.queue) + "@" + std::to_string(o.issue); }
 constexpr StreamRef s0e{0, true}, s1w{1, false};
 constexpr Cycle kEnd = std::numeric_limits<Cycle>::max();
 

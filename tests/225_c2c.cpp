@@ -4,17 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include "sim/core/c2c.h"
+#include "unit_support.h"
 
 using namespace lpu;
+using namespace lpu::test;
 using Catch::Contains;
-
-namespace {
-
-Plane lanes(std::vector<uint8_t> v) { return std::make_shared<const std::vector<uint8_t>>(std::move(v)); }
-Origin who(int queue, Cycle issue) { return Origin{queue, Instr{}, issue}; }
-std::string name(const Origin& o) { return "q" + std::to_string(o.queue) + "@" + std::to_string(o.issue); }
-
-}  // namespace
 
 SCENARIO("a looped-back link: deskew, send, receive", "[unit][c2c]") {
   const ChipConfig c = presetTeaching();
