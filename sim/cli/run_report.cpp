@@ -49,11 +49,8 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   o["batch"] = g.batch;
   o["tokens_per_s_per_user"] = g.mode == "decode" ? 1.0 / r.seconds() : tokensPerSecond(g, r);
   o["chips"] = 1;
-  o["sram_bytes"] = {{"weights", c.sram.weights},
-                     {"kv_cache", c.sram.kv_cache},
-                     {"activations", c.sram.activations},
-                     {"program", c.sram.program},
-                     {"total", c.sram.total()}};
+  o["sram_bytes"] = c.sram;
+  o["sram_bytes"]["total"] = c.sram.total();
   o["utilization"] = j["utilization"];
   o["scheduler"] = policyName(c.policy);
   o["precision"] = precisionName(c.precision);
