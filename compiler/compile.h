@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "isa/arch/json_type.h"
 #include "lowering.h"
 #include "scheduler.h"
 
@@ -14,6 +15,7 @@ struct SramUse {
   uint64_t weights = 0, kv_cache = 0, activations = 0, program = 0;
   uint64_t total() const { return weights + kv_cache + activations + program; }
 };
+LPU_JSON_TYPE(SramUse, weights, kv_cache, activations, program)
 
 struct OpCycles {
   std::string name, kind;

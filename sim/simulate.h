@@ -2,6 +2,7 @@
 // SystemC; one simulation per process (SystemC cannot elaborate twice).
 #pragma once
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "isa/arch/system_config.h"
@@ -28,6 +29,7 @@ struct SystemSimResult {
   uint64_t c2c_busy = 0;         // link-cycles carrying them
   double wall_s = 0;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SystemSimResult, cycles, chips, c2c_vectors, c2c_busy, wall_s)
 
 // Runs one program per chip, all in one simulation, with the chips' links
 // wired as given (wires[chip][link]); throws "chip N: ..." on a violation.

@@ -41,11 +41,8 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
   for (const auto& c : r.stages)
     sram.weights += c.sram.weights, sram.kv_cache += c.sram.kv_cache, sram.activations += c.sram.activations,
         sram.program += c.sram.program;
-  o["sram_bytes"] = {{"weights", sram.weights},
-                     {"kv_cache", sram.kv_cache},
-                     {"activations", sram.activations},
-                     {"program", sram.program},
-                     {"total", sram.total()}};
+  o["sram_bytes"] = sram;
+  o["sram_bytes"]["total"] = sram.total();
   auto stages = nlohmann::ordered_json::array();
   for (size_t s = 0; s < r.stages.size(); ++s)
     stages.push_back(

@@ -3,14 +3,15 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "c2c.h"
+#include "isa/arch/chip_config.h"
 #include "mem.h"
 #include "mxm.h"
-#include "isa/arch/chip_config.h"
 #include "streams.h"
 
 namespace lpu {
@@ -30,6 +31,7 @@ struct UnitStats {
   uint64_t instructions = 0;  // issued (each repetition counts)
   uint64_t busy = 0;          // issue slots used by instructions that do work
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnitStats, instructions, busy)
 
 class Chip {
  public:

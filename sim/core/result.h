@@ -1,6 +1,7 @@
 // What a simulation run reports, and its renderings (JSON, table, trace).
 #pragma once
 #include <array>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct OutputValue {
   std::vector<uint8_t> bytes;  // rows*cols little-endian elements; empty if timing-only
   std::string checksum;        // FNV-1a-64 of bytes, hex
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OutputValue, name, dtype, rows, cols, bytes, checksum)
 
 struct SimResult {
   std::string program, chip;
@@ -27,6 +29,9 @@ struct SimResult {
   double wall_s = 0;
   double seconds() const { return double(cycles) / clock_hz; }
 };
+// (The simulation process hands its result over in this form; resultJson is the report.)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SimResult, program, chip, cycles, clock_hz, functional, units, queues, outputs,
+                                   wall_s)
 
 SimResult collectResult(const Chip& chip, const std::string& programName, Cycle release);
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <systemc>
 
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "sim/core/queue_runner.h"
 
@@ -146,13 +146,18 @@ Cycle staticRelease(const Program& p, const ChipConfig& c) {
 
 namespace {
 
-// Runs the simulation in this process: SystemC elaborates the design once.
-SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
-  checkProgramFits(p, c, programName);
+// Quiet SystemC (no banner, no info reports) with one time unit per cycle.
+void setUpSystemC() {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
   sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", SC_DO_NOTHING);
   sc_set_time_resolution(1, SC_NS);
+}
+
+// Runs the simulation in this process: SystemC elaborates the design once.
+SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
+  checkProgramFits(p, c, programName);
+  setUpSystemC();
 
   const auto wall0 = std::chrono::steady_clock::now();
   SimOptions opt = req.options;
@@ -183,10 +188,7 @@ SimResult simulateHere(const Program& p, const ChipConfig& c, const std::string&
 // cycle 0 is the common barrier release (hardware-aligned counters).
 SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, const ChipConfig& c,
                                    const std::vector<std::vector<LinkEnd>>& wires, const RunRequest& req) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
-  sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", SC_DO_NOTHING);
-  sc_set_time_resolution(1, SC_NS);
+  setUpSystemC();
   const auto wall0 = std::chrono::steady_clock::now();
   SimOptions opt = req.options;
   opt.trace = false;
@@ -238,95 +240,6 @@ SystemSimResult simulateSystemHere(const std::vector<const Program*>& progs, con
     for (const C2cLink& l : chips[i]->links()) r.c2c_vectors += l.sent(), r.c2c_busy += l.busyCycles();
   }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  return r;
-}
-
-// SimResult through a pipe: a flat byte encoding.
-struct Writer {
-  std::string out;
-  void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
-  template <class T>
-  void pod(const T& v) {
-    raw(&v, sizeof v);
-  }
-  void str(const std::string& s) {
-    pod(uint64_t(s.size()));
-    raw(s.data(), s.size());
-  }
-};
-struct Reader {
-  const std::string& in;
-  size_t at = 0;
-  void raw(void* p, size_t n) {
-    if (at + n > in.size()) throw Error("internal: the simulation process sent a truncated result");
-    std::memcpy(p, in.data() + at, n);
-    at += n;
-  }
-  template <class T>
-  T pod() {
-    T v;
-    raw(&v, sizeof v);
-    return v;
-  }
-  std::string str() {
-    std::string s(size_t(pod<uint64_t>()), '\0');
-    raw(s.data(), s.size());
-    return s;
-  }
-};
-
-void encodeInto(Writer& w, const SimResult& r);
-SimResult decodeFrom(Reader& rd);
-
-std::string encodeResult(const SimResult& r) {
-  Writer w;
-  encodeInto(w, r);
-  return w.out;
-}
-
-SimResult decodeResult(const std::string& s) {
-  Reader rd{s};
-  return decodeFrom(rd);
-}
-
-std::string encodeSystem(const SystemSimResult& r) {
-  Writer w;
-  w.pod(r.cycles), w.pod(r.wall_s), w.pod(r.c2c_vectors), w.pod(r.c2c_busy), w.pod(uint64_t(r.chips.size()));
-  for (const SimResult& c : r.chips) encodeInto(w, c);
-  return w.out;
-}
-
-SystemSimResult decodeSystem(const std::string& s) {
-  Reader rd{s};
-  SystemSimResult r;
-  r.cycles = rd.pod<Cycle>(), r.wall_s = rd.pod<double>(), r.c2c_vectors = rd.pod<uint64_t>(),
-  r.c2c_busy = rd.pod<uint64_t>();
-  r.chips.resize(size_t(rd.pod<uint64_t>()));
-  for (SimResult& c : r.chips) c = decodeFrom(rd);
-  return r;
-}
-
-void encodeInto(Writer& w, const SimResult& r) {
-  w.str(r.program), w.str(r.chip), w.pod(r.cycles), w.pod(r.clock_hz), w.pod(r.functional), w.pod(r.units),
-      w.pod(r.queues), w.pod(r.wall_s), w.pod(uint64_t(r.outputs.size()));
-  for (const OutputValue& o : r.outputs) {
-    w.str(o.name), w.pod(o.dtype), w.pod(o.rows), w.pod(o.cols), w.str(o.checksum);
-    w.str(std::string(o.bytes.begin(), o.bytes.end()));
-  }
-}
-
-SimResult decodeFrom(Reader& rd) {
-  SimResult r;
-  r.program = rd.str(), r.chip = rd.str();
-  r.cycles = rd.pod<Cycle>(), r.clock_hz = rd.pod<double>(), r.functional = rd.pod<bool>();
-  r.units = rd.pod<decltype(r.units)>(), r.queues = rd.pod<decltype(r.queues)>(), r.wall_s = rd.pod<double>();
-  r.outputs.resize(size_t(rd.pod<uint64_t>()));
-  for (OutputValue& o : r.outputs) {
-    o.name = rd.str(), o.dtype = rd.pod<DType>(), o.rows = rd.pod<uint32_t>(), o.cols = rd.pod<uint32_t>();
-    o.checksum = rd.str();
-    const std::string b = rd.str();
-    o.bytes.assign(b.begin(), b.end());
-  }
   return r;
 }
 
@@ -387,13 +300,24 @@ static std::string inChild(const std::function<std::string()>& work) {
   return msg.substr(1);
 }
 
+// A result through the pipe: MessagePack of its JSON form (the type macros
+// beside the structs), which keeps doubles and 64-bit integers exact.
+template <class Result>
+Result simulateInChild(const std::function<Result()>& work) {
+  const std::string bytes = inChild([&] {
+    const std::vector<uint8_t> m = nlohmann::json::to_msgpack(nlohmann::json(work()));
+    return std::string(m.begin(), m.end());
+  });
+  return nlohmann::json::from_msgpack(bytes).get<Result>();
+}
+
 SimResult simulate(const Program& p, const ChipConfig& c, const std::string& programName, const RunRequest& req) {
-  return decodeResult(inChild([&] { return encodeResult(simulateHere(p, c, programName, req)); }));
+  return simulateInChild<SimResult>([&] { return simulateHere(p, c, programName, req); });
 }
 
 SystemSimResult simulateSystem(const std::vector<const Program*>& programs, const ChipConfig& c,
                                const std::vector<std::vector<LinkEnd>>& wires, const RunRequest& req) {
-  return decodeSystem(inChild([&] { return encodeSystem(simulateSystemHere(programs, c, wires, req)); }));
+  return simulateInChild<SystemSimResult>([&] { return simulateSystemHere(programs, c, wires, req); });
 }
 
 }  // namespace lpu

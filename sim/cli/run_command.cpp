@@ -1,0 +1,204 @@
+// compile and run: the inputs loaded and checked, then one chip's step, a
+// system's, or greedy decoding.
+#include "sim/cli/run_command.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "compiler/values.h"
+#include "isa/binary.h"
+#include "isa/error.h"
+#include "sim/cli/model_run.h"
+#include "sim/cli/system_run.h"
+#include "sim/simulate.h"
+
+namespace lpu {
+namespace {
+
+// The inputs both commands share, loaded and checked in this order.
+struct Setup {
+  ChipConfig chip;
+  Policy policy = Policy::List;
+  Precision precision = Precision::Int8;
+  std::unique_ptr<ModelConfig> model;     // with --model
+  std::unique_ptr<WeightSource> weights;  // with --model: the file's, or seeded
+  bool functional = false;                // --functional, or --weights given
+};
+
+Setup setUp(const ModelArgs& a, bool prompt) {
+  if (a.graphPath.empty() && a.modelName.empty()) throw Error("give a graph (--graph FILE) or a model (--model NAME)");
+  Setup s;
+  s.chip = loadChip(a.chipName.empty() ? "groq-tsp-v1" : a.chipName);
+  parsePolicy(a.scheduler, s.policy);
+  s.precision = a.precision == "fp16" ? Precision::Fp16 : Precision::Int8;
+  s.functional = a.functional;
+  if (!a.modelName.empty()) {
+    s.model = std::make_unique<ModelConfig>(loadModel(a.modelName));
+    if (!a.weightsPath.empty()) {
+      auto st = std::make_unique<SafetensorsFile>(a.weightsPath);
+      st->check(*s.model);
+      s.weights = std::move(st);
+      s.functional = true;
+    } else {
+      s.weights = std::make_unique<SeededWeights>(*s.model, a.seed);
+    }
+  } else if (!a.weightsPath.empty() || prompt) {
+    throw Error("--weights and --prompt need a model (--model)");
+  }
+  return s;
+}
+
+// The one-chip step: the model's graph (or the file's), compiled with values
+// when functional.
+struct Step {
+  Graph graph;
+  Compiled compiled;
+};
+
+Step compileStep(const ModelArgs& a, const Setup& s) {
+  Step st;
+  if (s.model) {
+    StepRequest req{a.mode, a.context, a.promptLen, 0, a.firstLayers, !a.layersOnly, !a.layersOnly};
+    req.batch = a.batch;
+    st.graph = buildGraph(*s.model, req);
+  } else {
+    st.graph = loadGraph(a.graphPath);
+  }
+  CompileOptions opt;
+  opt.precision = s.precision;
+  KvRows kv;
+  std::vector<int> ids(size_t(st.graph.tokens), 1);
+  if (s.functional) opt.values = s.model ? modelValues(st.graph, *s.weights, ids, kv) : seededValues(a.seed);
+  st.compiled = compileGraph(st.graph, s.chip, opt, s.policy);
+  return st;
+}
+
+// A multi-chip run: the system and the request for the split asked (or chosen).
+struct SystemSetup {
+  std::unique_ptr<SystemConfig> sys;
+  PipelineRequest req;
+};
+
+SystemSetup systemSetUp(const RunArgs& a, Setup& s) {
+  const ModelArgs& m = a.model;
+  if (!s.model) throw Error("--system, --chips and --parallel need a model (--model)");
+  SystemSetup ss;
+  ss.sys = std::make_unique<SystemConfig>(
+      a.chipsCount > 0 ? systemOfChips(a.chipsCount, m.chipName.empty() ? "groq-tsp-v1" : m.chipName)
+                       : loadSystem(a.systemName.empty() ? "groq-node" : a.systemName));
+  ss.sys->validate(ss.sys->name);
+  const ParallelSplit split = a.parallel.empty() ? ParallelSplit{0, 0} : parseParallel(a.parallel);
+  if (split.tp * std::max(split.pp, 1) > ss.sys->chips)
+    throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", a.parallel, split.tp * split.pp,
+                            ss.sys->name, ss.sys->chips));
+  if (m.firstLayers > 0 || m.layersOnly) {  // a part of the model over the system (timing)
+    if (!a.prompt.empty())
+      throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
+    if (m.firstLayers > 0) s.model->layers = std::min<int64_t>(s.model->layers, m.firstLayers);
+  }
+  PipelineRequest& preq = ss.req;
+  preq.step = StepRequest{m.mode, m.context, m.promptLen, 0, -1, !m.layersOnly, !m.layersOnly};
+  preq.step.batch = m.batch;
+  preq.precision = s.precision;
+  preq.policy = s.policy;
+  preq.pp = split.pp;
+  preq.tp = split.tp;
+  preq.experts = a.experts == "whole"   ? PipelineRequest::Experts::Whole
+                 : a.experts == "split" ? PipelineRequest::Experts::Split
+                                        : PipelineRequest::Experts::Auto;
+  preq.maxMemoryBytes = a.maxMemoryGib * double(1 << 30);
+  return ss;
+}
+
+// Greedy decoding, one decode step per token, on one chip or a system
+// (`ss.sys` set); prints each step, then the tokens generated.
+void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
+  if (a.model.batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
+  const std::vector<int> tokens = parsePrompt(a.prompt, s.model->vocab);
+  std::unique_ptr<ChipDecoder> one;
+  std::unique_ptr<SystemDecoder> many;
+  if (ss.sys) {
+    ss.req.weights = s.weights.get();
+    many = std::make_unique<SystemDecoder>(*s.model, *ss.sys, ss.req);
+  } else {
+    one = std::make_unique<ChipDecoder>(*s.model, *s.weights, s.chip, s.precision, s.policy);
+  }
+  std::vector<int> out;
+  nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+  int next = 0;
+  for (size_t i = 0; i < tokens.size() + size_t(a.generate); ++i) {
+    const int tok = i < tokens.size() ? tokens[i] : next;
+    const auto st = many ? many->step(tok) : one->step(tok);
+    if (st.cycles != st.predicted)
+      throw Error(fmt::format("step {}: the simulator measured {} cycles but the compiler predicted {}", i, st.cycles,
+                              st.predicted));
+    next = st.next;
+    if (i + 1 >= tokens.size()) out.push_back(next);
+    steps.push_back({{"position", i}, {"token", tok}, {"next", next}, {"cycles", st.cycles}});
+    if (!a.json)
+      std::cout << fmt::format("position {:>3}: token {:>6} -> {:>6}  ({} cycles)\n", i, tok, next, st.cycles);
+  }
+  if (int(out.size()) > a.generate) out.resize(size_t(a.generate));
+  if (a.json) {
+    nlohmann::ordered_json o;
+    o["model"] = s.model->name;
+    if (many) {
+      o["system"] = ss.sys->name;
+      o["chips"] = many->last().stages.size();
+      o["parallel"] = {{"tp", many->last().split.tp}, {"pp", many->last().split.pp}};
+    }
+    o["prompt"] = tokens;
+    o["generated"] = out;
+    o["steps"] = steps;
+    std::cout << o.dump(2) << "\n";
+  } else {
+    if (many)
+      std::cout << fmt::format("on {} chips of {} (tp={},pp={})\n", many->last().stages.size(), ss.sys->name,
+                               many->last().split.tp, many->last().split.pp);
+    std::cout << "generated:";
+    for (int t : out) std::cout << " " << t;
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
+
+void compileCommand(const CompileArgs& a) {
+  const Setup s = setUp(a.model, false);
+  const Step st = compileStep(a.model, s);
+  const Compiled& comp = st.compiled;
+  writeProgram(comp.program, a.out);
+  std::cout << fmt::format("{}: {} tasks, {} predicted cycles ({:.3f} us), {:.3f} s to compile\n", a.out, comp.tasks,
+                           comp.predicted, double(comp.predicted) / s.chip.clock_hz * 1e6, comp.wall_s);
+}
+
+void runCommand(const RunArgs& a) {
+  Setup s = setUp(a.model, !a.prompt.empty());
+  const bool system = !a.systemName.empty() || a.chipsCount > 0 || !a.parallel.empty();
+  SystemSetup ss;
+  if (system) ss = systemSetUp(a, s);
+  if (!a.prompt.empty()) return decodePrompt(a, s, ss);
+  if (system) {  // the split asked (or chosen), compiled and simulated whole
+    if (s.functional)
+      ss.req.weights = s.weights.get(),
+      ss.req.tokens.assign(size_t(a.model.mode == "prefill" ? a.model.promptLen : a.model.batch), 1);
+    const PipelineRun pr = runPipeline(*s.model, *ss.sys, ss.req);
+    std::cout << (a.json ? systemRunJson(*s.model, *ss.sys, pr) + "\n" : systemRunTable(*s.model, *ss.sys, pr));
+    return;
+  }
+  const Step st = compileStep(a.model, s);
+  RunRequest req;
+  req.options.functional = s.functional;
+  req.tracePath = a.tracePath;
+  const SimResult r = simulate(st.compiled.program, s.chip, s.model ? st.graph.name : a.model.graphPath, req);
+  std::cout << (a.json ? runJson(st.graph, st.compiled, r, a.layers) + "\n"
+                       : runTable(st.graph, st.compiled, r, a.layers));
+  if (r.cycles != st.compiled.predicted)
+    throw Error(
+        fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, st.compiled.predicted));
+}
+
+}  // namespace lpu
