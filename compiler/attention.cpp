@@ -41,10 +41,10 @@ Val rotate(Lowerer& L, TaskBuilder& b, Val v, int amount, int queue, DType dt = 
 }
 
 std::vector<double> inverseFrequencies(const GOp& op, int dim) {
-  const double theta = op.attrs.at("theta").get<double>();
+  const double theta = op.attrs.theta;
   std::vector<double> inv(size_t(dim / 2));
   for (int i = 0; i < dim / 2; ++i) inv[size_t(i)] = std::pow(theta, -2.0 * i / dim);
-  const auto sc = op.attrs.value("scaling", nlohmann::json());
+  const nlohmann::json& sc = op.attrs.scaling;
   if (sc.is_object()) {
     const std::string type = sc.value("rope_type", sc.value("type", std::string("default")));
     const double factor = sc.value("factor", 1.0);
@@ -215,7 +215,7 @@ int Lowerer::scratch(const PlaneId& plane, bool inner) {
 
 void lowerRope(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
-  const int d = op.attrs.at("head_dim").get<int>(), heads = op.attrs.at("heads").get<int>();
+  const int d = int(op.attrs.head_dim), heads = int(op.attrs.heads);
   const ActTensor& x = L.headRows(op.inputs[0], d);
   ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group}, d);
   const auto inv = inverseFrequencies(op, d);
@@ -252,8 +252,8 @@ void lowerRope(Lowerer& L, const GOp& op) {
 
 void lowerKvAppend(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
-  const int d = op.attrs.at("head_dim").get<int>(), kv = op.attrs.at("kv_heads").get<int>();
-  const bool keys = op.attrs.value("keys", false);
+  const int d = int(op.attrs.head_dim), kv = int(op.attrs.kv_heads);
+  const bool keys = op.attrs.keys;
   Lowerer::Cache& k = L.cache(op.inputs[0], keys, kv, d);
   const ActTensor& x = L.headRows(op.inputs[1], d);
   const int v = c.vxmPosition(), lanes = c.lanes();
@@ -335,16 +335,15 @@ namespace {
 
 void attention(Lowerer& L, const GOp& op, bool scores) {
   const ChipConfig& c = L.c;
-  const int d = op.attrs.at("head_dim").get<int>(), heads = op.attrs.at("heads").get<int>(),
-            kv = op.attrs.at("kv_heads").get<int>();
+  const int d = int(op.attrs.head_dim), heads = int(op.attrs.heads), kv = int(op.attrs.kv_heads);
   const int hpg = heads / kv, v = c.vxmPosition(), lanes = c.lanes();
   Lowerer::Cache& k = L.cache(op.inputs[1], scores, kv, d);
   const ActTensor& in = scores ? L.headRows(op.inputs[0], d) : L.act(op.inputs[0]);
   const int64_t T = scores ? in.rows : in.rows / heads;
   ActTensor& out = scores ? L.newAct(op.outputs[0], heads * T, k.context, {in.group})
                           : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
-  const double scale = scores ? op.attrs.at("scale").get<double>() : 1.0;
-  const bool causal = scores && op.attrs.value("causal", false);
+  const double scale = op.attrs.scale;  // AttnMix: 1 (the default)
+  const bool causal = op.attrs.causal;
   for (int g = 0; g < kv; ++g) {
     if (!L.ownsKvHead(g) || k.leader[size_t(g)] != g) continue;
     // Values: one job for the heads sharing g's tiles; row r is token r / (hpg * M),

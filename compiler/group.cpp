@@ -383,7 +383,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       }
       if (tp > 1 && g.ops[i].kind == OpKind::AttnMix) {  // all-gather of the heads' rows
         const GOp& op = g.ops[i];
-        const int heads = op.attrs.at("heads").get<int>(), hpg = heads / op.attrs.at("kv_heads").get<int>();
+        const int heads = int(op.attrs.heads), hpg = heads / int(op.attrs.kv_heads);
         const ActTensor& y = L[0]->act(op.outputs[0]);  // per-head rows: chunk h of row t
         for (int a = 0; a < tp; ++a) {
           std::vector<uint32_t> rows;

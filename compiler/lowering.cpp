@@ -66,7 +66,7 @@ TaskBuilder::Val unaryChain(const Lowerer& L, TaskBuilder& b, OpKind k, const GO
     case OpKind::Relu: return b.vxm(Opcode::RELU, f, at, x);
     case OpKind::Exp: return b.vxm(Opcode::EXP, f, at, x);
     case OpKind::Tanh: return b.vxm(Opcode::TANH, f, at, x);
-    case OpKind::Scale: return b.vxm(Opcode::MULI, f, at, x, {}, imm(op.attrs.at("value").get<double>()));
+    case OpKind::Scale: return b.vxm(Opcode::MULI, f, at, x, {}, imm(op.attrs.value));
     case OpKind::Sigmoid:
     case OpKind::Silu: {  // sigmoid(x) = rsqrt(1 + exp(-x))^2; silu(x) = x * sigmoid(x)
       Cycle t = at;
@@ -177,7 +177,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
   const GTensor& w = L.g.tensor(op.inputs[1]);
-  const bool tw = op.attrs.value("transpose_w", false);
+  const bool tw = op.attrs.transpose_w;
   const DType wt = L.o.precision == Precision::Int8 ? DType::I8 : DType::F16;
   const int lanes = c.lanes();
   // A tile holds lanes (int8) or lanes/2 (fp16) rows of K; an input in

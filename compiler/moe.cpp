@@ -114,10 +114,10 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
 
 void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
-  const int64_t E = op.attrs.at("experts").get<int64_t>(), k = op.attrs.at("top_k").get<int64_t>();
-  const bool hasBias = op.attrs.value("bias", false), tw = op.attrs.value("transpose_w", true);
-  const bool oss = op.attrs.value("activation", std::string("swiglu")) == "gpt_oss_swiglu";
-  const float limit = float(op.attrs.value("limit", 7.0));
+  const int64_t E = op.attrs.experts, k = op.attrs.top_k;
+  const bool hasBias = op.attrs.bias, tw = op.attrs.transpose_w;
+  const bool oss = op.attrs.activation == "gpt_oss_swiglu";
+  const float limit = float(op.attrs.limit);
   const int per = hasBias ? 6 : 3;
   if (hasBias && L.o.values)
     throw Error(

@@ -108,7 +108,7 @@ void lowerNorm(Lowerer& L, const GOp& op) {
   std::vector<int> avoid{x.group, w.group, factors.group};
   if (bias) avoid.push_back(bias->group);
   ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, avoid);
-  const double eps = op.attrs.at("eps").get<double>(), inv = 1.0 / double(x.cols);
+  const double eps = op.attrs.eps, inv = 1.0 / double(x.cols);
   const int v = c.vxmPosition(), ch = int(x.chunks);
   const Cycle alu = c.latency.vxm_alu;
   const int mrow = 0, rrow = 1;  // rows of `factors` per token: 2 * r + k
@@ -191,7 +191,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
   // Attention probabilities (rows head-major, h * tokens + t): with tensor
   // parallelism only the rows of this chip's heads.
-  const int heads = op.attrs.value("heads", 0), kvHeads = op.attrs.value("kv_heads", 0);
+  const int heads = int(op.attrs.heads), kvHeads = int(op.attrs.kv_heads);
   // Attention sinks (gpt-oss): head h's logit joins each of its rows' max
   // and sum, and is dropped: a row per head with it in every lane.
   int sinkT = -1;

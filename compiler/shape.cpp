@@ -76,13 +76,13 @@ void lowerShape(Lowerer& L, const GOp& op) {
   }
   // Output element f (flat, row-major) comes from input k's element at flat index i.
   const std::vector<int64_t> os = strides(out.shape);
-  const int64_t axis = op.kind == OpKind::Concat || op.kind == OpKind::Slice ? op.attrs.at("axis").get<int64_t>() : 0;
+  const int64_t axis = op.attrs.axis;  // 0 (the default) for Reshape and Transpose
   auto source = [&](int64_t f) -> std::pair<size_t, int64_t> {
     if (op.kind == OpKind::Reshape) return {0, f};
     std::vector<int64_t> idx(out.shape.size());
     for (size_t d = 0; d < idx.size(); ++d) idx[d] = (f / os[d]) % out.shape[d];
     if (op.kind == OpKind::Transpose) return {0, idx[1] * gin[0]->shape[1] + idx[0]};
-    if (op.kind == OpKind::Slice) idx[size_t(axis)] += op.attrs.at("start").get<int64_t>();
+    if (op.kind == OpKind::Slice) idx[size_t(axis)] += op.attrs.start;
     size_t k = 0;
     while (op.kind == OpKind::Concat && idx[size_t(axis)] >= gin[k]->shape[size_t(axis)])
       idx[size_t(axis)] -= gin[k++]->shape[size_t(axis)];

@@ -19,7 +19,7 @@ Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcross
 void lowerTopK(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
-  const int k = op.attrs.at("k").get<int>(), lanes = c.lanes(), v = c.vxmPosition();
+  const int k = int(op.attrs.k), lanes = c.lanes(), v = c.vxmPosition();
   if (x.cols > lanes)
     throw Error(fmt::format("op {}: top-k over {} values; the compiler takes at most {}", op.name, x.cols, lanes));
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;

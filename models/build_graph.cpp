@@ -28,7 +28,7 @@ class Builder {
     return name;
   }
   std::string op(OpKind k, const std::string& name, std::vector<std::string> in, const std::string& out,
-                 nlohmann::json attrs = nlohmann::json::object()) {
+                 OpAttrs attrs = {}) {
     g_.ops.push_back(GOp{k, name, std::move(in), {out}, std::move(attrs), layer});
     return out;
   }
@@ -37,9 +37,7 @@ class Builder {
                      const std::string& bias, int64_t out, bool transposed) {
     std::vector<std::string> in{x, weight(w, std::move(wshape))};
     if (!bias.empty()) in.push_back(weight(bias, {out}));
-    nlohmann::json attrs = nlohmann::json::object();
-    if (transposed) attrs["transpose_w"] = true;
-    return op(OpKind::MatMul, name, in, act(name, out), attrs);
+    return op(OpKind::MatMul, name, in, act(name, out), transposed ? OpAttrs().set_transpose_w(true) : OpAttrs());
   }
 
   const ModelConfig& m_;
@@ -103,7 +101,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
              b.act("embed_pos", D));
   }
 
-  const nlohmann::json rope = {{"theta", m.rope_theta}, {"head_dim", hd}};
+  const OpAttrs rope = OpAttrs().set_theta(m.rope_theta).set_head_dim(hd);
   for (int i = L0; i < L; ++i) {
     b.layer = i;
     const std::string p = pre(i), hp = gpt2 ? fmt::format("h.{}.", i) : fmt::format("model.layers.{}.", i);
@@ -112,10 +110,10 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
     if (doAttention) {  // attention block
       if (gpt2)
         h = b.op(OpKind::LayerNorm, p + "ln_1", {x, b.weight(hp + "ln_1.weight", {D}), b.weight(hp + "ln_1.bias", {D})},
-                 b.act(p + "ln_1", D), {{"eps", m.norm_eps}});
+                 b.act(p + "ln_1", D), OpAttrs().set_eps(m.norm_eps));
       else
         h = b.op(OpKind::RmsNorm, p + "input_norm", {x, b.weight(hp + "input_layernorm.weight", {D})},
-                 b.act(p + "input_norm", D), {{"eps", m.norm_eps}});
+                 b.act(p + "input_norm", D), OpAttrs().set_eps(m.norm_eps));
       std::string q, k, v;
       if (gpt2) {
         const std::string w = hp + "attn.c_attn.weight", bias = hp + "attn.c_attn.bias";
@@ -130,10 +128,10 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
           return b.linear(p + what, h, w + ".weight", {out, D}, m.attention_bias ? w + ".bias" : "", out, true);
         };
         q = proj("q", Q), k = proj("k", KV), v = proj("v", KV);
-        nlohmann::json rq = rope, rk = rope;
-        rq["heads"] = m.heads;
-        rk["heads"] = m.kv_heads;
-        if (!m.rope_scaling.is_null()) rq["scaling"] = rk["scaling"] = m.rope_scaling;
+        OpAttrs rq = rope, rk = rope;
+        rq.set_heads(m.heads);
+        rk.set_heads(m.kv_heads);
+        if (!m.rope_scaling.is_null()) rq.set_scaling(m.rope_scaling), rk.set_scaling(m.rope_scaling);
         q = b.op(OpKind::Rope, p + "q_rot", {q, "pos"}, b.act(p + "q_rot", Q), rq);
         k = b.op(OpKind::Rope, p + "k_rot", {k, "pos"},
                  b.act(p + "k_rot", KV, r.exposeKv ? TensorKind::Output : TensorKind::Activation), rk);
@@ -156,22 +154,19 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
         const std::string kc = cacheName(i, true, seq), vc = cacheName(i, false, seq);
         g.tensors.push_back(GTensor{kc, {Ci, KV}, TensorKind::Cache});
         g.tensors.push_back(GTensor{vc, {Ci, KV}, TensorKind::Cache});
-        const nlohmann::json kvA = {{"kv_heads", m.kv_heads}, {"head_dim", hd}};
-        nlohmann::json kA = kvA;
-        kA["keys"] = true;
-        b.op(OpKind::KvAppend, p + "append_k" + tag, {kc, k}, kc, kA);
+        const OpAttrs kvA = OpAttrs().set_kv_heads(m.kv_heads).set_head_dim(hd);
+        b.op(OpKind::KvAppend, p + "append_k" + tag, {kc, k}, kc, OpAttrs(kvA).set_keys(true));
         b.op(OpKind::KvAppend, p + "append_v" + tag, {vc, v}, vc, kvA);
-        nlohmann::json att = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", hd}};
-        nlohmann::json satt = att;
-        satt["scale"] = 1.0 / std::sqrt(double(hd));
-        if (prefill) satt["causal"] = true;
+        const OpAttrs att = OpAttrs().set_heads(m.heads).set_kv_heads(m.kv_heads).set_head_dim(hd);
+        OpAttrs satt = OpAttrs(att).set_scale(1.0 / std::sqrt(double(hd)));
+        if (prefill) satt.set_causal(true);
         g.tensors.push_back(GTensor{p + "scores" + tag, {n * m.heads, Ci}, TensorKind::Activation});
         g.tensors.push_back(GTensor{p + "probs" + tag, {n * m.heads, Ci}, TensorKind::Activation});
         const std::string s = b.op(OpKind::AttnScores, p + "scores" + tag, {q, kc}, p + "scores" + tag, satt);
         std::vector<std::string> sin{s};  // gpt-oss: a learned logit per head joins the softmax
         if (m.family == Family::GptOss) sin.push_back(b.weight(hp + "self_attn.sinks", {m.heads}));
         const std::string pr = b.op(OpKind::Softmax, p + "probs" + tag, sin, p + "probs" + tag,
-                                    {{"heads", m.heads}, {"kv_heads", m.kv_heads}});
+                                    OpAttrs().set_heads(m.heads).set_kv_heads(m.kv_heads));
         g.tensors.push_back(GTensor{p + "mix" + tag, {n, Q}, TensorKind::Activation});
         return b.op(OpKind::AttnMix, p + "mix" + tag, {pr, vc}, p + "mix" + tag, att);
       };
@@ -184,11 +179,11 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
           const std::string tag = fmt::format(".s{}", s);
           auto row = [&](const std::string& t, int64_t cols) {
             g.tensors.push_back(GTensor{t + tag, {1, cols}, TensorKind::Activation});
-            return b.op(OpKind::Slice, t + tag, {t}, t + tag, {{"axis", 0}, {"start", s}, {"end", s + 1}});
+            return b.op(OpKind::Slice, t + tag, {t}, t + tag, OpAttrs().set_axis(0).set_start(s).set_end(s + 1));
           };
           mixes.push_back(attend(row(q, Q), row(k, KV), row(v, KV), s, tag));
         }
-        o = b.op(OpKind::Concat, p + "mix", mixes, b.act(p + "mix", Q), {{"axis", 0}});
+        o = b.op(OpKind::Concat, p + "mix", mixes, b.act(p + "mix", Q), OpAttrs().set_axis(0));
       }
       const std::string a =
           gpt2 ? b.linear(p + "o", o, hp + "attn.c_proj.weight", {D, D}, hp + "attn.c_proj.bias", D, false)
@@ -200,7 +195,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
     if (!doMlp) continue;  // MLP block
     if (gpt2) {
       h = b.op(OpKind::LayerNorm, p + "ln_2", {x, b.weight(hp + "ln_2.weight", {D}), b.weight(hp + "ln_2.bias", {D})},
-               b.act(p + "ln_2", D), {{"eps", m.norm_eps}});
+               b.act(p + "ln_2", D), OpAttrs().set_eps(m.norm_eps));
       const std::string f = b.linear(p + "fc", h, hp + "mlp.c_fc.weight", {D, F}, hp + "mlp.c_fc.bias", F, false);
       const std::string ge = b.op(OpKind::Gelu, p + "gelu", {f}, b.act(p + "gelu", F));
       const std::string d =
@@ -209,7 +204,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
       continue;
     }
     h = b.op(OpKind::RmsNorm, p + "post_norm", {x, b.weight(hp + "post_attention_layernorm.weight", {D})},
-             b.act(p + "post_norm", D), {{"eps", m.norm_eps}});
+             b.act(p + "post_norm", D), OpAttrs().set_eps(m.norm_eps));
     std::string d;
     if (!m.moe()) {
       auto proj = [&](const char* what, const std::string& in, int64_t out, int64_t inDim) {
@@ -232,7 +227,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
                           p + "topk",
                           {logits},
                           {p + "experts", p + "expert_w"},
-                          {{"k", m.top_k}, {"normalize", "softmax"}},
+                          OpAttrs().set_k(m.top_k).set_normalize("softmax"),
                           i});
       std::vector<std::string> in{h, p + "experts", p + "expert_w"};
       for (int e = 0; e < int(m.experts); ++e) {
@@ -251,8 +246,8 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
           in.push_back(b.weight(w + "w2.weight", {D, F}));
         }
       }
-      nlohmann::json attrs = {{"experts", m.experts}, {"top_k", m.top_k}, {"transpose_w", !oss}};
-      if (oss) attrs["bias"] = true, attrs["activation"] = "gpt_oss_swiglu", attrs["limit"] = m.swiglu_limit;
+      OpAttrs attrs = OpAttrs().set_experts(m.experts).set_top_k(m.top_k).set_transpose_w(!oss);
+      if (oss) attrs.set_bias(true).set_activation("gpt_oss_swiglu").set_limit(m.swiglu_limit);
       d = b.op(OpKind::MoeFFN, p + "moe", in, b.act(p + "moe", D), attrs);
     }
     x = b.op(OpKind::Add, p + "resid_mlp", {x, d}, b.act(p + "resid_mlp", D));
@@ -268,10 +263,10 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   std::string h;
   if (gpt2)
     h = b.op(OpKind::LayerNorm, "ln_f", {x, b.weight("ln_f.weight", {D}), b.weight("ln_f.bias", {D})}, b.act("ln_f", D),
-             {{"eps", m.norm_eps}});
+             OpAttrs().set_eps(m.norm_eps));
   else
     h = b.op(OpKind::RmsNorm, "final_norm", {x, b.weight("model.norm.weight", {D})}, b.act("final_norm", D),
-             {{"eps", m.norm_eps}});
+             OpAttrs().set_eps(m.norm_eps));
   const std::string head = m.tied_embeddings ? emb : "lm_head.weight";
   b.linear("logits", h, head, {V, D}, "", V, true);
   for (auto& t : g.tensors)

@@ -26,6 +26,75 @@ const char* kindName(TensorKind k) {
   return names[int(k)];
 }
 
+// The attribute table's op sets as bit masks: bit k for OpKind k.
+struct AttrRow {
+  const char* name;
+  uint32_t needs, may;  // ops that need it; ops that may give it
+  const char* meaning;
+  bool takenBy(OpKind k) const { return ((needs | may) >> int(k)) & 1u; }
+  bool neededBy(OpKind k) const { return (needs >> int(k)) & 1u; }
+};
+static_assert(std::size(kOps) <= 32, "an attribute's op sets hold one bit per op");
+#define O(op) (uint32_t(1) << int(OpKind::op))
+constexpr AttrRow kAttrs[] = {
+#define X(name, type, dflt, needs, may, meaning) {#name, needs, may, meaning},
+    LPU_OP_ATTRS(X)
+#undef X
+};
+#undef O
+
+std::string opError(const std::string& where, const std::string& op, OpKind k, const std::string& what) {
+  return fmt::format("{}: op {} ({}): {}", where, op, opName(k), what);
+}
+
+std::string notTaken(OpKind k, const std::string& key) {
+  std::string takes;
+  for (const AttrRow& a : kAttrs)
+    if (a.takenBy(k)) takes += (takes.empty() ? "" : " ") + std::string(a.name);
+  return fmt::format("attribute {}: {} takes no such attribute (it takes {})", key, opName(k),
+                     takes.empty() ? "none" : takes);
+}
+
+// What a JSON value must be to fill an attribute of each type, or nullptr if it is.
+const char* mismatch(const nlohmann::json& v, const bool*) { return v.is_boolean() ? nullptr : "true or false"; }
+const char* mismatch(const nlohmann::json& v, const int64_t*) { return v.is_number_integer() ? nullptr : "an integer"; }
+const char* mismatch(const nlohmann::json& v, const double*) { return v.is_number() ? nullptr : "a number"; }
+const char* mismatch(const nlohmann::json& v, const std::string*) { return v.is_string() ? nullptr : "a string"; }
+const char* mismatch(const nlohmann::json& v, const nlohmann::json*) {
+  return v.is_object() || v.is_null() ? nullptr : "an object or null";
+}
+
+// An op's "attrs" object, each key checked against the table and typed.
+OpAttrs parseAttrs(const nlohmann::json& j, const std::string& op, OpKind kind, const std::string& where) {
+  OpAttrs a;
+  for (const auto& [key, v] : j.items()) {
+    size_t id = 0;
+    while (id < std::size(kAttrs) && key != kAttrs[id].name) ++id;
+    if (id == std::size(kAttrs) || !kAttrs[id].takenBy(kind))
+      throw Error(opError(where, op, kind, notTaken(kind, key)));
+    switch (Attr(id)) {
+#define X(name, type, ...)                                                                                            \
+  case Attr::name:                                                                                                    \
+    if (const char* want = mismatch(v, &a.name))                                                                      \
+      throw Error(opError(where, op, kind, fmt::format("attribute " #name ": expected {}, got {}", want, v.dump()))); \
+    a.set_##name(v.get<type>());                                                                                      \
+    break;
+      LPU_OP_ATTRS(X)
+#undef X
+    }
+  }
+  return a;
+}
+
+nlohmann::json attrsToJson(const OpAttrs& a) {
+  nlohmann::json j = nlohmann::json::object();
+#define X(name, ...) \
+  if (a.has(Attr::name)) j[#name] = a.name;
+  LPU_OP_ATTRS(X)
+#undef X
+  return j;
+}
+
 std::string shapeStr(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
@@ -40,12 +109,17 @@ class Checker {
 
   void run() {
     const auto& s = [&](size_t i) -> const std::vector<int64_t>& { return in_[i]->shape; };
+    const OpAttrs& a = op_.attrs;
+    for (size_t i = 0; i < std::size(kAttrs); ++i) {
+      if (kAttrs[i].neededBy(op_.kind) && !a.has(Attr(i))) fail(fmt::format("attribute {} is missing", kAttrs[i].name));
+      if (a.has(Attr(i)) && !kAttrs[i].takenBy(op_.kind)) fail(notTaken(op_.kind, kAttrs[i].name));
+    }
     switch (op_.kind) {
       case OpKind::MatMul: {
         arity(2, 3, 1);
         rank(0, 2);
         rank(1, 2);
-        const bool tw = attr<bool>("transpose_w", false);
+        const bool tw = a.transpose_w;
         const int64_t k = tw ? s(1)[1] : s(1)[0], n = tw ? s(1)[0] : s(1)[1];
         if (s(0)[1] != k) fail(fmt::format("x is {} but w{} has K = {}", shapeStr(s(0)), tw ? "^T" : "", k));
         if (in_.size() == 3 && s(2) != std::vector<int64_t>{n}) fail(fmt::format("bias must be [{}]", n));
@@ -54,9 +128,8 @@ class Checker {
       }
       case OpKind::AttnScores: {
         arity(2, 2, 1);
-        const int64_t h = attr<int64_t>("heads"), kv = attr<int64_t>("kv_heads"), d = attr<int64_t>("head_dim");
+        const int64_t h = a.heads, kv = a.kv_heads, d = a.head_dim;
         if (h % kv) fail("heads must be a multiple of kv_heads");
-        attr<double>("scale");
         colsEq(0, h * d);
         colsEq(1, kv * d);
         outShape(0, {h * s(0)[0], s(1)[0]});
@@ -64,7 +137,7 @@ class Checker {
       }
       case OpKind::AttnMix: {
         arity(2, 2, 1);
-        const int64_t h = attr<int64_t>("heads"), kv = attr<int64_t>("kv_heads"), d = attr<int64_t>("head_dim");
+        const int64_t h = a.heads, kv = a.kv_heads, d = a.head_dim;
         if (h % kv) fail("heads must be a multiple of kv_heads");
         rank(0, 2);
         if (s(0)[0] % h) fail(fmt::format("probabilities {} do not have heads x tokens rows", shapeStr(s(0))));
@@ -74,8 +147,8 @@ class Checker {
         break;
       }
       case OpKind::MoeFFN: {
-        const int64_t e = attr<int64_t>("experts"), k = attr<int64_t>("top_k");
-        const int64_t per = attr<bool>("bias", false) ? 6 : 3;
+        const int64_t e = a.experts, k = a.top_k;
+        const int64_t per = a.bias ? 6 : 3;
         arity(size_t(3 + e * per), size_t(3 + e * per), 1);
         rank(0, 2);
         if (s(1) != std::vector<int64_t>{s(0)[0], k} || s(2) != s(1))
@@ -91,7 +164,7 @@ class Checker {
           fail(fmt::format("cannot combine {} with {}", shapeStr(s(0)), shapeStr(s(1))));
         outShape(0, s(0));
         break;
-      case OpKind::Scale: attr<double>("value"); [[fallthrough]];
+      case OpKind::Scale:
       case OpKind::Exp:
       case OpKind::Tanh:
       case OpKind::Sigmoid:
@@ -108,7 +181,6 @@ class Checker {
         rank(0, 2);
         for (size_t i = 1; i < n; ++i)
           if (s(i) != std::vector<int64_t>{s(0)[1]}) fail(fmt::format("input {} must be [{}]", i, s(0)[1]));
-        attr<double>("eps");
         outShape(0, s(0));
         break;
       }
@@ -125,7 +197,7 @@ class Checker {
       case OpKind::TopK: {
         arity(1, 1, 2);
         rank(0, 2);
-        const int64_t k = attr<int64_t>("k");
+        const int64_t k = a.k;
         if (k < 1 || k > s(0)[1]) fail(fmt::format("k = {} must be in 1..{}", k, s(0)[1]));
         outShape(0, {s(0)[0], k});
         outShape(1, {s(0)[0], k});
@@ -148,8 +220,7 @@ class Checker {
         break;
       case OpKind::Rope: {
         arity(2, 2, 1);
-        const int64_t h = attr<int64_t>("heads"), d = attr<int64_t>("head_dim");
-        attr<double>("theta");
+        const int64_t h = a.heads, d = a.head_dim;
         colsEq(0, h * d);
         if (s(1) != std::vector<int64_t>{s(0)[0]}) fail("positions must be [tokens]");
         outShape(0, s(0));
@@ -169,7 +240,7 @@ class Checker {
         break;
       case OpKind::Slice: {
         arity(1, 1, 1);
-        const int64_t axis = attr<int64_t>("axis"), start = attr<int64_t>("start"), end = attr<int64_t>("end");
+        const int64_t axis = a.axis, start = a.start, end = a.end;
         std::vector<int64_t> shape = s(0);
         if (axis < 0 || axis >= int64_t(shape.size())) fail("axis out of range");
         if (start < 0 || end <= start || end > shape[size_t(axis)])
@@ -180,7 +251,7 @@ class Checker {
       }
       case OpKind::Concat: {
         arity(1, 64, 1);
-        const int64_t axis = attr<int64_t>("axis");
+        const int64_t axis = a.axis;
         std::vector<int64_t> shape = s(0);
         if (axis < 0 || axis >= int64_t(shape.size())) fail("axis out of range");
         for (size_t i = 1; i < in_.size(); ++i) shape[size_t(axis)] += s(i)[size_t(axis)];
@@ -191,9 +262,7 @@ class Checker {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(fmt::format("{}: op {} ({}): {}", where_, op_.name, opName(op_.kind), what));
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw Error(opError(where_, op_.name, op_.kind, what)); }
   void arity(size_t lo, size_t hi, size_t outs) const {
     if (in_.size() < lo || in_.size() > hi)
       fail(lo == hi ? fmt::format("takes {} inputs, has {}", lo, in_.size())
@@ -213,27 +282,6 @@ class Checker {
     if (out_[i]->shape != want)
       fail(fmt::format("output {} is {} but must be {}", out_[i]->name, shapeStr(out_[i]->shape), shapeStr(want)));
   }
-  template <typename T>
-  T attr(const char* key) const {
-    if (!op_.attrs.contains(key)) fail(fmt::format("attribute {} is missing", key));
-    return typed<T>(key);
-  }
-  template <typename T>
-  T attr(const char* key, T dflt) const {
-    return op_.attrs.contains(key) ? typed<T>(key) : dflt;
-  }
-  template <typename T>
-  T typed(const char* key) const {
-    const auto& v = op_.attrs.at(key);
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) fail(fmt::format("attribute {} must be true or false", key));
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer()) fail(fmt::format("attribute {} must be an integer", key));
-    } else {
-      if (!v.is_number()) fail(fmt::format("attribute {} must be a number", key));
-    }
-    return v.get<T>();
-  }
   const GOp& op_;
   std::vector<const GTensor*> in_, out_;
   std::string where_;
@@ -242,6 +290,7 @@ class Checker {
 }  // namespace
 
 const char* opName(OpKind k) { return kOps[int(k)].name; }
+const char* attrName(Attr a) { return kAttrs[int(a)].name; }
 OpGroup opGroup(OpKind k) { return kOps[int(k)].group; }
 
 bool parseOpKind(const std::string& s, OpKind& out) {
@@ -338,7 +387,7 @@ nlohmann::ordered_json toJson(const Graph& g) {
   for (const GOp& op : g.ops) {
     nlohmann::ordered_json e{
         {"op", opName(op.kind)}, {"name", op.name}, {"inputs", op.inputs}, {"outputs", op.outputs}};
-    if (!op.attrs.empty()) e["attrs"] = nlohmann::ordered_json::parse(op.attrs.dump());
+    if (op.attrs.given) e["attrs"] = nlohmann::ordered_json::parse(attrsToJson(op.attrs).dump());
     if (op.layer >= 0) e["layer"] = op.layer;
     j["ops"].push_back(e);
   }
@@ -405,7 +454,7 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     }
     if (ops[i].contains("attrs")) {
       if (!ops[i]["attrs"].is_object()) throw Error(fmt::format("{}: {}field attrs: expected an object", where, ctx));
-      op.attrs = ops[i]["attrs"];
+      op.attrs = parseAttrs(ops[i]["attrs"], op.name, op.kind, where);
     }
     op.layer = ops[i].value("layer", -1);
     g.ops.push_back(std::move(op));

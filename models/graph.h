@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lpu {
@@ -57,11 +58,94 @@ struct GTensor {
   int64_t elements() const;
 };
 
+// Op attributes, one row each: name, C++ type, default, the ops that need it,
+// the ops that may give it (otherwise taking the default), and its meaning.
+// O(Op) is an op's bit in a set; an op that takes neither keeps the default
+// (AttnMix: scale 1). Loading a graph checks each attribute's type and that
+// its op takes it; validate() that every needed one is given.
+// clang-format off
+#define LPU_OP_ATTRS(X)                                                                                        \
+  /* name      type            default    needed by                            may be given by */                \
+  X(transpose_w, bool,         false,     O(MoeFFN),                           O(MatMul),                        \
+    "w is stored [N, K] (Llama, Mixtral) and used transposed")                                                   \
+  X(eps,       double,         1e-5,      O(RmsNorm) | O(LayerNorm),           0,                                \
+    "added to the variance (or mean square) before its inverse square root")                                     \
+  X(heads,     int64_t,        0,         O(AttnScores) | O(AttnMix) | O(Rope), O(Softmax),                      \
+    "query heads (Rope: its input's); Softmax: rows head-major (h * tokens + t), needed with sinks")              \
+  X(kv_heads,  int64_t,        0,         O(AttnScores) | O(AttnMix) | O(KvAppend), O(Softmax),                  \
+    "key/value heads (grouped-query attention when fewer than heads)")                                           \
+  X(head_dim,  int64_t,        0,         O(AttnScores) | O(AttnMix) | O(Rope) | O(KvAppend), 0,                 \
+    "columns per head")                                                                                          \
+  X(scale,     double,         1.0,       O(AttnScores),                       0,                                \
+    "scores = scale * q k^T, usually 1 / sqrt(head_dim)")                                                        \
+  X(causal,    bool,           false,     0,                                   O(AttnScores),                    \
+    "prefill: token t attends to positions up to its own only")                                                  \
+  X(keys,      bool,           false,     0,                                   O(KvAppend),                      \
+    "the key cache (fp16 rows laid out for AttnScores); otherwise values")                                       \
+  X(theta,     double,         10000.0,   O(Rope),                             0,                                \
+    "RoPE base: frequency i is theta^(-2i / head_dim)")                                                          \
+  X(scaling,   nlohmann::json, nullptr,   0,                                   O(Rope),                          \
+    "RoPE scaling as in config.json: null or {rope_type: linear|llama3|yarn, factor, ...}")                      \
+  X(value,     double,         1.0,       O(Scale),                            0,                                \
+    "the factor each element is multiplied by")                                                                  \
+  X(k,         int64_t,        0,         O(TopK),                             0,                                \
+    "values kept per row")                                                                                       \
+  X(normalize, std::string,    "softmax", 0,                                   O(TopK),                          \
+    "the weights: a softmax over the k kept (the only rule)")                                                    \
+  X(experts,   int64_t,        0,         O(MoeFFN),                           0,                                \
+    "experts per layer")                                                                                         \
+  X(top_k,     int64_t,        0,         O(MoeFFN),                           0,                                \
+    "experts per token")                                                                                         \
+  X(bias,      bool,           false,     0,                                   O(MoeFFN),                        \
+    "experts have biases (gpt-oss): 6 inputs per expert instead of 3")                                           \
+  X(activation, std::string,   "swiglu",  0,                                   O(MoeFFN),                        \
+    "silu(gate) * up, or gpt_oss_swiglu: clamped at limit, (up + 1) gate sigmoid(1.702 gate)")                   \
+  X(limit,     double,         7.0,       0,                                   O(MoeFFN),                        \
+    "gpt_oss_swiglu: gate clamped above, up to [-limit, limit]")                                                 \
+  X(axis,      int64_t,        0,         O(Concat) | O(Slice),                0,                                \
+    "the dimension concatenated or sliced")                                                                      \
+  X(start,     int64_t,        0,         O(Slice),                            0,                                \
+    "first index kept along axis")                                                                               \
+  X(end,       int64_t,        0,         O(Slice),                            0,                                \
+    "one past the last index kept along axis")
+// clang-format on
+
+enum class Attr : uint8_t {
+#define X(name, ...) name,
+  LPU_OP_ATTRS(X)
+#undef X
+};
+#define X(...) +1
+constexpr int kAttrCount = 0 LPU_OP_ATTRS(X);
+#undef X
+const char* attrName(Attr a);
+
+// An op's attributes, typed, each with its one default. `given` records which
+// ones the graph sets, so that graph-to-JSON writes back exactly those.
+struct OpAttrs {
+#define X(name, type, dflt, ...) type name = dflt;
+  LPU_OP_ATTRS(X)
+#undef X
+  uint32_t given = 0;  // bit Attr::x set: x was given
+  static_assert(kAttrCount <= 32, "given holds one bit per attribute");
+
+  bool has(Attr a) const { return (given >> int(a)) & 1u; }
+  // For graph builders: OpAttrs().set_heads(4).set_head_dim(128) sets and marks given.
+#define X(name, type, ...)          \
+  OpAttrs& set_##name(type v) {     \
+    name = std::move(v);            \
+    given |= 1u << int(Attr::name); \
+    return *this;                   \
+  }
+  LPU_OP_ATTRS(X)
+#undef X
+};
+
 struct GOp {
   OpKind kind;
   std::string name;  // unique, e.g. "layers.3.attn.q_proj"
   std::vector<std::string> inputs, outputs;
-  nlohmann::json attrs = nlohmann::json::object();
+  OpAttrs attrs;
   int layer = -1;  // transformer layer, for per-layer reports; -1 outside layers
 };
 
@@ -80,8 +164,9 @@ struct Graph {
   int layers() const;
 };
 
-// Checks names, shapes, op arities and attributes, and that every op's inputs
-// are produced earlier (or are inputs, weights or caches). Throws lpu::Error
+// Checks names, shapes, op arities and attributes (each one the op needs is
+// given, none it does not take), and that every op's inputs are produced
+// earlier (or are inputs, weights or caches). Throws lpu::Error
 // "<where>: op <name>: ..." naming the first problem.
 void validate(const Graph& g, const std::string& where);
 
