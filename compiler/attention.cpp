@@ -37,7 +37,7 @@ Val rotate(Lowerer& L, TaskBuilder& b, Val v, int amount, int queue, DType dt = 
   rot.op = Opcode::ROT;
   rot.dt = dt;
   rot.imm = uint32_t(((amount % c.lanes()) + c.lanes()) % c.lanes());
-  return b.issue(b.availAt(v, c.position(q)), q, rot, {v}, bytes(dt), c.latency.sxm_shift);
+  return b.issue(b.availAt(v, c.position(q)), q, rot, {v});
 }
 
 std::vector<double> inverseFrequencies(const GOp& op, int dim) {

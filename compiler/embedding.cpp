@@ -219,7 +219,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       ac.op = Opcode::ACC;
       ac.dt = wt == DType::I8 ? DType::I32 : DType::F32;
       ac.imm = uint32_t(acc);
-      auto row = b.issue(accAt, q2, ac, {}, 4, c.latency.mxm_acc);
+      auto row = b.issue(accAt, q2, ac);
       if (pk) {  // both halves past the switch (one rotated to lane 0), the token's kept: lo (1 - a) + hi a
         Instr rot;
         rot.op = Opcode::ROT;
@@ -227,9 +227,9 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
         const QueueId s0{Unit::SXM, ps.id.east, 0, 0}, s1{Unit::SXM, ps.id.east, 1, 0};
         const Cycle atS = b.availAt(row, c.position(s0));
         rot.imm = 0;
-        auto lo = b.issue(atS, s0, rot, {row}, 4, c.latency.sxm_shift);
+        auto lo = b.issue(atS, s0, rot, {row});
         rot.imm = uint32_t(lanes - half);
-        auto hi = b.issue(atS, s1, rot, {row}, 4, c.latency.sxm_shift);
+        auto hi = b.issue(atS, s1, rot, {row});
         Cycle e = b.availAt(lo, v);
         if (wt == DType::I8) {
           lo = b.vxm(Opcode::CVT, DType::F32, e, lo, {}, 0, DType::I32);

@@ -26,7 +26,7 @@ Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at
     rot.op = Opcode::ROT;
     rot.dt = DType::F32;
     rot.imm = uint32_t(amount);
-    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x}, 4, c.latency.sxm_shift);
+    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x});
   };
   int n = c.lanes();
   while (n % 2 == 0 && n > 1) {
