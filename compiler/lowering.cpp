@@ -291,7 +291,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     job.pack = pack, job.packWidth = used;
     const ActTensor& part = L.newAct(op.name + ".slots", x.rows * pack, lanes, avoid);
     const int mask = wt == DType::I8 ? -1 : L.laneMask(used, false, {part.group});
-    job.drainSlot = [&](TaskBuilder& b, int r, int j, int s, TaskBuilder::Val acc) {
+    // Runs in runMxmJob, after this block: mask and the slots tensor (kept by L) by value.
+    job.drainSlot = [&, mask, slots = &part](TaskBuilder& b, int r, int j, int s, TaskBuilder::Val acc) {
       Cycle e = b.availAt(acc, v);
       if (wt == DType::I8) {
         acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
@@ -300,7 +301,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
       acc = b.vxm(Opcode::MUL, DType::F32, e, acc,
                   wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(mask, 0, v, e, -1));
       const int row = r * pack + s;
-      b.write(part.tensor, uint32_t(row), acc, part.firstRow + row);
+      b.write(slots->tensor, uint32_t(row), acc, slots->firstRow + row);
     };
   }
   runMxmJob(L, job);
