@@ -37,7 +37,7 @@ Val rotate(Lowerer& L, TaskBuilder& b, Val v, int amount, int queue, DType dt = 
   rot.op = Opcode::ROT;
   rot.dt = dt;
   rot.imm = uint32_t(((amount % c.lanes()) + c.lanes()) % c.lanes());
-  return b.issue(b.availAt(v, c.position(q)), q, rot, {v}, bytes(dt), c.latency.sxm_shift);
+  return b.issue(b.availAt(v, c.position(q)), q, rot, {v});
 }
 
 std::vector<double> inverseFrequencies(const GOp& op, int dim) {
@@ -148,7 +148,7 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
   const int packs = keys || k.tilesPerHead == 1 ? 1 : lanes / d;
   std::vector<float> init;
   if (o.values) init = valuesOf(gt);
-  int owned = 0;
+  int owned = 0, packLead = -1;  // heads this chip keeps; the first head of the pack being filled
   for (int hd = 0; hd < kvHeads; ++hd) {
     if (!ownsKvHead(hd)) {  // tensor parallelism: another chip keeps this head
       k.tiles.insert(k.tiles.end(), size_t(k.tilesPerHead), -1);
@@ -160,8 +160,8 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
     }
     const int slot = owned % packs;
     ++owned;
-    if (slot > 0) {  // beside the pack's first head
-      const int lead = k.leader.back();
+    if (slot > 0) {  // beside the pack's first head (with tensor parallelism, not head hd - 1: another chip's)
+      const int lead = packLead;
       k.leader.push_back(lead);
       k.laneOff.push_back(slot * d);
       k.planeOf.push_back(k.planeOf[size_t(lead)]);
@@ -171,6 +171,7 @@ Lowerer::Cache& Lowerer::cache(const std::string& name, bool keys, int kvHeads, 
       }
     } else {
       const PlaneId plane = planes[size_t((owned - 1) / packs) % planes.size()];
+      packLead = hd;
       k.leader.push_back(hd);
       k.laneOff.push_back(0);
       k.planeOf.push_back(plane);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "isa/error.h"
+#include "isa/formats.h"
 
 namespace lpu {
 
@@ -20,15 +21,16 @@ void TaskBuilder::consume(Val v, int pos, Cycle when) {
   if (availAt(v, pos) != when)
     throw Error(fmt::format("internal: task {}: a value is at position {} in cycle {}, not {}", t_.label, pos,
                             availAt(v, pos), when));
-  if (pos != x.pos) {
-    const bool east = pos > x.pos;
-    StreamVar& sv = t_.vars[size_t(x.var)];
-    if (x.directed && sv.east != east)
-      throw Error(fmt::format("internal: task {}: a value is read both east and west of its producer", t_.label));
-    sv.east = east;
-    x.directed = true;
-  }
+  if (pos != x.pos) direct(x, pos, "read both east and west of its producer");
   t_.uses.push_back({x.var, x.avail, x.pos, pos, -1});
+}
+
+void TaskBuilder::direct(Value& x, int pos, const char* clash) {
+  const bool east = pos > x.pos;
+  StreamVar& sv = t_.vars[size_t(x.var)];
+  if (x.directed && sv.east != east) throw Error(fmt::format("internal: task {}: a value is {}", t_.label, clash));
+  sv.east = east;
+  x.directed = true;
 }
 
 Slot& TaskBuilder::addSlot(Cycle rel, const QueueId& q, bool anyVxm, const Instr& in, int v0, int v1, int v2) {
@@ -44,30 +46,12 @@ Slot& TaskBuilder::addSlot(Cycle rel, const QueueId& q, bool anyVxm, const Instr
 }
 
 TaskBuilder::Val TaskBuilder::read(int tensor, uint32_t row, int pos, Cycle when, int rowId) {
-  const Tensor& t = p_.tensors[size_t(tensor)];
-  const int planes = bytes(t.dtype);
-  const int var = int(t_.vars.size());
-  t_.vars.push_back({true, planes});
-  for (int b = 0; b < planes; ++b) {
-    const SliceRef s = t.sliceOf(row, b);
-    const int from = c_.memPosition(s);
-    const Cycle avail = when - Cycle(std::abs(pos - from)) * c_.stream_hop;
-    const Cycle issue = avail - c_.latency.mem_read;
-    t_.vars.back().east = pos > from;
-    Instr in;
-    in.op = Opcode::READ;
-    in.imm = t.addrOf(row);
-    addSlot(issue, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, -1, -1).off[0] = b;
-    t_.uses.push_back({var, avail, from, pos, b});
-    t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), issue});
-    if (rowId >= 0) t_.reads.push_back({rowId, issue});
-  }
-  vals_.push_back({var, when, pos, true});
-  return Val{int(vals_.size()) - 1};
+  std::vector<PlaneRead> planes;
+  for (int b = 0; b < bytes(p_.tensors[size_t(tensor)].dtype); ++b) planes.push_back({tensor, row, b, rowId});
+  return readPlanes(planes, pos, when);
 }
 
-TaskBuilder::Val TaskBuilder::issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs, int dstPlanes,
-                                    Cycle dstDelay) {
+TaskBuilder::Val TaskBuilder::issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs) {
   const int pos = c_.position(q);
   int v[3] = {-1, -1, -1};
   for (size_t i = 0; i < srcs.size(); ++i) {
@@ -75,11 +59,12 @@ TaskBuilder::Val TaskBuilder::issue(Cycle when, const QueueId& q, Instr in, std:
     consume(srcs[i], pos, when);
     v[i + 1] = vals_[size_t(srcs[i].id)].var;
   }
+  const int planes = in.op == Opcode::TRANSPOSE ? c_.lanes_per_superlane : resultPlanes(in);
   Val out;
-  if (dstPlanes > 0) {
+  if (planes > 0) {
     v[0] = int(t_.vars.size());
-    t_.vars.push_back({true, dstPlanes});
-    vals_.push_back({v[0], when + dstDelay, pos, false});
+    t_.vars.push_back({true, planes});
+    vals_.push_back({v[0], when + c_.latencyOf(info(in.op).latency), pos, false});
     out = Val{int(vals_.size()) - 1};
   }
   addSlot(when, q, false, in, v[0], v[1], v[2]);
@@ -109,73 +94,38 @@ void TaskBuilder::write(int tensor, uint32_t row, Val v, int rowId) {
   if (t_.vars[size_t(x.var)].planes != bytes(t.dtype))
     throw Error(fmt::format("internal: task {}: writing {} planes into {} tensor {}", t_.label,
                             t_.vars[size_t(x.var)].planes, dtypeName(t.dtype), t.name));
-  for (int b = 0; b < bytes(t.dtype); ++b) {
-    const SliceRef s = t.sliceOf(row, b);
-    const int pos = c_.memPosition(s);
-    const Cycle when = availAt(v, pos);
-    Value& xv = vals_[size_t(v.id)];
-    const bool east = pos > xv.pos;
-    StreamVar& sv = t_.vars[size_t(xv.var)];
-    if (xv.directed && sv.east != east)
-      throw Error(fmt::format("internal: task {}: a value is written both east and west of its producer", t_.label));
-    sv.east = east;
-    xv.directed = true;
-    t_.uses.push_back({xv.var, xv.avail, xv.pos, pos, b});
-    Instr in;
-    in.op = Opcode::WRITE;
-    in.imm = t.addrOf(row);
-    addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, xv.var, -1, -1).off[0] = b;
-    const Cycle commit = when + c_.latency.mem_write;
-    t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), commit});
-    if (rowId >= 0) t_.writes.push_back({rowId, commit});
-  }
+  for (int b = 0; b < bytes(t.dtype); ++b) writeSlice(t, row, b, b, v, rowId);
 }
 
 void TaskBuilder::writePlane(int tensor, uint32_t row, int plane, Val v, int rowId) {
-  const Tensor& t = p_.tensors[size_t(tensor)];
+  writeSlice(p_.tensors[size_t(tensor)], row, plane, 0, v, rowId);
+}
+
+void TaskBuilder::writeSlice(const Tensor& t, uint32_t row, int plane, int off, Val v, int rowId) {
   Value& xv = vals_[size_t(v.id)];
   const SliceRef s = t.sliceOf(row, plane);
   const int pos = c_.memPosition(s);
   const Cycle when = availAt(v, pos);
-  const bool east = pos > xv.pos;
-  StreamVar& sv = t_.vars[size_t(xv.var)];
-  if (xv.directed && sv.east != east)
-    throw Error(fmt::format("internal: task {}: a value is written both east and west of its producer", t_.label));
-  sv.east = east;
-  xv.directed = true;
-  t_.uses.push_back({xv.var, xv.avail, xv.pos, pos, 0});
+  direct(xv, pos, "written both east and west of its producer");
+  t_.uses.push_back({xv.var, xv.avail, xv.pos, pos, off});
   Instr in;
   in.op = Opcode::WRITE;
   in.imm = t.addrOf(row);
-  addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, xv.var, -1, -1).off[0] = 0;
+  addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, xv.var, -1, -1).off[0] = off;
   const Cycle commit = when + c_.latency.mem_write;
   t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), commit});
   if (rowId >= 0) t_.writes.push_back({rowId, commit});
 }
 
 TaskBuilder::Val TaskBuilder::readPlanes(const std::vector<PlaneRead>& planes, int pos, Cycle when) {
-  const int var = int(t_.vars.size());
-  t_.vars.push_back({true, int(planes.size())});
-  for (size_t q = 0; q < planes.size(); ++q) {
-    const Tensor& t = p_.tensors[size_t(planes[q].tensor)];
-    const SliceRef s = t.sliceOf(planes[q].row, planes[q].plane);
-    const int from = c_.memPosition(s);
-    const Cycle avail = when - Cycle(std::abs(pos - from)) * c_.stream_hop;
-    t_.vars.back().east = pos > from;
-    Instr in;
-    in.op = Opcode::READ;
-    in.imm = t.addrOf(planes[q].row);
-    addSlot(avail - c_.latency.mem_read, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, -1, -1).off[0] =
-        int(q);
-    t_.uses.push_back({var, avail, from, pos, int(q)});
-    t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), avail - c_.latency.mem_read});
-    if (planes[q].rowId >= 0) t_.reads.push_back({planes[q].rowId, avail - c_.latency.mem_read});
-  }
-  vals_.push_back({var, when, pos, true});
-  return Val{int(vals_.size()) - 1};
+  return loadPlanes(planes, Val{}, pos, when);
 }
 
 TaskBuilder::Val TaskBuilder::gatherPlanes(const std::vector<PlaneRead>& planes, Val map, int pos, Cycle when) {
+  return loadPlanes(planes, map, pos, when);
+}
+
+TaskBuilder::Val TaskBuilder::loadPlanes(const std::vector<PlaneRead>& planes, Val map, int pos, Cycle when) {
   const int var = int(t_.vars.size());
   t_.vars.push_back({true, int(planes.size())});
   for (size_t q = 0; q < planes.size(); ++q) {
@@ -184,13 +134,19 @@ TaskBuilder::Val TaskBuilder::gatherPlanes(const std::vector<PlaneRead>& planes,
     const int from = c_.memPosition(s);
     const Cycle avail = when - Cycle(std::abs(pos - from)) * c_.stream_hop, issue = avail - c_.latency.mem_read;
     t_.vars.back().east = pos > from;
-    consume(map, from, issue);
+    if (map) consume(map, from, issue);
     Instr in;
-    in.op = Opcode::GATHER;
-    Slot& slot = addSlot(issue, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, vals_[size_t(map.id)].var, -1);
-    slot.off[0] = int(q);
+    in.op = map ? Opcode::GATHER : Opcode::READ;
+    if (!map) in.imm = t.addrOf(planes[q].row);
+    const int mapVar = map ? vals_[size_t(map.id)].var : -1;
+    addSlot(issue, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, var, mapVar, -1).off[0] = int(q);
     t_.uses.push_back({var, avail, from, pos, int(q)});
-    for (int b = 0; b < c_.mem_banks_per_slice; ++b) t_.ports.push_back({sliceIndex(s), b, issue});
+    if (map) {  // a gather takes every bank port of the slice (and records no row read)
+      for (int b = 0; b < c_.mem_banks_per_slice; ++b) t_.ports.push_back({sliceIndex(s), b, issue});
+      continue;
+    }
+    t_.ports.push_back({sliceIndex(s), int(in.imm % uint32_t(c_.mem_banks_per_slice)), issue});
+    if (planes[q].rowId >= 0) t_.reads.push_back({planes[q].rowId, issue});
   }
   vals_.push_back({var, when, pos, true});
   return Val{int(vals_.size()) - 1};
@@ -202,15 +158,8 @@ void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map
   const int pos = c_.memPosition(s);
   const Cycle when = availAt(data, pos);
   consume(map, pos, when);
-  const Value& d = vals_[size_t(data.id)];
-  const bool east = pos > d.pos;
-  StreamVar& sv = t_.vars[size_t(d.var)];
-  if (pos != d.pos) {
-    if (vals_[size_t(data.id)].directed && sv.east != east)
-      throw Error(fmt::format("internal: task {}: a value is scattered both east and west", t_.label));
-    sv.east = east;
-    vals_[size_t(data.id)].directed = true;
-  }
+  Value& d = vals_[size_t(data.id)];
+  if (pos != d.pos) direct(d, pos, "scattered both east and west");
   t_.uses.push_back({d.var, d.avail, d.pos, pos, plane});
   Instr in;
   in.op = Opcode::SCATTER;

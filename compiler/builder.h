@@ -28,10 +28,11 @@ class TaskBuilder {
   Val vxm(Opcode op, DType dt, Cycle when, Val a, Val b = {}, uint32_t imm = 0, DType from = DType::F32);
   // Writes value v (arriving from where it was produced) into a tensor row.
   void write(int tensor, uint32_t row, Val v, int rowId);
-  // An instruction on a fixed queue. `dst` is a new value it produces
-  // (planes of dtype dstType, available `latency` cycles later); `srcs` are
-  // values it reads (bound to s1, s2 in order), which must be here now.
-  Val issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs = {}, int dstPlanes = 0, Cycle dstDelay = 0);
+  // An instruction on a fixed queue. `srcs` are values it reads (bound to s1,
+  // s2 in order), which must be here now. Its result, if the ISA table gives
+  // it one (resultPlanes: bytes(dt) planes for VXM/SXM/ACC, 1 for RECV), is a
+  // new value here its latency (chip.latencyOf) later; else the Val is empty.
+  Val issue(Cycle when, const QueueId& q, Instr in, std::vector<Val> srcs = {});
 
   // Several single planes (tensor, row, plane) read onto consecutive streams
   // of one value, all at position `pos` in cycle `when` (e.g. an LW's rows).
@@ -82,6 +83,13 @@ class TaskBuilder {
     bool directed = false;
   };
   void consume(Val v, int pos, Cycle when);
+  // readPlanes, or gatherPlanes when `map` is given.
+  Val loadPlanes(const std::vector<PlaneRead>& planes, Val map, int pos, Cycle when);
+  // Fixes x's direction of flow towards `pos`; throws "a value is <clash>"
+  // if a consumer has fixed the other one.
+  void direct(Value& x, int pos, const char* clash);
+  // One WRITE of plane `plane` of tensor row `row` from plane `off` of v.
+  void writeSlice(const Tensor& t, uint32_t row, int plane, int off, Val v, int rowId);
   Slot& addSlot(Cycle rel, const QueueId& q, bool anyVxm, const Instr& in, int v0, int v1, int v2);
   int sliceIndex(SliceRef s) const { return int(s.east) * c_.mem_slices_per_hemisphere + s.index; }
 

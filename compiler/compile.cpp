@@ -35,7 +35,7 @@ std::vector<int> addLinkTasks(Lowerer& L, const CompileOptions& o) {
         Instr rv;
         rv.op = Opcode::RECV;
         rv.imm = uint32_t(r.link);
-        const auto v = b.issue(Cycle(k) * occ, linkQueue(r.link), rv, {}, 1, c.latency.c2c_recv);
+        const auto v = b.issue(Cycle(k) * occ, linkQueue(r.link), rv);
         b.writePlane(x.tensor, row, pl, v, x.firstRow + int(row));
       }
     b.notBefore(0, r.firstArrival);

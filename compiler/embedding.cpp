@@ -54,21 +54,9 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
   li.init = Tensor::Init::Data;
   li.data = encode(lane, DType::F32);
   const int laneT = L.layout_.addConstant(L.p, li, L.layout_.groupFor({ids.group}));
-  int scaleT = -1;
-  if (wt == DType::I8) {
-    Tensor st;
-    st.name = op.name + ".scale";
-    st.dtype = DType::F32;
-    st.rows = uint32_t(chunks);
-    st.cols = uint32_t(lanes);
-    if (!tv.empty()) {
-      std::vector<double> s(size_t(chunks) * size_t(lanes), 0.0);
-      for (int64_t d = 0; d < D; ++d) s[size_t(d)] = colScale[size_t(d)];
-      st.init = Tensor::Init::Data;
-      st.data = encode(s, DType::F32);
-    }
-    scaleT = L.layout_.addConstant(L.p, st, L.layout_.groupFor({ids.group, y.group}));
-  }
+  const int scaleT = wt == DType::I8
+                         ? columnScales(L, op.name + ".scale", chunks, colScale, !tv.empty(), 1.0, {ids.group, y.group})
+                         : -1;
 
   // A last chunk of no more than half the lanes holds two tokens a row: the
   // first V2 tokens at lanes 0.., the rest at lanes lanes/2.. (half the
@@ -219,7 +207,7 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
       ac.op = Opcode::ACC;
       ac.dt = wt == DType::I8 ? DType::I32 : DType::F32;
       ac.imm = uint32_t(acc);
-      auto row = b.issue(accAt, q2, ac, {}, 4, c.latency.mxm_acc);
+      auto row = b.issue(accAt, q2, ac);
       if (pk) {  // both halves past the switch (one rotated to lane 0), the token's kept: lo (1 - a) + hi a
         Instr rot;
         rot.op = Opcode::ROT;
@@ -227,9 +215,9 @@ void lowerEmbedding(Lowerer& L, const GOp& op) {
         const QueueId s0{Unit::SXM, ps.id.east, 0, 0}, s1{Unit::SXM, ps.id.east, 1, 0};
         const Cycle atS = b.availAt(row, c.position(s0));
         rot.imm = 0;
-        auto lo = b.issue(atS, s0, rot, {row}, 4, c.latency.sxm_shift);
+        auto lo = b.issue(atS, s0, rot, {row});
         rot.imm = uint32_t(lanes - half);
-        auto hi = b.issue(atS, s1, rot, {row}, 4, c.latency.sxm_shift);
+        auto hi = b.issue(atS, s1, rot, {row});
         Cycle e = b.availAt(lo, v);
         if (wt == DType::I8) {
           lo = b.vxm(Opcode::CVT, DType::F32, e, lo, {}, 0, DType::I32);

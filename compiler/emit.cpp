@@ -20,7 +20,22 @@ bool continues(const Timed& a, const Timed& b, Cycle d, int64_t stride) {
   return x == a.instr && b.cycle - a.cycle == d && int64_t(b.instr.imm) - int64_t(a.instr.imm) == stride;
 }
 
+// What one REPEAT can hold, from its format's field widths: n more issues,
+// d cycles apart (at least 1), stepped by a signed stride.
+struct RepeatLimits {
+  uint32_t maxN;
+  Cycle maxD;
+  int64_t minStride, maxStride;
+};
+
+RepeatLimits repeatLimits() {
+  const auto width = [](Field f) { return fieldWidth(Format::Repeat, f); };
+  const int64_t half = int64_t(1) << (width(Field::Stride) - 1);
+  return {uint32_t((uint64_t(1) << width(Field::N)) - 1), (Cycle(1) << width(Field::D)) - 1, -half, half - 1};
+}
+
 void emitQueue(const std::vector<Timed>& items, Queue& q) {
+  const RepeatLimits lim = repeatLimits();
   Cycle at = 0;
   for (size_t i = 0; i < items.size();) {
     if (items[i].cycle > at) {
@@ -34,9 +49,8 @@ void emitQueue(const std::vector<Timed>& items, Queue& q) {
     if (i + 1 < items.size()) {
       const Cycle d = items[i + 1].cycle - items[i].cycle;
       const int64_t stride = int64_t(items[i + 1].instr.imm) - int64_t(items[i].instr.imm);
-      if (d >= 1 && d <= 65535 && stride >= -32768 && stride <= 32767)
-        while (i + run + 1 < items.size() && run < (1u << 24) - 1 &&
-               continues(items[i + run], items[i + run + 1], d, stride))
+      if (d >= 1 && d <= lim.maxD && stride >= lim.minStride && stride <= lim.maxStride)
+        while (i + run + 1 < items.size() && run < lim.maxN && continues(items[i + run], items[i + run + 1], d, stride))
           ++run;
       if (run > 0) {
         Instr r;

@@ -248,8 +248,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
       Cycle last = 0;
       eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        rb.writePlane(yb.tensor, row, pl,
-                      rb.issue(at, linkQueue(link), linkInstr(Opcode::RECV, link), {}, 1, c.latency.c2c_recv),
+        rb.writePlane(yb.tensor, row, pl, rb.issue(at, linkQueue(link), linkInstr(Opcode::RECV, link)),
                       yb.firstRow + int(row));
         last = at;
       });
@@ -270,8 +269,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       Cycle firstSend = 0, lastSendAt = 0, lastRecvAt = 0;
       for (int k = 0; k < count; ++k) {
         const Cycle at = Cycle(k) * occ;
-        const TaskBuilder::Val v =
-            rb.issue(at, linkQueue(linkIn), linkInstr(Opcode::RECV, linkIn), {}, 1, c.latency.c2c_recv);
+        const TaskBuilder::Val v = rb.issue(at, linkQueue(linkIn), linkInstr(Opcode::RECV, linkIn));
         const Cycle when = rb.availAt(v, pos);
         rb.issue(when, linkQueue(linkOut), linkInstr(Opcode::SEND, linkOut), {v});
         if (k == 0) firstSend = when;

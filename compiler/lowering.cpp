@@ -36,6 +36,23 @@ int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, 
   return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
 }
 
+int columnScales(Lowerer& L, const std::string& name, int chunks, const std::vector<double>& colScale, bool withValues,
+                 double factor, const std::vector<int>& avoid) {
+  const int lanes = L.c.lanes();
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.rows = uint32_t(chunks);
+  t.cols = uint32_t(lanes);
+  if (withValues) {
+    std::vector<double> s(size_t(chunks) * size_t(lanes), 0.0);
+    for (size_t n = 0; n < colScale.size(); ++n) s[n] = colScale[n] * factor;
+    t.init = Tensor::Init::Data;
+    t.data = encode(s, DType::F32);
+  }
+  return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
+}
+
 TaskBuilder::Val sumRows(const ChipConfig& c, TaskBuilder& b, const std::vector<std::pair<const ActTensor*, int>>& rows,
                          Cycle& at) {
   const int v = c.vxmPosition();
@@ -205,21 +222,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
 
   // Post-processing constants per output chunk: int8 column scale x
   // activation scale, and the bias.
-  int scaleT = -1;
-  if (wt == DType::I8) {
-    Tensor t;
-    t.name = op.name + ".scale";
-    t.dtype = DType::F32;
-    t.rows = uint32_t(nChunks);
-    t.cols = uint32_t(lanes);
-    if (!wv.empty()) {
-      std::vector<double> s(size_t(nChunks) * size_t(lanes), 0.0);
-      for (int64_t n = 0; n < N; ++n) s[size_t(n)] = colScale[size_t(n)] * xs;
-      t.init = Tensor::Init::Data;
-      t.data = encode(s, DType::F32);
-    }
-    scaleT = L.layout_.addConstant(L.p, t, L.layout_.groupFor({x.group}));
-  }
+  const int scaleT =
+      wt == DType::I8 ? columnScales(L, op.name + ".scale", nChunks, colScale, !wv.empty(), xs, {x.group}) : -1;
   const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], {x.group}) : nullptr;
   std::vector<int> avoid{x.group};
   if (bias) avoid.push_back(bias->group);
@@ -287,7 +291,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     job.pack = pack, job.packWidth = used;
     const ActTensor& part = L.newAct(op.name + ".slots", x.rows * pack, lanes, avoid);
     const int mask = wt == DType::I8 ? -1 : L.laneMask(used, false, {part.group});
-    job.drainSlot = [&](TaskBuilder& b, int r, int j, int s, TaskBuilder::Val acc) {
+    // Runs in runMxmJob, after this block: mask and the slots tensor (kept by L) by value.
+    job.drainSlot = [&, mask, slots = &part](TaskBuilder& b, int r, int j, int s, TaskBuilder::Val acc) {
       Cycle e = b.availAt(acc, v);
       if (wt == DType::I8) {
         acc = b.vxm(Opcode::CVT, DType::F32, e, acc, {}, 0, DType::I32);
@@ -296,7 +301,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
       acc = b.vxm(Opcode::MUL, DType::F32, e, acc,
                   wt == DType::I8 ? b.read(scaleT, uint32_t(j), v, e, -1) : b.read(mask, 0, v, e, -1));
       const int row = r * pack + s;
-      b.write(part.tensor, uint32_t(row), acc, part.firstRow + row);
+      b.write(slots->tensor, uint32_t(row), acc, slots->firstRow + row);
     };
   }
   runMxmJob(L, job);

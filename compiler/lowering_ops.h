@@ -30,6 +30,12 @@ std::vector<uint8_t> encode(const std::vector<double>& v, DType t);
 // A constant row (fp32, lanes wide) in an activation group outside `avoid`.
 int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid);
 
+// The int8 column scales times `factor`, `chunks` fp32 rows of lanes
+// columns (column n at row n / lanes, lane n % lanes), as a constant outside
+// `avoid`; its values only when colScale is known (withValues).
+int columnScales(Lowerer& L, const std::string& name, int chunks, const std::vector<double>& colScale, bool withValues,
+                 double factor, const std::vector<int>& avoid);
+
 // The sum of vector rows (tensor and row of each), read at the VXM an ALU
 // step apart from cycle 0 (one read of a slice a cycle); `at` becomes the
 // cycle the sum is there.

@@ -13,7 +13,7 @@ TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const 
   rot.dt = DType::F16;
   rot.imm = uint32_t(c.lanes() / 2);
   const QueueId q{Unit::SXM, plane.east, queue % c.sxm_queues_per_hemisphere, 0};
-  return b.issue(b.availAt(v, c.position(q)), q, rot, {v}, 2, c.latency.sxm_shift);
+  return b.issue(b.availAt(v, c.position(q)), q, rot, {v});
 }
 
 void runMxmJob(Lowerer& L, const MxmJob& job) {
@@ -134,7 +134,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         acc.op = Opcode::ACC;
         acc.dt = accType;
         acc.imm = uint32_t(accBase + m);
-        const TaskBuilder::Val out = db.issue(m, q2, acc, {}, 4, c.latency.mxm_acc);
+        const TaskBuilder::Val out = db.issue(m, q2, acc);
         const int k = m / slots, sl = m % slots;
         if (slots == 1) {
           job.drain(db, r0 + k, j, out);
@@ -149,8 +149,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         rot.dt = accType;
         rot.imm = uint32_t(c.lanes() - sl * job.packWidth);
         const QueueId sq{Unit::SXM, ps.id.east, (sl - 1) % c.sxm_queues_per_hemisphere, 0};
-        job.drainSlot(db, r0 + k, j, sl,
-                      db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}, 4, c.latency.sxm_shift));
+        job.drainSlot(db, r0 + k, j, sl, db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}));
       }
       db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC m >= ABC m + pass
       const int drain = L.addTask(db);

@@ -26,7 +26,7 @@ Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at
     rot.op = Opcode::ROT;
     rot.dt = DType::F32;
     rot.imm = uint32_t(amount);
-    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x}, 4, c.latency.sxm_shift);
+    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x});
   };
   int n = c.lanes();
   while (n % 2 == 0 && n > 1) {
@@ -90,6 +90,22 @@ Val finishLast(Lowerer& L, TaskBuilder& b, Val v, Cycle at, int64_t cols, const 
   const int mask = L.laneMask(rem, forMax, avoid);
   auto m = b.read(mask, 0, L.c.vxmPosition(), at, -1);
   return b.vxm(forMax ? Opcode::ADD : Opcode::MUL, DType::F32, at, v, m);
+}
+
+// The max over vector row `r` of x (its chunks, the last masked), in every
+// lane; `at` becomes its cycle at the VXM. `other`: a group the mask avoids.
+Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other, Cycle& at) {
+  const ChipConfig& c = L.c;
+  const int v = c.vxmPosition(), ch = int(x.chunks), xr = int(r * ch);
+  const Cycle alu = c.latency.vxm_alu;
+  auto p = foldChunks(
+      c, b, ch, alu, lastExtra(c, x.cols, ch),
+      [&](TaskBuilder& tb, int k, Cycle t, bool last) {
+        auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
+        return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, other}, true, ch) : mv;
+      },
+      Opcode::MAX, at);
+  return reduceLanes(c, b, Opcode::MAX, p, at);
 }
 
 }  // namespace
@@ -220,15 +236,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     {  // max
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(
-          c, b, ch, alu, lastExtra(c, x.cols, ch),
-          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-            auto mv =
-                tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
-            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
-          },
-          Opcode::MAX, at);
-      Val mx = reduceLanes(c, b, Opcode::MAX, p, at);
+      Val mx = rowMax(L, b, x, r, factors.group, at);
       if (sinkT >= 0) mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
       b.write(factors.tensor, uint32_t(maxRow), mx, factors.firstRow + maxRow);
       L.addTask(b);
@@ -289,15 +297,7 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
     {
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
-      auto p = foldChunks(
-          c, b, ch, alu, lastExtra(c, x.cols, ch),
-          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-            auto mv =
-                tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
-            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, true, ch) : mv;
-          },
-          Opcode::MAX, at);
-      b.write(factors.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MAX, p, at), factors.firstRow + int(r));
+      b.write(factors.tensor, uint32_t(r), rowMax(L, b, x, r, factors.group, at), factors.firstRow + int(r));
       L.addTask(b);
     }
     // Per lane: its index where x == max, else 2^24 (pad lanes never match:

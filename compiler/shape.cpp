@@ -129,7 +129,7 @@ void lowerShape(Lowerer& L, const GOp& op) {
         pi.op = Opcode::PERM;
         pi.dt = DType::F32;
         pi.imm = permMap(L, lanesOf);
-        Val x = b.issue(issue, q, pi, {b.read(a.tensor, srow, qp, issue, a.firstRow + int(srow))}, 4, perm);
+        Val x = b.issue(issue, q, pi, {b.read(a.tensor, srow, qp, issue, a.firstRow + int(srow))});
         if (!whole) {
           std::vector<bool> on(size_t(lanes), false);
           for (const auto& [o, s] : pairs) on[size_t(o)] = true;

@@ -96,6 +96,18 @@ const std::array<FormatSpec, 19>& table() {
 
 const FormatSpec& spec(Format f) { return table()[size_t(f)]; }
 
+int fieldWidth(Format f, Field x) {
+  for (const BitField& b : spec(f).bits)
+    if (b.field == x) return b.width;
+  return 0;
+}
+
+int resultPlanes(const Instr& in) {
+  const FormatSpec& f = spec(info(in.op).format);
+  if (in.op == Opcode::WRITE || in.op == Opcode::SCATTER || fieldWidth(f.format, Field::S0) == 0) return 0;
+  return f.dtSuffix ? bytes(in.dt) : 1;
+}
+
 std::string_view usage(Format f) {
   constexpr std::string_view u[] = {
       "",        "n",         "n, d[, stride]", "slice, addr", "",          "addr, stream",      "data, map",

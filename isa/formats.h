@@ -44,6 +44,13 @@ struct FormatSpec {
 };
 
 const FormatSpec& spec(Format f);
+// The width in bits of field `x` in format f (0 if the format has none).
+int fieldWidth(Format f, Field x);
+// The byte-plane streams an instruction's result takes from s0: bytes(dt)
+// for a typed result (VXM, SXM, ACC), 1 for an untyped one (READ, GATHER,
+// RECV), 0 for none (WRITE and SCATTER read s0). TRANSPOSE writes
+// lanes_per_superlane streams, a chip parameter, and is not counted here.
+int resultPlanes(const Instr& in);
 // The operands as the reference writes them, e.g. "z, x, #imm".
 std::string_view usage(Format f);
 

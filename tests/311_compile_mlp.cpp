@@ -96,3 +96,15 @@ TEST_CASE("the list scheduler beats the in-order baseline on the mlp graph", "[c
   // so no schedule can finish before 2 tiles x 20 cycles on the busiest plane.
   CHECK(list >= 40);
 }
+TEST_CASE("mlp graph, fp16: the slot drain's lane mask (packed last chunk) gives today's exact cycles", "[compiler]") {
+  // The fc layers' last output chunks are packed several k tiles to a tile; each slot's partial sums
+  // are masked to their lanes after the job's other tasks are built (a mask the drain must keep by value).
+  const Graph g = loadGraph(sourcePath("examples/graphs/mlp.graph.json"));
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  CompileOptions o;
+  o.precision = Precision::Fp16;
+  const Compiled comp = compileGraph(g, chip, o, Policy::List);
+  CHECK(comp.predicted == 589);  // as `lpusim run --graph examples/graphs/mlp.graph.json --precision fp16` prints
+  const SimResult r = simulate(comp.program, chip, "mlp", RunRequest{});
+  CHECK(r.cycles == 589);
+}
