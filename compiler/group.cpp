@@ -10,18 +10,10 @@
 
 #include "emit.h"
 #include "isa/error.h"
+#include "transfer.h"
 
 namespace lpu {
 namespace {
-
-QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
-
-Instr linkInstr(Opcode op, int link) {  // SEND, RECV or DESKEW on `link`
-  Instr in;
-  in.op = op;
-  in.imm = uint32_t(link);
-  return in;
-}
 
 // Ops whose output chunks are split over a tensor-parallel group (MoE unless its experts are placed whole).
 bool sharded(OpKind k, const CompileOptions& o) {
@@ -109,7 +101,7 @@ Compiled copyStage(Compiled ck, int offset, const std::map<int, int>& links,
 }  // namespace
 
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
-  const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp, occ = c.c2cCyclesPerVector();
+  const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp;
   if (n > 100000) throw Error(fmt::format("{} chips in one schedule: the compiler takes at most 100000", n));
   for (const Graph& g : plan.stages) validate(g, g.name.empty() ? "graph" : g.name);
   std::vector<Compiled> out(static_cast<size_t>(n));
@@ -193,101 +185,9 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       L.push_back(std::make_unique<Lowerer>(g, c, opts[size_t(r)], out[size_t(k)].program));
       L.back()->shareTasks(&tasks, r, r << 20);
     }
-    std::map<std::pair<int, int>, int> deskew;  // (rank, link) -> task
-    auto deskewed = [&](int r, int link) {
-      auto it = deskew.find({r, link});
-      if (it != deskew.end()) return it->second;
-      TaskBuilder d = L[size_t(r)]->builder(fmt::format("deskew.{}", link));
-      d.issue(0, linkQueue(link), linkInstr(Opcode::DESKEW, link));
-      return deskew[{r, link}] = L[size_t(r)]->addTask(d);
-    };
-    // Each byte plane of each row in turn, one vector every `occ` cycles from relative cycle 0.
-    auto eachVector = [&](const std::vector<uint32_t>& rows, int planes,
-                          const std::function<void(uint32_t, int, Cycle)>& f) {
-      Cycle at = 0;
-      for (uint32_t row : rows)
-        for (int pl = 0; pl < planes; ++pl, at += occ) f(row, pl, at);
-    };
-    // A link delivers vectors in the order they were sent and a RECV takes the
-    // oldest, so the sends on each (rank, link), and the receives, keep the
-    // order they are made in: each task's first after the previous task's last.
-    struct LastUse {
-      int task = -1;
-      Cycle rel = 0;  // the last SEND's (RECV's) cycle in that task
-    };
-    std::map<std::pair<int, int>, LastUse> lastSend, lastRecv;
-    auto after = [&](TaskBuilder& b, std::map<std::pair<int, int>, LastUse>& last, int r, int link, Cycle first,
-                     Cycle gap) {
-      const LastUse& p = last[{r, link}];
-      if (p.task >= 0) b.dependOn(p.task, first, p.rel, gap);
-    };
-    auto flight = c.latency.c2c_send + occ + c.c2c_link_latency;  // a SEND's issue to its vector's arrival
-    // Vector rows (all planes) of tensor `from` on rank a sent on `link`.
-    auto sendTask = [&](int a, const std::string& from, int link, const std::vector<uint32_t>& rows) {
-      const ActTensor& ya = L[size_t(a)]->act(from);
-      const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
-      TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}", from, a));
-      const int pos = c.position(linkQueue(link));
-      Cycle last = 0;
-      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        sb.issue(at, linkQueue(link), linkInstr(Opcode::SEND, link),
-                 {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
-        last = at;
-      });
-      sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
-      after(sb, lastSend, a, link, 0, occ);
-      const int task = L[size_t(a)]->addTask(sb);
-      lastSend[{a, link}] = {task, sb.rel(last)};
-      return std::make_pair(task, sb.rel(0));  // the first SEND's cycle in the finished task
-    };
-    // The same rows received on rank b's `link` into tensor `to`; the first no earlier than `notBefore`
-    // (absolute) when given, and after `sent` (the task whose first SEND they come from) otherwise.
-    auto recvTask = [&](int b, const std::string& to, int link, const std::vector<uint32_t>& rows, int planes,
-                        Cycle notBefore, std::pair<int, Cycle> sent) {
-      const ActTensor& yb = L[size_t(b)]->act(to);
-      TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
-      Cycle last = 0;
-      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        rb.writePlane(yb.tensor, row, pl,
-                      rb.issue(at, linkQueue(link), linkInstr(Opcode::RECV, link), {}, 1, c.latency.c2c_recv),
-                      yb.firstRow + int(row));
-        last = at;
-      });
-      if (sent.first >= 0)
-        rb.dependOn(sent.first, 0, sent.second, flight);
-      else
-        rb.notBefore(0, notBefore + flight);
-      rb.dependOn(deskewed(b, link), 0, 0, c.latency.c2c_deskew);
-      after(rb, lastRecv, b, link, 0, 1);
-      const int task = L[size_t(b)]->addTask(rb);
-      lastRecv[{b, link}] = {task, rb.rel(last)};
-    };
-    // Rank m passes `count` vectors on: each RECV on link `in` goes on a
-    // stream straight to a SEND on link `out` (no MEM).
-    auto relayTask = [&](int m, int linkIn, int linkOut, int count, std::pair<int, Cycle> sent) {
-      TaskBuilder rb = L[size_t(m)]->builder(fmt::format("relay.{}.{}.{}", linkIn, linkOut, m));
-      const int pos = c.position(linkQueue(linkOut));
-      Cycle firstSend = 0, lastSendAt = 0, lastRecvAt = 0;
-      for (int k = 0; k < count; ++k) {
-        const Cycle at = Cycle(k) * occ;
-        const TaskBuilder::Val v =
-            rb.issue(at, linkQueue(linkIn), linkInstr(Opcode::RECV, linkIn), {}, 1, c.latency.c2c_recv);
-        const Cycle when = rb.availAt(v, pos);
-        rb.issue(when, linkQueue(linkOut), linkInstr(Opcode::SEND, linkOut), {v});
-        if (k == 0) firstSend = when;
-        lastSendAt = when, lastRecvAt = at;
-      }
-      rb.dependOn(sent.first, 0, sent.second, flight);
-      rb.dependOn(deskewed(m, linkIn), 0, 0, c.latency.c2c_deskew);
-      rb.dependOn(deskewed(m, linkOut), firstSend, 0, c.latency.c2c_deskew);
-      after(rb, lastRecv, m, linkIn, 0, 1);
-      after(rb, lastSend, m, linkOut, firstSend, occ);
-      const int task = L[size_t(m)]->addTask(rb);
-      out[size_t(s * tp + m)].relayed += uint64_t(count);
-      lastRecv[{m, linkIn}] = {task, rb.rel(lastRecvAt)};
-      lastSend[{m, linkOut}] = {task, rb.rel(lastSendAt)};
-      return std::make_pair(task, rb.rel(firstSend));
-    };
+    std::vector<Lowerer*> chips;
+    for (auto& l : L) chips.push_back(l.get());
+    Transfers xfer(c, chips);
     // Routes within the group: hops[b][x] links from rank x to rank b (-1: none).
     std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
     for (int b = 0; b < tp; ++b) {
@@ -323,12 +223,13 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         load[{x, links[size_t(x)][size_t(next)]}] += count;
         path.push_back(next);
       }
-      auto sent = sendTask(a, name, links[size_t(a)][size_t(path[1])], rows);
+      Transfers::Sent sent = xfer.send(a, name, links[size_t(a)][size_t(path[1])], rows);
       for (size_t i = 1; i + 1 < path.size(); ++i) {
         const int m = path[i];
-        sent = relayTask(m, links[size_t(m)][size_t(path[i - 1])], links[size_t(m)][size_t(path[i + 1])], count, sent);
+        sent = xfer.relay(m, links[size_t(m)][size_t(path[i - 1])], links[size_t(m)][size_t(path[i + 1])], count, sent);
+        out[size_t(s * tp + m)].relayed += uint64_t(count);
       }
-      recvTask(b, to.empty() ? name : to, links[size_t(b)][size_t(path[path.size() - 2])], rows, planes, 0, sent);
+      xfer.receive(b, to.empty() ? name : to, links[size_t(b)][size_t(path[path.size() - 2])], rows, planes, sent);
     };
     auto dropIfOver = [&] {
       for (const auto& l : L)
@@ -344,7 +245,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       const std::vector<uint32_t> rows = allRows("x");
       const int planes =
           bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
-      recvTask(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, arrival, {-1, 0});
+      xfer.receive(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, {}, arrival + xfer.flight());
       for (int r = 0; r < tp; ++r)
         if (r != entry) transfer(entry, "x", r, rows);
     }
@@ -401,16 +302,16 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       }
       dropIfOver();
     }
-    std::pair<int, Cycle> handOverTask{-1, 0};
+    Transfers::Sent handOverTask;
     if (s + 1 < pp) {  // the residual out of an exit chip linked to the next stage
       // The stage's residual: its last op's output (other outputs, like the new
       // key and value rows a host reads back, come earlier).
       const std::string handOverTensor = g.ops.back().outputs[0];
       handOverRank = exitRank;
       if (!L[0]->layout().overflowed()) {
-        handOverTask = sendTask(exitRank, handOverTensor, exitLink, allRows(handOverTensor));
+        handOverTask = xfer.send(exitRank, handOverTensor, exitLink, allRows(handOverTensor));
         // The next stages wait for it: it, and everything it waits for, before what only this stage needs.
-        tasks[size_t(handOverTask.first)].urgency = Cycle(1) << 30;
+        tasks[size_t(handOverTask.task)].urgency = Cycle(1) << 30;
       }
     }
     auto chipName = [&](int r) {  // for "needs N bytes of SRAM"
@@ -428,7 +329,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         plan.progress(fmt::format("scheduling stage {} of {} ({} chips each)", s + 1, pp, tp), (s + f) / pp);
       };
     const Schedule sch = schedule(c, tasks, policy, tp, onPlaced);
-    if (handOverTask.first >= 0) handOver = sch.placed[size_t(handOverTask.first)].start + handOverTask.second + delta;
+    if (handOverTask.task >= 0) handOver = sch.placed[size_t(handOverTask.task)].start + handOverTask.first + delta;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int r = 0; r < tp; ++r) {
       Compiled& ck = out[size_t(s * tp + r)];
