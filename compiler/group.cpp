@@ -98,8 +98,101 @@ Compiled copyStage(Compiled ck, int offset, const std::map<int, int>& links,
   return ck;
 }
 
+// The links of stage s's chips: the entry chip (linked to the previous
+// stage's exit chip `handOverRank`), the exit chip and its link to the next
+// stage, and per rank its link to rank b (b < tp), from the previous stage
+// (tp) and to the next (tp + 1); -1 where none.
+struct StageLinks {
+  int entry = -1, exitRank = -1, exitLink = -1;
+  std::vector<std::vector<int>> links;
+};
+StageLinks stageLinks(const GroupPlan& plan, int s, int handOverRank) {
+  const int tp = plan.tp, pp = int(plan.stages.size());
+  StageLinks k;
+  for (int e = 0; e < tp && k.entry < 0 && s > 0; ++e)
+    if (plan.link(s, e, s - 1, handOverRank) >= 0) k.entry = e;
+  for (int a = 0; a < tp && k.exitRank < 0 && s + 1 < pp; ++a)
+    for (int e = 0; e < tp && k.exitRank < 0; ++e)
+      if (plan.link(s, a, s + 1, e) >= 0) k.exitRank = a, k.exitLink = plan.link(s, a, s + 1, e);
+  if (s + 1 < pp && k.exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+  k.links.assign(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
+  for (int a = 0; a < tp; ++a)
+    for (int b = 0; b < tp; ++b)
+      if (a != b) k.links[size_t(a)][size_t(b)] = plan.link(s, a, s, b);
+  if (s > 0) k.links[size_t(k.entry)][size_t(tp)] = plan.link(s, k.entry, s - 1, handOverRank);
+  if (s + 1 < pp) k.links[size_t(k.exitRank)][size_t(tp + 1)] = k.exitLink;
+  return k;
+}
+
+// Routes within a group of tp chips: hops[b][x] links from rank x to rank b (-1: none).
+std::vector<std::vector<int>> routes(const std::vector<std::vector<int>>& links, int tp) {
+  std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
+  for (int b = 0; b < tp; ++b) {
+    std::vector<int> todo{b};
+    hops[size_t(b)][size_t(b)] = 0;
+    for (size_t i = 0; i < todo.size(); ++i)
+      for (int y = 0; y < tp; ++y)
+        if (hops[size_t(b)][size_t(y)] < 0 && links[size_t(todo[i])][size_t(y)] >= 0) {
+          hops[size_t(b)][size_t(y)] = hops[size_t(b)][size_t(todo[i])] + 1;
+          todo.push_back(y);
+        }
+  }
+  return hops;
+}
+
+// Rank r's program out of its stage's schedule, `delta` cycles later:
+// queues, program text (checked to fit as `name`), predicted cycles,
+// outputs and SRAM use.
+void finishChip(Compiled& ck, Lowerer& L, const std::vector<Task>& tasks, const Schedule& sch, int r, Cycle delta,
+                const std::string& name) {
+  emitQueues(L.c, tasks, sch, ck.program, r);
+  delayQueues(ck.program, delta);
+  L.layout_.addProgramText(ck.program);
+  L.layout().checkFits(name);
+  ck.predicted = 0;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
+  ck.predicted += delta;
+  for (const GTensor& t : L.g.tensors)
+    if (t.kind == TensorKind::Output) ck.outputs[t.name] = L.act(t.name);
+  ck.sram.weights = L.layout().weightBytes();
+  ck.sram.kv_cache = L.layout().cacheBytes();
+  ck.sram.activations = L.layout().activationBytes();
+  ck.sram.program = L.layout().programBytes();
+}
+
+// A stage compiled (or, dry, laid out) earlier: its programs' first
+// cycle `delta` after the stage's input would arrive at kPrefetch, its
+// first hand-over SEND (absolute), and the links its ranks used by role.
+struct Memo {
+  int stage;
+  Cycle delta, handOver;
+  std::vector<std::vector<int>> links;
+};
+
+// Stage s's programs as copies of stage m.stage's, `shift` cycles later, on its own links.
+void copyStages(const GroupPlan& plan, const Memo& m, int s, const std::vector<std::vector<int>>& links, Cycle shift,
+                std::vector<Compiled>& out, Cycle& predicted) {
+  const int tp = plan.tp;
+  const Graph& g = plan.stages[size_t(s)];
+  const Graph& rg = plan.stages[size_t(m.stage)];
+  const int offset = firstLayer(g) - firstLayer(rg);
+  std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
+  for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
+  for (int r = 0; r < tp; ++r) {
+    std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
+    for (size_t k = 0; k < links[size_t(r)].size(); ++k)
+      if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
+    out[size_t(s * tp + r)] = copyStage(out[size_t(m.stage * tp + r)], offset, rename, names, shift);
+    predicted = std::max(predicted, out[size_t(s * tp + r)].predicted);
+  }
+}
+
 }  // namespace
 
+// Still one function of about 200 lines: the per-stage transfer, all-gather
+// and row helpers below share that stage's lowerers, routes and link loads;
+// the next step is a small class holding them, one method each.
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
   const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp;
   if (n > 100000) throw Error(fmt::format("{} chips in one schedule: the compiler takes at most 100000", n));
@@ -117,33 +210,17 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
   // other layers; the same links), timing only, is that stage's programs
   // moved in time: compiled once.
   constexpr Cycle kPrefetch = 4096;
-  struct Memo {
-    int stage;
-    Cycle delta, handOver;
-    std::vector<std::vector<int>> links;
-  };
   std::map<std::string, Memo> memo;
   Cycle handOver = -1;    // absolute cycle of the previous stage's first SEND
   int handOverRank = -1;  // the previous stage's exit chip's rank
   for (int s = 0; s < pp; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     const Graph& g = plan.stages[size_t(s)];
-    int entry = -1, exitRank = -1, exitLink = -1;
-    for (int e = 0; e < tp && entry < 0 && s > 0; ++e)
-      if (plan.link(s, e, s - 1, handOverRank) >= 0) entry = e;
-    for (int a = 0; a < tp && exitRank < 0 && s + 1 < pp; ++a)
-      for (int e = 0; e < tp && exitRank < 0; ++e)
-        if (plan.link(s, a, s + 1, e) >= 0) exitRank = a, exitLink = plan.link(s, a, s + 1, e);
-    if (s + 1 < pp && exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+    const StageLinks sl = stageLinks(plan, s, handOverRank);
+    const int entry = sl.entry, exitRank = sl.exitRank, exitLink = sl.exitLink;
+    const std::vector<std::vector<int>>& links = sl.links;
     const Cycle arrival = s > 0 && !plan.dryRun ? std::min(handOver, kPrefetch) : 0;
     const Cycle delta = s > 0 && !plan.dryRun ? handOver - arrival : 0;
-    // The links each rank uses: to rank b (b < tp), from the previous stage (tp), to the next (tp + 1).
-    std::vector<std::vector<int>> links(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
-    for (int a = 0; a < tp; ++a)
-      for (int b = 0; b < tp; ++b)
-        if (a != b) links[size_t(a)][size_t(b)] = plan.link(s, a, s, b);
-    if (s > 0) links[size_t(entry)][size_t(tp)] = plan.link(s, entry, s - 1, handOverRank);
-    if (s + 1 < pp) links[size_t(exitRank)][size_t(tp + 1)] = exitLink;
     std::string key;
     if (plan.reuse && !plan.options[size_t(s)].values) {
       // Which link a transfer takes matters to the timing only by where its
@@ -153,19 +230,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         for (int l : rank) key += fmt::format("{},", l < 0 ? -1 : c.position(linkQueue(l)));
       if (auto it = memo.find(key); it != memo.end()) {
         const Memo& m = it->second;
-        const Graph& rg = plan.stages[size_t(m.stage)];
-        const Cycle shift = delta - m.delta;
-        const int offset = firstLayer(g) - firstLayer(rg);
-        std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
-        for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
-        for (int r = 0; r < tp; ++r) {
-          std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
-          for (size_t k = 0; k < links[size_t(r)].size(); ++k)
-            if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
-          out[size_t(s * tp + r)] = copyStage(out[size_t(m.stage * tp + r)], offset, rename, names, shift);
-          predicted = std::max(predicted, out[size_t(s * tp + r)].predicted);
-        }
-        handOver = m.handOver + shift;
+        copyStages(plan, m, s, links, delta - m.delta, out, predicted);
+        handOver = m.handOver + delta - m.delta;
         handOverRank = exitRank;
         if (plan.progress)
           plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
@@ -188,18 +254,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     std::vector<Lowerer*> chips;
     for (auto& l : L) chips.push_back(l.get());
     Transfers xfer(c, chips);
-    // Routes within the group: hops[b][x] links from rank x to rank b (-1: none).
-    std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
-    for (int b = 0; b < tp; ++b) {
-      std::vector<int> todo{b};
-      hops[size_t(b)][size_t(b)] = 0;
-      for (size_t i = 0; i < todo.size(); ++i)
-        for (int y = 0; y < tp; ++y)
-          if (hops[size_t(b)][size_t(y)] < 0 && links[size_t(todo[i])][size_t(y)] >= 0) {
-            hops[size_t(b)][size_t(y)] = hops[size_t(b)][size_t(todo[i])] + 1;
-            todo.push_back(y);
-          }
-    }
+    const std::vector<std::vector<int>> hops = routes(links, tp);
     std::map<std::pair<int, int>, int64_t> load;  // vectors routed so far per (rank, outgoing link)
     // Vector rows of `name` from rank a to rank b (both of this stage): on a
     // direct link, or over the fewest hops through other chips of the group,
@@ -333,21 +388,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int r = 0; r < tp; ++r) {
       Compiled& ck = out[size_t(s * tp + r)];
-      emitQueues(c, tasks, sch, ck.program, r);
-      delayQueues(ck.program, delta);
-      L[size_t(r)]->layout_.addProgramText(ck.program);
-      L[size_t(r)]->layout().checkFits(chipName(r));
-      ck.predicted = 0;
-      for (size_t t = 0; t < tasks.size(); ++t)
-        if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
-      ck.predicted += delta;
+      finishChip(ck, *L[size_t(r)], tasks, sch, r, delta, chipName(r));
       predicted = std::max(predicted, ck.predicted);
-      for (const GTensor& t : g.tensors)
-        if (t.kind == TensorKind::Output) ck.outputs[t.name] = L[size_t(r)]->act(t.name);
-      ck.sram.weights = L[size_t(r)]->layout().weightBytes();
-      ck.sram.kv_cache = L[size_t(r)]->layout().cacheBytes();
-      ck.sram.activations = L[size_t(r)]->layout().activationBytes();
-      ck.sram.program = L[size_t(r)]->layout().programBytes();
       ck.wall_s = wall / tp;
     }
     if (!key.empty()) memo[key] = Memo{s, delta, handOver, links};
