@@ -6,73 +6,31 @@
 
 #include "emit.h"
 #include "isa/error.h"
+#include "transfer.h"
 
 namespace lpu {
 
 namespace {
 
-QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
-
-// Deskews each link the chip receives on and receives every vector: one
-// task per tensor, RECV k at relative cycle k * occupancy (the sender
-// spaces its SENDs so), no earlier than the first vector's arrival.
-std::vector<int> addLinkTasks(Lowerer& L, const CompileOptions& o) {
-  const ChipConfig& c = L.c;
-  const int occ = c.c2cCyclesPerVector();
+// Receives every vector of each tensor the chip receives (RECV k at
+// relative cycle k * occupancy, as the sender spaces its SENDs), no earlier
+// than the first vector's arrival.
+void addRecvTasks(Transfers& x, Lowerer& L, const CompileOptions& o) {
   for (const LinkRecv& r : o.recvs) {
-    const ActTensor& x = L.act(r.tensor);
-    const Tensor& t = L.p.tensors[size_t(x.tensor)];
-    TaskBuilder d = L.builder(fmt::format("deskew.{}", r.link));
-    Instr dk;
-    dk.op = Opcode::DESKEW;
-    dk.imm = uint32_t(r.link);
-    d.issue(0, linkQueue(r.link), dk);
-    const int deskew = L.addTask(d);
-    TaskBuilder b = L.builder(fmt::format("recv.{}", r.tensor));
-    int k = 0;
-    for (uint32_t row = 0; row < t.rows; ++row)
-      for (int pl = 0; pl < bytes(t.dtype); ++pl, ++k) {
-        Instr rv;
-        rv.op = Opcode::RECV;
-        rv.imm = uint32_t(r.link);
-        const auto v = b.issue(Cycle(k) * occ, linkQueue(r.link), rv);
-        b.writePlane(x.tensor, row, pl, v, x.firstRow + int(row));
-      }
-    b.notBefore(0, r.firstArrival);
-    b.dependOn(deskew, 0, 0, c.latency.c2c_deskew);
-    L.addTask(b);
+    const Tensor& t = L.p.tensors[size_t(L.act(r.tensor).tensor)];
+    std::vector<uint32_t> rows(t.rows);
+    for (uint32_t i = 0; i < t.rows; ++i) rows[i] = i;
+    x.receive(0, r.tensor, r.link, rows, bytes(t.dtype), {}, r.firstArrival);
   }
-  return {};
 }
 
-// Sends every vector of each tensor: one task, SEND k at relative cycle
-// k * occupancy, each plane read to reach the link as it issues.
-std::vector<int> addSendTasks(Lowerer& L, const CompileOptions& o) {
-  const ChipConfig& c = L.c;
-  const int occ = c.c2cCyclesPerVector();
+// Sends every vector of each tensor the chip sends: one task per tensor.
+std::vector<int> addSendTasks(Transfers& x, Lowerer& L, const CompileOptions& o) {
   std::vector<int> tasks;
   for (const LinkSend& s : o.sends) {
-    const ActTensor& x = L.act(s.tensor);
-    const Tensor& t = L.p.tensors[size_t(x.tensor)];
-    TaskBuilder d = L.builder(fmt::format("deskew.{}", s.link));
-    Instr dk;
-    dk.op = Opcode::DESKEW;
-    dk.imm = uint32_t(s.link);
-    d.issue(0, linkQueue(s.link), dk);
-    const int deskew = L.addTask(d);
-    TaskBuilder b = L.builder(fmt::format("send.{}", s.tensor));
-    const int pos = c.position(linkQueue(s.link));
-    int k = 0;
-    for (uint32_t row = 0; row < t.rows; ++row)
-      for (int pl = 0; pl < bytes(t.dtype); ++pl, ++k) {
-        Instr sd;
-        sd.op = Opcode::SEND;
-        sd.imm = uint32_t(s.link);
-        const Cycle at = Cycle(k) * occ;
-        b.issue(at, linkQueue(s.link), sd, {b.readPlanes({{x.tensor, row, pl, x.firstRow + int(row)}}, pos, at)});
-      }
-    b.dependOn(deskew, 0, 0, c.latency.c2c_deskew);
-    tasks.push_back(L.addTask(b));
+    std::vector<uint32_t> rows(L.p.tensors[size_t(L.act(s.tensor).tensor)].rows);
+    for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    tasks.push_back(x.send(0, s.tensor, s.link, rows).task);
   }
   return tasks;
 }
@@ -87,7 +45,8 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   out.precision = o.precision;
   out.program.chip = c.name;
   Lowerer L(g, c, o, out.program);
-  std::vector<int> sendTasks = addLinkTasks(L, o);
+  Transfers x(c, {&L});
+  addRecvTasks(x, L, o);
   for (size_t i = 0; i < g.ops.size(); ++i) {
     L.lower(i);
     // Past a full SRAM only the bytes still needed count: drop the tasks
@@ -97,7 +56,7 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   const std::string what =
       g.model.empty() ? (g.name.empty() ? "the graph" : g.name) : g.model;  // for "needs N bytes of SRAM"
   L.layout().checkFits(what);
-  sendTasks = addSendTasks(L, o);
+  const std::vector<int> sendTasks = addSendTasks(x, L, o);
   const std::vector<Task>& tasks = L.tasks();
   const Schedule s = schedule(c, tasks, policy);
   for (int t : sendTasks) {

@@ -10,18 +10,10 @@
 
 #include "emit.h"
 #include "isa/error.h"
+#include "transfer.h"
 
 namespace lpu {
 namespace {
-
-QueueId linkQueue(int link) { return QueueId{Unit::C2C, false, link, 0}; }
-
-Instr linkInstr(Opcode op, int link) {  // SEND, RECV or DESKEW on `link`
-  Instr in;
-  in.op = op;
-  in.imm = uint32_t(link);
-  return in;
-}
 
 // Ops whose output chunks are split over a tensor-parallel group (MoE unless its experts are placed whole).
 bool sharded(OpKind k, const CompileOptions& o) {
@@ -106,10 +98,103 @@ Compiled copyStage(Compiled ck, int offset, const std::map<int, int>& links,
   return ck;
 }
 
+// The links of stage s's chips: the entry chip (linked to the previous
+// stage's exit chip `handOverRank`), the exit chip and its link to the next
+// stage, and per rank its link to rank b (b < tp), from the previous stage
+// (tp) and to the next (tp + 1); -1 where none.
+struct StageLinks {
+  int entry = -1, exitRank = -1, exitLink = -1;
+  std::vector<std::vector<int>> links;
+};
+StageLinks stageLinks(const GroupPlan& plan, int s, int handOverRank) {
+  const int tp = plan.tp, pp = int(plan.stages.size());
+  StageLinks k;
+  for (int e = 0; e < tp && k.entry < 0 && s > 0; ++e)
+    if (plan.link(s, e, s - 1, handOverRank) >= 0) k.entry = e;
+  for (int a = 0; a < tp && k.exitRank < 0 && s + 1 < pp; ++a)
+    for (int e = 0; e < tp && k.exitRank < 0; ++e)
+      if (plan.link(s, a, s + 1, e) >= 0) k.exitRank = a, k.exitLink = plan.link(s, a, s + 1, e);
+  if (s + 1 < pp && k.exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+  k.links.assign(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
+  for (int a = 0; a < tp; ++a)
+    for (int b = 0; b < tp; ++b)
+      if (a != b) k.links[size_t(a)][size_t(b)] = plan.link(s, a, s, b);
+  if (s > 0) k.links[size_t(k.entry)][size_t(tp)] = plan.link(s, k.entry, s - 1, handOverRank);
+  if (s + 1 < pp) k.links[size_t(k.exitRank)][size_t(tp + 1)] = k.exitLink;
+  return k;
+}
+
+// Routes within a group of tp chips: hops[b][x] links from rank x to rank b (-1: none).
+std::vector<std::vector<int>> routes(const std::vector<std::vector<int>>& links, int tp) {
+  std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
+  for (int b = 0; b < tp; ++b) {
+    std::vector<int> todo{b};
+    hops[size_t(b)][size_t(b)] = 0;
+    for (size_t i = 0; i < todo.size(); ++i)
+      for (int y = 0; y < tp; ++y)
+        if (hops[size_t(b)][size_t(y)] < 0 && links[size_t(todo[i])][size_t(y)] >= 0) {
+          hops[size_t(b)][size_t(y)] = hops[size_t(b)][size_t(todo[i])] + 1;
+          todo.push_back(y);
+        }
+  }
+  return hops;
+}
+
+// Rank r's program out of its stage's schedule, `delta` cycles later:
+// queues, program text (checked to fit as `name`), predicted cycles,
+// outputs and SRAM use.
+void finishChip(Compiled& ck, Lowerer& L, const std::vector<Task>& tasks, const Schedule& sch, int r, Cycle delta,
+                const std::string& name) {
+  emitQueues(L.c, tasks, sch, ck.program, r);
+  delayQueues(ck.program, delta);
+  L.layout_.addProgramText(ck.program);
+  L.layout().checkFits(name);
+  ck.predicted = 0;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
+  ck.predicted += delta;
+  for (const GTensor& t : L.g.tensors)
+    if (t.kind == TensorKind::Output) ck.outputs[t.name] = L.act(t.name);
+  ck.sram.weights = L.layout().weightBytes();
+  ck.sram.kv_cache = L.layout().cacheBytes();
+  ck.sram.activations = L.layout().activationBytes();
+  ck.sram.program = L.layout().programBytes();
+}
+
+// A stage compiled (or, dry, laid out) earlier: its programs' first
+// cycle `delta` after the stage's input would arrive at kPrefetch, its
+// first hand-over SEND (absolute), and the links its ranks used by role.
+struct Memo {
+  int stage;
+  Cycle delta, handOver;
+  std::vector<std::vector<int>> links;
+};
+
+// Stage s's programs as copies of stage m.stage's, `shift` cycles later, on its own links.
+void copyStages(const GroupPlan& plan, const Memo& m, int s, const std::vector<std::vector<int>>& links, Cycle shift,
+                std::vector<Compiled>& out, Cycle& predicted) {
+  const int tp = plan.tp;
+  const Graph& g = plan.stages[size_t(s)];
+  const Graph& rg = plan.stages[size_t(m.stage)];
+  const int offset = firstLayer(g) - firstLayer(rg);
+  std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
+  for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
+  for (int r = 0; r < tp; ++r) {
+    std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
+    for (size_t k = 0; k < links[size_t(r)].size(); ++k)
+      if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
+    out[size_t(s * tp + r)] = copyStage(out[size_t(m.stage * tp + r)], offset, rename, names, shift);
+    predicted = std::max(predicted, out[size_t(s * tp + r)].predicted);
+  }
+}
+
 }  // namespace
 
+// Still one function of about 200 lines: the per-stage transfer, all-gather
+// and row helpers below share that stage's lowerers, routes and link loads;
+// the next step is a small class holding them, one method each.
 std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, Policy policy, Cycle& predicted) {
-  const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp, occ = c.c2cCyclesPerVector();
+  const int tp = plan.tp, pp = int(plan.stages.size()), n = tp * pp;
   if (n > 100000) throw Error(fmt::format("{} chips in one schedule: the compiler takes at most 100000", n));
   for (const Graph& g : plan.stages) validate(g, g.name.empty() ? "graph" : g.name);
   std::vector<Compiled> out(static_cast<size_t>(n));
@@ -125,33 +210,17 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
   // other layers; the same links), timing only, is that stage's programs
   // moved in time: compiled once.
   constexpr Cycle kPrefetch = 4096;
-  struct Memo {
-    int stage;
-    Cycle delta, handOver;
-    std::vector<std::vector<int>> links;
-  };
   std::map<std::string, Memo> memo;
   Cycle handOver = -1;    // absolute cycle of the previous stage's first SEND
   int handOverRank = -1;  // the previous stage's exit chip's rank
   for (int s = 0; s < pp; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     const Graph& g = plan.stages[size_t(s)];
-    int entry = -1, exitRank = -1, exitLink = -1;
-    for (int e = 0; e < tp && entry < 0 && s > 0; ++e)
-      if (plan.link(s, e, s - 1, handOverRank) >= 0) entry = e;
-    for (int a = 0; a < tp && exitRank < 0 && s + 1 < pp; ++a)
-      for (int e = 0; e < tp && exitRank < 0; ++e)
-        if (plan.link(s, a, s + 1, e) >= 0) exitRank = a, exitLink = plan.link(s, a, s + 1, e);
-    if (s + 1 < pp && exitRank < 0) throw Error(fmt::format("no link joins the chips of stages {} and {}", s, s + 1));
+    const StageLinks sl = stageLinks(plan, s, handOverRank);
+    const int entry = sl.entry, exitRank = sl.exitRank, exitLink = sl.exitLink;
+    const std::vector<std::vector<int>>& links = sl.links;
     const Cycle arrival = s > 0 && !plan.dryRun ? std::min(handOver, kPrefetch) : 0;
     const Cycle delta = s > 0 && !plan.dryRun ? handOver - arrival : 0;
-    // The links each rank uses: to rank b (b < tp), from the previous stage (tp), to the next (tp + 1).
-    std::vector<std::vector<int>> links(size_t(tp), std::vector<int>(size_t(tp + 2), -1));
-    for (int a = 0; a < tp; ++a)
-      for (int b = 0; b < tp; ++b)
-        if (a != b) links[size_t(a)][size_t(b)] = plan.link(s, a, s, b);
-    if (s > 0) links[size_t(entry)][size_t(tp)] = plan.link(s, entry, s - 1, handOverRank);
-    if (s + 1 < pp) links[size_t(exitRank)][size_t(tp + 1)] = exitLink;
     std::string key;
     if (plan.reuse && !plan.options[size_t(s)].values) {
       // Which link a transfer takes matters to the timing only by where its
@@ -161,19 +230,8 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         for (int l : rank) key += fmt::format("{},", l < 0 ? -1 : c.position(linkQueue(l)));
       if (auto it = memo.find(key); it != memo.end()) {
         const Memo& m = it->second;
-        const Graph& rg = plan.stages[size_t(m.stage)];
-        const Cycle shift = delta - m.delta;
-        const int offset = firstLayer(g) - firstLayer(rg);
-        std::map<std::string, std::string> names;  // the earlier stage's tensor -> this one's
-        for (size_t i = 0; i < g.tensors.size(); ++i) names[rg.tensors[i].name] = g.tensors[i].name;
-        for (int r = 0; r < tp; ++r) {
-          std::map<int, int> rename;  // the earlier stage's link -> this one's, by role
-          for (size_t k = 0; k < links[size_t(r)].size(); ++k)
-            if (links[size_t(r)][k] >= 0) rename[m.links[size_t(r)][k]] = links[size_t(r)][k];
-          out[size_t(s * tp + r)] = copyStage(out[size_t(m.stage * tp + r)], offset, rename, names, shift);
-          predicted = std::max(predicted, out[size_t(s * tp + r)].predicted);
-        }
-        handOver = m.handOver + shift;
+        copyStages(plan, m, s, links, delta - m.delta, out, predicted);
+        handOver = m.handOver + delta - m.delta;
         handOverRank = exitRank;
         if (plan.progress)
           plan.progress(fmt::format("compiled stage {} of {} ({} chips each)", s + 1, pp, tp), double(s + 1) / pp);
@@ -193,111 +251,10 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       L.push_back(std::make_unique<Lowerer>(g, c, opts[size_t(r)], out[size_t(k)].program));
       L.back()->shareTasks(&tasks, r, r << 20);
     }
-    std::map<std::pair<int, int>, int> deskew;  // (rank, link) -> task
-    auto deskewed = [&](int r, int link) {
-      auto it = deskew.find({r, link});
-      if (it != deskew.end()) return it->second;
-      TaskBuilder d = L[size_t(r)]->builder(fmt::format("deskew.{}", link));
-      d.issue(0, linkQueue(link), linkInstr(Opcode::DESKEW, link));
-      return deskew[{r, link}] = L[size_t(r)]->addTask(d);
-    };
-    // Each byte plane of each row in turn, one vector every `occ` cycles from relative cycle 0.
-    auto eachVector = [&](const std::vector<uint32_t>& rows, int planes,
-                          const std::function<void(uint32_t, int, Cycle)>& f) {
-      Cycle at = 0;
-      for (uint32_t row : rows)
-        for (int pl = 0; pl < planes; ++pl, at += occ) f(row, pl, at);
-    };
-    // A link delivers vectors in the order they were sent and a RECV takes the
-    // oldest, so the sends on each (rank, link), and the receives, keep the
-    // order they are made in: each task's first after the previous task's last.
-    struct LastUse {
-      int task = -1;
-      Cycle rel = 0;  // the last SEND's (RECV's) cycle in that task
-    };
-    std::map<std::pair<int, int>, LastUse> lastSend, lastRecv;
-    auto after = [&](TaskBuilder& b, std::map<std::pair<int, int>, LastUse>& last, int r, int link, Cycle first,
-                     Cycle gap) {
-      const LastUse& p = last[{r, link}];
-      if (p.task >= 0) b.dependOn(p.task, first, p.rel, gap);
-    };
-    auto flight = c.latency.c2c_send + occ + c.c2c_link_latency;  // a SEND's issue to its vector's arrival
-    // Vector rows (all planes) of tensor `from` on rank a sent on `link`.
-    auto sendTask = [&](int a, const std::string& from, int link, const std::vector<uint32_t>& rows) {
-      const ActTensor& ya = L[size_t(a)]->act(from);
-      const int planes = bytes(out[size_t(s * tp + a)].program.tensors[size_t(ya.tensor)].dtype);
-      TaskBuilder sb = L[size_t(a)]->builder(fmt::format("send.{}.{}", from, a));
-      const int pos = c.position(linkQueue(link));
-      Cycle last = 0;
-      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        sb.issue(at, linkQueue(link), linkInstr(Opcode::SEND, link),
-                 {sb.readPlanes({{ya.tensor, row, pl, ya.firstRow + int(row)}}, pos, at)});
-        last = at;
-      });
-      sb.dependOn(deskewed(a, link), 0, 0, c.latency.c2c_deskew);
-      after(sb, lastSend, a, link, 0, occ);
-      const int task = L[size_t(a)]->addTask(sb);
-      lastSend[{a, link}] = {task, sb.rel(last)};
-      return std::make_pair(task, sb.rel(0));  // the first SEND's cycle in the finished task
-    };
-    // The same rows received on rank b's `link` into tensor `to`; the first no earlier than `notBefore`
-    // (absolute) when given, and after `sent` (the task whose first SEND they come from) otherwise.
-    auto recvTask = [&](int b, const std::string& to, int link, const std::vector<uint32_t>& rows, int planes,
-                        Cycle notBefore, std::pair<int, Cycle> sent) {
-      const ActTensor& yb = L[size_t(b)]->act(to);
-      TaskBuilder rb = L[size_t(b)]->builder(fmt::format("recv.{}.{}", to, b));
-      Cycle last = 0;
-      eachVector(rows, planes, [&](uint32_t row, int pl, Cycle at) {
-        rb.writePlane(yb.tensor, row, pl, rb.issue(at, linkQueue(link), linkInstr(Opcode::RECV, link)),
-                      yb.firstRow + int(row));
-        last = at;
-      });
-      if (sent.first >= 0)
-        rb.dependOn(sent.first, 0, sent.second, flight);
-      else
-        rb.notBefore(0, notBefore + flight);
-      rb.dependOn(deskewed(b, link), 0, 0, c.latency.c2c_deskew);
-      after(rb, lastRecv, b, link, 0, 1);
-      const int task = L[size_t(b)]->addTask(rb);
-      lastRecv[{b, link}] = {task, rb.rel(last)};
-    };
-    // Rank m passes `count` vectors on: each RECV on link `in` goes on a
-    // stream straight to a SEND on link `out` (no MEM).
-    auto relayTask = [&](int m, int linkIn, int linkOut, int count, std::pair<int, Cycle> sent) {
-      TaskBuilder rb = L[size_t(m)]->builder(fmt::format("relay.{}.{}.{}", linkIn, linkOut, m));
-      const int pos = c.position(linkQueue(linkOut));
-      Cycle firstSend = 0, lastSendAt = 0, lastRecvAt = 0;
-      for (int k = 0; k < count; ++k) {
-        const Cycle at = Cycle(k) * occ;
-        const TaskBuilder::Val v = rb.issue(at, linkQueue(linkIn), linkInstr(Opcode::RECV, linkIn));
-        const Cycle when = rb.availAt(v, pos);
-        rb.issue(when, linkQueue(linkOut), linkInstr(Opcode::SEND, linkOut), {v});
-        if (k == 0) firstSend = when;
-        lastSendAt = when, lastRecvAt = at;
-      }
-      rb.dependOn(sent.first, 0, sent.second, flight);
-      rb.dependOn(deskewed(m, linkIn), 0, 0, c.latency.c2c_deskew);
-      rb.dependOn(deskewed(m, linkOut), firstSend, 0, c.latency.c2c_deskew);
-      after(rb, lastRecv, m, linkIn, 0, 1);
-      after(rb, lastSend, m, linkOut, firstSend, occ);
-      const int task = L[size_t(m)]->addTask(rb);
-      out[size_t(s * tp + m)].relayed += uint64_t(count);
-      lastRecv[{m, linkIn}] = {task, rb.rel(lastRecvAt)};
-      lastSend[{m, linkOut}] = {task, rb.rel(lastSendAt)};
-      return std::make_pair(task, rb.rel(firstSend));
-    };
-    // Routes within the group: hops[b][x] links from rank x to rank b (-1: none).
-    std::vector<std::vector<int>> hops(size_t(tp), std::vector<int>(size_t(tp), -1));
-    for (int b = 0; b < tp; ++b) {
-      std::vector<int> todo{b};
-      hops[size_t(b)][size_t(b)] = 0;
-      for (size_t i = 0; i < todo.size(); ++i)
-        for (int y = 0; y < tp; ++y)
-          if (hops[size_t(b)][size_t(y)] < 0 && links[size_t(todo[i])][size_t(y)] >= 0) {
-            hops[size_t(b)][size_t(y)] = hops[size_t(b)][size_t(todo[i])] + 1;
-            todo.push_back(y);
-          }
-    }
+    std::vector<Lowerer*> chips;
+    for (auto& l : L) chips.push_back(l.get());
+    Transfers xfer(c, chips);
+    const std::vector<std::vector<int>> hops = routes(links, tp);
     std::map<std::pair<int, int>, int64_t> load;  // vectors routed so far per (rank, outgoing link)
     // Vector rows of `name` from rank a to rank b (both of this stage): on a
     // direct link, or over the fewest hops through other chips of the group,
@@ -321,12 +278,13 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         load[{x, links[size_t(x)][size_t(next)]}] += count;
         path.push_back(next);
       }
-      auto sent = sendTask(a, name, links[size_t(a)][size_t(path[1])], rows);
+      Transfers::Sent sent = xfer.send(a, name, links[size_t(a)][size_t(path[1])], rows);
       for (size_t i = 1; i + 1 < path.size(); ++i) {
         const int m = path[i];
-        sent = relayTask(m, links[size_t(m)][size_t(path[i - 1])], links[size_t(m)][size_t(path[i + 1])], count, sent);
+        sent = xfer.relay(m, links[size_t(m)][size_t(path[i - 1])], links[size_t(m)][size_t(path[i + 1])], count, sent);
+        out[size_t(s * tp + m)].relayed += uint64_t(count);
       }
-      recvTask(b, to.empty() ? name : to, links[size_t(b)][size_t(path[path.size() - 2])], rows, planes, 0, sent);
+      xfer.receive(b, to.empty() ? name : to, links[size_t(b)][size_t(path[path.size() - 2])], rows, planes, sent);
     };
     auto dropIfOver = [&] {
       for (const auto& l : L)
@@ -342,7 +300,7 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       const std::vector<uint32_t> rows = allRows("x");
       const int planes =
           bytes(out[size_t(s * tp + entry)].program.tensors[size_t(L[size_t(entry)]->act("x").tensor)].dtype);
-      recvTask(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, arrival, {-1, 0});
+      xfer.receive(entry, "x", links[size_t(entry)][size_t(tp)], rows, planes, {}, arrival + xfer.flight());
       for (int r = 0; r < tp; ++r)
         if (r != entry) transfer(entry, "x", r, rows);
     }
@@ -399,16 +357,16 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
       }
       dropIfOver();
     }
-    std::pair<int, Cycle> handOverTask{-1, 0};
+    Transfers::Sent handOverTask;
     if (s + 1 < pp) {  // the residual out of an exit chip linked to the next stage
       // The stage's residual: its last op's output (other outputs, like the new
       // key and value rows a host reads back, come earlier).
       const std::string handOverTensor = g.ops.back().outputs[0];
       handOverRank = exitRank;
       if (!L[0]->layout().overflowed()) {
-        handOverTask = sendTask(exitRank, handOverTensor, exitLink, allRows(handOverTensor));
+        handOverTask = xfer.send(exitRank, handOverTensor, exitLink, allRows(handOverTensor));
         // The next stages wait for it: it, and everything it waits for, before what only this stage needs.
-        tasks[size_t(handOverTask.first)].urgency = Cycle(1) << 30;
+        tasks[size_t(handOverTask.task)].urgency = Cycle(1) << 30;
       }
     }
     auto chipName = [&](int r) {  // for "needs N bytes of SRAM"
@@ -426,25 +384,12 @@ std::vector<Compiled> compileGroups(const GroupPlan& plan, const ChipConfig& c, 
         plan.progress(fmt::format("scheduling stage {} of {} ({} chips each)", s + 1, pp, tp), (s + f) / pp);
       };
     const Schedule sch = schedule(c, tasks, policy, tp, onPlaced);
-    if (handOverTask.first >= 0) handOver = sch.placed[size_t(handOverTask.first)].start + handOverTask.second + delta;
+    if (handOverTask.task >= 0) handOver = sch.placed[size_t(handOverTask.task)].start + handOverTask.first + delta;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int r = 0; r < tp; ++r) {
       Compiled& ck = out[size_t(s * tp + r)];
-      emitQueues(c, tasks, sch, ck.program, r);
-      delayQueues(ck.program, delta);
-      L[size_t(r)]->layout_.addProgramText(ck.program);
-      L[size_t(r)]->layout().checkFits(chipName(r));
-      ck.predicted = 0;
-      for (size_t t = 0; t < tasks.size(); ++t)
-        if (tasks[t].chip == r) ck.predicted = std::max(ck.predicted, sch.placed[t].start + tasks[t].end), ++ck.tasks;
-      ck.predicted += delta;
+      finishChip(ck, *L[size_t(r)], tasks, sch, r, delta, chipName(r));
       predicted = std::max(predicted, ck.predicted);
-      for (const GTensor& t : g.tensors)
-        if (t.kind == TensorKind::Output) ck.outputs[t.name] = L[size_t(r)]->act(t.name);
-      ck.sram.weights = L[size_t(r)]->layout().weightBytes();
-      ck.sram.kv_cache = L[size_t(r)]->layout().cacheBytes();
-      ck.sram.activations = L[size_t(r)]->layout().activationBytes();
-      ck.sram.program = L[size_t(r)]->layout().programBytes();
       ck.wall_s = wall / tp;
     }
     if (!key.empty()) memo[key] = Memo{s, delta, handOver, links};
