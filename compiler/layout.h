@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "isa/program.h"
 #include "isa/arch/chip_config.h"
+#include "isa/program.h"
 
 namespace lpu {
 

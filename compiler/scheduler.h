@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "reservations.h"
 #include "isa/arch/chip_config.h"
+#include "reservations.h"
 #include "task.h"
 
 namespace lpu {

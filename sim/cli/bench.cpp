@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/compile.h"
+#include "isa/arch/system_config.h"
 #include "isa/error.h"
 #include "sim/cli/system_run.h"
-#include "isa/arch/system_config.h"
 #include "sim/simulate.h"
 
 namespace lpu {

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "isa/formats.h"
 #include "isa/arch/chip_config.h"
+#include "isa/formats.h"
 
 namespace lpu {
 

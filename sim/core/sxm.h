@@ -3,8 +3,8 @@
 #pragma once
 #include <vector>
 
-#include "isa/program.h"
 #include "isa/arch/chip_config.h"
+#include "isa/program.h"
 
 namespace lpu {
 
