@@ -53,14 +53,12 @@ const OpInfo* findOp(std::string_view mnemonic) {
 const OpInfo& info(Opcode op) { return *findOp(uint8_t(op)); }
 
 std::string_view latencyName(Lat l) {
-  switch (l) {
-    case Lat::none: return "none";
-#define X(n) \
-  case Lat::n: return #n;
-      LPU_LATENCY_FIELDS(X)
-#undef X
-  }
-  return "none";
+  static constexpr std::string_view names[] = {
+      "none",
+#define LPU_LATENCY(name, ...) #name,
+#include "latencies.def"
+  };
+  return names[size_t(l)];
 }
 
 std::string formatStream(StreamRef s) { return "s" + std::to_string(s.id) + (s.east ? "e" : "w"); }

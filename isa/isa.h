@@ -26,19 +26,13 @@ constexpr uint8_t DT_I8 = 1u << 0, DT_I16 = 1u << 1, DT_I32 = 1u << 2, DT_F16 = 
                   DT_ANY = 0x1f;
 constexpr bool allows(uint8_t mask, DType t) { return mask & (1u << int(t)); }
 
-// Latency classes: each names a field of the chip config's latency table
-// (isa/arch/chip_config.h); `none` is an instruction without a result.
-// clang-format off
-#define LPU_LATENCY_FIELDS(X)                                                                  \
-  X(icu_notify) X(mem_read) X(mem_write) X(vxm_alu) X(vxm_special) X(vxm_convert) X(mxm_load) \
-  X(mxm_install) X(mxm_pass) X(mxm_acc) X(sxm_shift) X(sxm_permute) X(sxm_transpose)         \
-  X(c2c_send) X(c2c_recv) X(c2c_deskew)
-// clang-format on
+// Latency classes, one per row of latencies.def: each names a field of the
+// chip config's latency table (isa/arch/chip_config.h); `none` is an
+// instruction without a result.
 enum class Lat : uint8_t {
   none,
-#define X(n) n,
-  LPU_LATENCY_FIELDS(X)
-#undef X
+#define LPU_LATENCY(name, ...) name,
+#include "latencies.def"
 };
 
 enum class Format : uint8_t {

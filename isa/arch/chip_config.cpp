@@ -24,57 +24,26 @@ struct Param {
   double lo, hi;
 };
 
-#define INT(k, unit, meaning, assumed, lo, hi) \
-  { #k, unit, meaning, assumed, &ChipConfig::k, nullptr, nullptr, lo, hi }
-#define DBL(k, unit, meaning, assumed, lo, hi) \
-  { #k, unit, meaning, assumed, nullptr, &ChipConfig::k, nullptr, lo, hi }
-#define LAT(k, meaning, assumed, hi) \
-  { "latency." #k, "cycles", meaning, assumed, nullptr, nullptr, &Latency::k, 1, hi }
+// Members of the row's type: an int field points at i, a double at d.
+constexpr std::pair<int ChipConfig::*, double ChipConfig::*> member(int ChipConfig::*i) { return {i, nullptr}; }
+constexpr std::pair<int ChipConfig::*, double ChipConfig::*> member(double ChipConfig::*d) { return {nullptr, d}; }
 
+// The rows of chip_fields.def, then of latencies.def, in that order (the
+// order of `chips --fields` and of chipToJson).
 const std::vector<Param>& params() {
-  static const std::vector<Param> p = {
-      DBL(clock_hz, "Hz", "core clock; seconds = cycles / clock_hz", false, 1e3, 1e11),
-      INT(superlanes, "count", "superlanes; instructions climb one per cycle (vector-granularity model)", false, 1, 64),
-      INT(lanes_per_superlane, "count", "lanes per superlane; vector length = superlanes x lanes", false, 1, 64),
-      INT(streams_per_direction, "count", "stream registers flowing east, and as many flowing west", false, 1, 32),
-      INT(stream_hop, "cycles", "cycles for a stream value to advance one slice", true, 1, 64),
-      INT(mem_slices_per_hemisphere, "count", "MEM slices on each side of the VXM", false, 1, 120),
-      INT(mem_banks_per_slice, "count", "SRAM banks per MEM slice; bank = address % banks", false, 1, 16),
-      INT(mem_words_per_bank, "vectors", "vector-sized words per bank (one byte per lane each)", false, 1, 1 << 24),
-      INT(mem_ports_per_bank, "accesses/cycle", "reads + write commits one bank takes per cycle", true, 1, 8),
-      INT(vxm_alus, "count", "VXM ALUs per lane, one instruction queue each", false, 1, 64),
-      INT(mxm_planes_per_hemisphere, "count", "MXM planes on each edge, lanes x lanes each", false, 0, 8),
-      INT(mxm_queues_per_plane, "count", "instruction queues per MXM plane", false, 1, 8),
-      INT(mxm_weight_streams, "streams", "streams an LW reads in one cycle (weight rows per cycle for int8)", false, 1,
-          32),
-      INT(mxm_accumulators, "count", "accumulator registers per MXM plane", true, 1, 64),
-      INT(sxm_queues_per_hemisphere, "count", "SXM instruction queues on each side", false, 0, 64),
-      INT(c2c_links, "count", "chip-to-chip links; the first half at the west SXM, the rest east", false, 0, 64),
-      INT(c2c_lanes_per_link, "count", "serial lanes per link", false, 1, 64),
-      DBL(c2c_gbps_per_lane, "Gb/s", "line rate per lane", false, 0.001, 1000),
-      INT(c2c_link_latency, "cycles", "wire latency of one link, send to arrival", true, 1, 1000000),
-      LAT(icu_notify, "notify to release of the synced queues", true, 1000),
-      LAT(mem_read, "Read issue to the vector on its stream", true, 1000),
-      LAT(mem_write, "Write issue to the bank commit (the bank port is used then)", true, 1000),
-      LAT(vxm_alu, "add/sub/mul/max/min/mov/neg/abs/relu issue to result", true, 1000),
-      LAT(vxm_special, "exp/tanh/rsqrt issue to result", true, 1000),
-      LAT(vxm_convert, "cvt issue to result", true, 1000),
-      LAT(mxm_load, "LW issue to the rows in the weight buffer", true, 1000),
-      LAT(mxm_install, "IW issue to the new weights in the array", true, 1000),
-      LAT(mxm_pass, "ABC issue to the product in the accumulator", true, 1000),
-      LAT(mxm_acc, "ACC issue to the accumulator on its streams", true, 1000),
-      LAT(sxm_shift, "shift/rot issue to result", true, 1000),
-      LAT(sxm_permute, "perm/dist issue to result", true, 1000),
-      LAT(sxm_transpose, "transpose issue to result", true, 1000),
-      LAT(c2c_send, "Send issue to the vector on the wire", true, 1000),
-      LAT(c2c_recv, "Receive issue to the vector on its stream", true, 100000),
-      LAT(c2c_deskew, "Deskew issue until its link may send and receive", true, 100000),
-  };
+  static const std::vector<Param> p = [] {
+    std::vector<Param> v;
+#define LPU_CHIP_FIELD(type, k, def, unit, lo, hi, assumed, meaning)                                             \
+  v.push_back({#k, unit, meaning, assumed, member(&ChipConfig::k).first, member(&ChipConfig::k).second, nullptr, \
+               double(lo), double(hi)});
+#include "chip_fields.def"
+#define LPU_LATENCY(k, def, hi, assumed, meaning) \
+  v.push_back({"latency." #k, "cycles", meaning, assumed, nullptr, nullptr, &Latency::k, 1, double(hi)});
+#include "isa/latencies.def"
+    return v;
+  }();
   return p;
 }
-#undef INT
-#undef DBL
-#undef LAT
 
 double get(const ChipConfig& c, const Param& p) {
   if (p.i) return c.*p.i;
@@ -94,14 +63,12 @@ void set(ChipConfig& c, const Param& p, double v) {
 }  // namespace
 
 int ChipConfig::latencyOf(Lat l) const {
-  switch (l) {
-    case Lat::none: return 0;
-#define X(n) \
-  case Lat::n: return latency.n;
-      LPU_LATENCY_FIELDS(X)
-#undef X
-  }
-  return 0;
+  static constexpr int Latency::*fields[] = {
+      nullptr,
+#define LPU_LATENCY(name, ...) &Latency::name,
+#include "isa/latencies.def"
+  };
+  return l == Lat::none ? 0 : latency.*fields[size_t(l)];
 }
 
 int ChipConfig::c2cCyclesPerVector() const {
@@ -177,7 +144,22 @@ ChipConfig presetTeaching() {
   c.c2c_lanes_per_link = 1;
   c.c2c_gbps_per_lane = 8;
   c.c2c_link_latency = 10;
-  c.latency = Latency{1, 2, 2, 1, 3, 1, 1, 1, 4, 1, 2, 2, 2, 1, 1, 4};
+  c.latency.icu_notify = 1;
+  c.latency.mem_read = 2;
+  c.latency.mem_write = 2;
+  c.latency.vxm_alu = 1;
+  c.latency.vxm_special = 3;
+  c.latency.vxm_convert = 1;
+  c.latency.mxm_load = 1;
+  c.latency.mxm_install = 1;
+  c.latency.mxm_pass = 4;
+  c.latency.mxm_acc = 1;
+  c.latency.sxm_shift = 2;
+  c.latency.sxm_permute = 2;
+  c.latency.sxm_transpose = 2;
+  c.latency.c2c_send = 1;
+  c.latency.c2c_recv = 1;
+  c.latency.c2c_deskew = 4;
   return c;
 }
 

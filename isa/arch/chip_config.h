@@ -11,48 +11,18 @@
 namespace lpu {
 
 // Functional delays in cycles: issue to result on its stream (or committed).
-// Defaults are assumptions (not public); see fieldDocs() for each meaning.
+// One member per row of isa/latencies.def, with its default.
 struct Latency {
-  int icu_notify = 4;
-  int mem_read = 4;
-  int mem_write = 4;
-  int vxm_alu = 4;
-  int vxm_special = 12;
-  int vxm_convert = 4;
-  int mxm_load = 1;
-  int mxm_install = 4;
-  int mxm_pass = 28;
-  int mxm_acc = 4;
-  int sxm_shift = 4;
-  int sxm_permute = 6;
-  int sxm_transpose = 12;
-  int c2c_send = 2;
-  int c2c_recv = 2;
-  int c2c_deskew = 216;
+#define LPU_LATENCY(name, def, ...) int name = def;
+#include "isa/latencies.def"
 };
 
 struct ChipConfig {
   std::string name = "groq-tsp-v1";
   std::string description = "GroqChip 1 / TSP v1 (ISCA 2020), 900 MHz, 220 MiB SRAM";
-  double clock_hz = 900e6;
-  int superlanes = 20;
-  int lanes_per_superlane = 16;
-  int streams_per_direction = 32;
-  int stream_hop = 1;
-  int mem_slices_per_hemisphere = 44;
-  int mem_banks_per_slice = 2;
-  int mem_words_per_bank = 4096;
-  int mem_ports_per_bank = 1;
-  int vxm_alus = 16;
-  int mxm_planes_per_hemisphere = 2;
-  int mxm_queues_per_plane = 3;
-  int mxm_weight_streams = 16;
-  int mxm_accumulators = 4;
-  int sxm_queues_per_hemisphere = 14;
-  int c2c_links = 16;
-  int c2c_lanes_per_link = 4;
-  double c2c_gbps_per_lane = 30;
-  int c2c_link_latency = 300;
+  // One member per row of chip_fields.def, with its default.
+#define LPU_CHIP_FIELD(type, name, def, ...) type name = def;
+#include "chip_fields.def"
   Latency latency;
 
   int lanes() const { return superlanes * lanes_per_superlane; }  // vector length
