@@ -23,39 +23,6 @@ bool parsePolicy(const std::string& s, Policy& out) {
   return true;
 }
 
-int queueCount(const ChipConfig& c) {
-  return 2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane +
-         2 * c.sxm_queues_per_hemisphere + c.c2c_links;
-}
-
-int queueIndex(const ChipConfig& c, const QueueId& q) {
-  const int mem = 2 * c.mem_slices_per_hemisphere, vxm = mem + c.vxm_alus;
-  const int mxm = vxm + 2 * c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane;
-  const int sxm = mxm + 2 * c.sxm_queues_per_hemisphere;
-  switch (q.unit) {
-    case Unit::MEM: return int(q.east) * c.mem_slices_per_hemisphere + q.index;
-    case Unit::VXM: return mem + q.index;
-    case Unit::MXM: return vxm + (int(q.east) * c.mxm_planes_per_hemisphere + q.index) * c.mxm_queues_per_plane + q.sub;
-    case Unit::SXM: return mxm + int(q.east) * c.sxm_queues_per_hemisphere + q.index;
-    case Unit::C2C: return sxm + q.index;
-    case Unit::ICU: break;
-  }
-  return -1;
-}
-
-QueueId queueAt(const ChipConfig& c, int i) {
-  const int m = c.mem_slices_per_hemisphere, pq = c.mxm_planes_per_hemisphere * c.mxm_queues_per_plane;
-  if (i < 2 * m) return QueueId{Unit::MEM, i >= m, i % m, 0};
-  i -= 2 * m;
-  if (i < c.vxm_alus) return QueueId{Unit::VXM, false, i, 0};
-  i -= c.vxm_alus;
-  if (i < 2 * pq) return QueueId{Unit::MXM, i >= pq, (i % pq) / c.mxm_queues_per_plane, i % c.mxm_queues_per_plane};
-  i -= 2 * pq;
-  if (i < 2 * c.sxm_queues_per_hemisphere)
-    return QueueId{Unit::SXM, i >= c.sxm_queues_per_hemisphere, i % c.sxm_queues_per_hemisphere, 0};
-  return QueueId{Unit::C2C, false, i - 2 * c.sxm_queues_per_hemisphere, 0};
-}
-
 namespace {
 
 class Placer {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "isa/arch/chip_config.h"
+#include "isa/arch/queues.h"  // the dense queue numbering the reservation tables use
 #include "reservations.h"
 #include "task.h"
 
@@ -31,11 +32,6 @@ struct Schedule {
   std::vector<Placement> placed;  // per task
   Cycle total = 0;                // predicted cycles: the end of the last task
 };
-
-// Dense queue numbering for a chip, shared by the scheduler and the emitter.
-int queueCount(const ChipConfig& c);
-int queueIndex(const ChipConfig& c, const QueueId& q);
-QueueId queueAt(const ChipConfig& c, int index);
 
 // `chips` > 1: one schedule for several chips (Task::chip), each with its
 // own reservation tables; dependences may cross chips (C2C transfers).

@@ -5,6 +5,7 @@
 #include "chip_config.h"
 #include "isa/error.h"
 #include "isa/formats.h"
+#include "queues.h"
 
 namespace lpu {
 namespace {
@@ -21,18 +22,6 @@ std::string queueRange(const ChipConfig& c, Unit u) {
     case Unit::ICU: break;
   }
   return "";
-}
-
-bool queueExists(const ChipConfig& c, const QueueId& q) {
-  switch (q.unit) {
-    case Unit::MEM: return q.index < c.mem_slices_per_hemisphere;
-    case Unit::VXM: return q.index < c.vxm_alus;
-    case Unit::MXM: return q.index < c.mxm_planes_per_hemisphere && q.sub < c.mxm_queues_per_plane;
-    case Unit::SXM: return q.index < c.sxm_queues_per_hemisphere;
-    case Unit::C2C: return q.index < c.c2c_links;
-    case Unit::ICU: break;
-  }
-  return false;
 }
 
 }  // namespace
