@@ -21,6 +21,10 @@ using Val = TaskBuilder::Val;
 
 }  // namespace
 
+// One piece (about 230 lines) because each output chunk is one task whose
+// instructions are timed against each other: the id's read, the tile index,
+// the gather map, the LWs, the one-hot selector and the drain are offsets of
+// one cycle `at`; the lambdas inside share that chunk's tiles and constants.
 void lowerEmbedding(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& ids = L.act(op.inputs[0]);

@@ -190,6 +190,9 @@ TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, i
   return half ? feedHalf(L, b, h, plane, r) : h;
 }
 
+// One piece (about 130 lines): it only fills one MxmJob (tiles, feed, drain)
+// whose callbacks share the op's weights, scales and packing; runMxmJob
+// then schedules it. Split, the callbacks would need all of that passed in.
 void lowerMatMul(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);

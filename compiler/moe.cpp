@@ -112,6 +112,10 @@ ExpertMatrix placeExperts(Lowerer& L, const GOp& op, int which, int per, int64_t
 
 }  // namespace
 
+// One piece (about 270 lines) because its three placements (one chip,
+// experts whole over a group, experts split over a group) share the router's
+// outputs, the expert tiles and the phase structure set up at the top; each
+// placement is a commented block below, its tasks chained by dependences.
 void lowerMoeFFN(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const int64_t E = op.attrs.experts, k = op.attrs.top_k;

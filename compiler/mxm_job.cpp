@@ -16,6 +16,10 @@ TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const 
   return b.issue(b.availAt(v, c.position(q)), q, rot, {v});
 }
 
+// One piece (about 145 lines): load, install, compute and drain of one pass
+// are one rigid task, each instruction an exact offset of the others (LW k
+// one cycle apart, ABC m after IW, ACC m m cycles after the first), so they
+// are built together in one TaskBuilder.
 void runMxmJob(Lowerer& L, const MxmJob& job) {
   const ChipConfig& c = L.c;
   const int wb = bytes(job.wt);

@@ -50,6 +50,10 @@ std::string pre(int i) { return fmt::format("l{}.", i); }
 
 }  // namespace
 
+// One piece (about 230 lines): the model's step graph read top to bottom
+// like the reference forward pass (embedding, each layer's attention and MLP
+// or experts, the head), so the two can be compared line by line; the
+// per-family differences are flags of ModelConfig, not functions.
 Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   Graph g;
   const bool prefill = r.mode == "prefill";
