@@ -12,6 +12,28 @@ namespace lpu {
 
 namespace {
 
+// The system's fields, one row each, in the order systemToJson writes them:
+// JSON key and the member (a string, an integer or a number).
+struct SysField {
+  const char* key;
+  std::string SystemConfig::*text = nullptr;
+  int SystemConfig::*integer = nullptr;
+  double SystemConfig::*number = nullptr;
+};
+const SysField kSysFields[] = {
+    {"name", &SystemConfig::name},
+    {"description", &SystemConfig::description},
+    {"chip", &SystemConfig::chip},
+    {"chips", nullptr, &SystemConfig::chips},
+    {"chips_per_node", nullptr, &SystemConfig::chips_per_node},
+    {"nodes_per_rack", nullptr, &SystemConfig::nodes_per_rack},
+    {"global_links", nullptr, &SystemConfig::global_links},
+    {"lanes_per_link", nullptr, &SystemConfig::lanes_per_link},
+    {"gbps_per_lane", nullptr, nullptr, &SystemConfig::gbps_per_lane},
+    {"hop_latency", nullptr, &SystemConfig::hop_latency},
+    {"deskew", nullptr, &SystemConfig::deskew},
+};
+
 SystemConfig preset(std::string name, std::string description, int chips) {
   SystemConfig s;
   s.name = std::move(name);
@@ -90,60 +112,39 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const auto& v = it.value();
-    auto integer = [&](int& field) {
-      if (!v.is_number_integer())
-        throw Error(fmt::format("{}: field {}: expected an integer, got {}", where, k, v.dump()));
-      field = v.get<int>();
-    };
-    auto text = [&](std::string& field) {
-      if (!v.is_string()) throw Error(fmt::format("{}: field {}: expected a string, got {}", where, k, v.dump()));
-      field = v.get<std::string>();
-    };
-    if (k == "base")
-      continue;
-    else if (k == "name")
-      text(s.name);
-    else if (k == "description")
-      text(s.description);
-    else if (k == "chip")
-      text(s.chip);
-    else if (k == "chips")
-      integer(s.chips);
-    else if (k == "chips_per_node")
-      integer(s.chips_per_node);
-    else if (k == "nodes_per_rack")
-      integer(s.nodes_per_rack);
-    else if (k == "global_links")
-      integer(s.global_links);
-    else if (k == "lanes_per_link")
-      integer(s.lanes_per_link);
-    else if (k == "hop_latency")
-      integer(s.hop_latency);
-    else if (k == "deskew")
-      integer(s.deskew);
-    else if (k == "gbps_per_lane") {
-      if (!v.is_number()) throw Error(fmt::format("{}: field {}: expected a number, got {}", where, k, v.dump()));
-      s.gbps_per_lane = v.get<double>();
-    } else {
-      throw Error(fmt::format("{}: unknown field {}", where, k));
-    }
+    if (k == "base") continue;
+    const SysField* f = nullptr;
+    for (const SysField& row : kSysFields)
+      if (k == row.key) f = &row;
+    if (!f) throw Error(fmt::format("{}: unknown field {}", where, k));
+    const bool ok = f->text ? v.is_string() : f->integer ? v.is_number_integer() : v.is_number();
+    if (!ok)
+      throw Error(fmt::format("{}: field {}: expected {}, got {}", where, k,
+                              f->text      ? "a string"
+                              : f->integer ? "an integer"
+                                           : "a number",
+                              v.dump()));
+    if (f->text)
+      s.*f->text = v.get<std::string>();
+    else if (f->integer)
+      s.*f->integer = v.get<int>();
+    else
+      s.*f->number = v.get<double>();
   }
   s.validate(where);
   return s;
 }
 
 std::string systemToJson(const SystemConfig& s) {
-  nlohmann::ordered_json j{{"name", s.name},
-                           {"description", s.description},
-                           {"chip", s.chip},
-                           {"chips", s.chips},
-                           {"chips_per_node", s.chips_per_node},
-                           {"nodes_per_rack", s.nodes_per_rack},
-                           {"global_links", s.global_links},
-                           {"lanes_per_link", s.lanes_per_link},
-                           {"gbps_per_lane", s.gbps_per_lane},
-                           {"hop_latency", s.hop_latency},
-                           {"deskew", s.deskew}};
+  nlohmann::ordered_json j;
+  for (const SysField& f : kSysFields) {
+    if (f.text)
+      j[f.key] = s.*f.text;
+    else if (f.integer)
+      j[f.key] = s.*f.integer;
+    else
+      j[f.key] = s.*f.number;
+  }
   return j.dump(2);
 }
 
