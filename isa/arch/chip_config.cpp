@@ -8,6 +8,7 @@
 
 #include "isa/binary.h"
 #include "isa/error.h"
+#include "queues.h"
 
 namespace lpu {
 namespace {
@@ -86,17 +87,7 @@ int ChipConfig::memPosition(SliceRef s) const {
   return s.east ? m + 3 + s.index : m + 1 - s.index;
 }
 
-int ChipConfig::position(const QueueId& q) const {
-  switch (q.unit) {
-    case Unit::MEM: return memPosition(SliceRef{q.east, uint8_t(q.index)});
-    case Unit::VXM: return vxmPosition();
-    case Unit::MXM: return q.east ? eastEdge() : 0;
-    case Unit::SXM: return q.east ? eastEdge() - 1 : 1;
-    case Unit::C2C: return q.index < c2c_links / 2 ? 1 : eastEdge() - 1;
-    case Unit::ICU: break;
-  }
-  return 0;
-}
+int ChipConfig::position(const QueueId& q) const { return queuePosition(*this, q); }
 
 void ChipConfig::validate(const std::string& where) const {
   if (name.empty()) throw Error(fmt::format("{}: field name: must not be empty", where));

@@ -30,7 +30,8 @@ struct ChipConfig {
   int c2cCyclesPerVector() const;  // link occupancy of one vector
   uint64_t sramBytes() const;
   // Slice positions along the east-west axis, west edge = 0:
-  // MXM | SXM | MEM W(n-1)..W0 | VXM | MEM E0..E(n-1) | SXM | MXM
+  // MXM | SXM | MEM W(n-1)..W0 | VXM | MEM E0..E(n-1) | SXM | MXM (the
+  // queue table, isa/arch/queues.h, gives each unit kind's position)
   int position(const QueueId& q) const;
   int memPosition(SliceRef s) const;
   int vxmPosition() const { return mem_slices_per_hemisphere + 2; }

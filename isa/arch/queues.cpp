@@ -4,11 +4,20 @@ namespace lpu {
 
 const std::array<QueueKind, 5>& queueKinds() {
   static const std::array<QueueKind, 5> kinds = {{
-      {Unit::MEM, true, &ChipConfig::mem_slices_per_hemisphere, nullptr},
-      {Unit::VXM, false, &ChipConfig::vxm_alus, nullptr},
-      {Unit::MXM, true, &ChipConfig::mxm_planes_per_hemisphere, &ChipConfig::mxm_queues_per_plane},
-      {Unit::SXM, true, &ChipConfig::sxm_queues_per_hemisphere, nullptr},
-      {Unit::C2C, false, &ChipConfig::c2c_links, nullptr},
+      // MXM | SXM | MEM W(n-1)..W0 | VXM | MEM E0..E(n-1) | SXM | MXM
+      {Unit::MEM, true, &ChipConfig::mem_slices_per_hemisphere, nullptr,
+       [](const ChipConfig& c, const QueueId& q) {
+         return c.memPosition(SliceRef{q.east, uint8_t(q.index)});
+       }},
+      {Unit::VXM, false, &ChipConfig::vxm_alus, nullptr,
+       [](const ChipConfig& c, const QueueId&) { return c.vxmPosition(); }},
+      {Unit::MXM, true, &ChipConfig::mxm_planes_per_hemisphere, &ChipConfig::mxm_queues_per_plane,
+       [](const ChipConfig& c, const QueueId& q) { return q.east ? c.eastEdge() : 0; }},
+      {Unit::SXM, true, &ChipConfig::sxm_queues_per_hemisphere, nullptr,
+       [](const ChipConfig& c, const QueueId& q) { return q.east ? c.eastEdge() - 1 : 1; }},
+      // the first half of the links at the west SXM, the rest east
+      {Unit::C2C, false, &ChipConfig::c2c_links, nullptr,
+       [](const ChipConfig& c, const QueueId& q) { return q.index < c.c2c_links / 2 ? 1 : c.eastEdge() - 1; }},
   }};
   return kinds;
 }
@@ -43,6 +52,12 @@ bool queueExists(const ChipConfig& c, const QueueId& q) {
   for (const QueueKind& k : queueKinds())
     if (k.unit == q.unit) return q.index >= 0 && q.index < c.*k.units && q.sub >= 0 && q.sub < k.perUnit(c);
   return false;
+}
+
+int queuePosition(const ChipConfig& c, const QueueId& q) {
+  for (const QueueKind& k : queueKinds())
+    if (k.unit == q.unit) return k.position(c, q);
+  return 0;
 }
 
 }  // namespace lpu

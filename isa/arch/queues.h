@@ -12,9 +12,10 @@ namespace lpu {
 
 struct QueueKind {
   Unit unit;
-  bool hemispheres;                // a west and an east set, `units` each
-  int ChipConfig::*units;          // units per hemisphere (or in all)
-  int ChipConfig::*queuesPerUnit;  // nullptr: one queue per unit
+  bool hemispheres;                                    // a west and an east set, `units` each
+  int ChipConfig::*units;                              // units per hemisphere (or in all)
+  int ChipConfig::*queuesPerUnit;                      // nullptr: one queue per unit
+  int (*position)(const ChipConfig&, const QueueId&);  // its slice, west edge = 0
   int queues(const ChipConfig& c) const { return (hemispheres ? 2 : 1) * c.*units * perUnit(c); }
   int perUnit(const ChipConfig& c) const { return queuesPerUnit ? c.*queuesPerUnit : 1; }
 };
@@ -26,5 +27,6 @@ int queueCount(const ChipConfig& c);                    // every queue of the ch
 int queueIndex(const ChipConfig& c, const QueueId& q);  // 0 .. queueCount - 1; -1 for ICU
 QueueId queueAt(const ChipConfig& c, int index);        // the inverse of queueIndex
 bool queueExists(const ChipConfig& c, const QueueId& q);
+int queuePosition(const ChipConfig& c, const QueueId& q);  // ChipConfig::position; ICU: 0
 
 }  // namespace lpu
