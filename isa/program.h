@@ -1,6 +1,6 @@
 // A program: per-queue instruction streams plus a data section of named
 // tensors placed in MEM, permutation maps and the list of outputs.
-// Independent of any chip: sim/ checks a program against a chip config.
+// Independent of any chip: isa/arch/program_check.cpp checks a program against a chip config.
 #pragma once
 #include <cstdint>
 #include <optional>
