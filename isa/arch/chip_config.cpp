@@ -8,6 +8,7 @@
 
 #include "isa/binary.h"
 #include "isa/error.h"
+#include "json_type.h"
 #include "queues.h"
 
 namespace lpu {
@@ -157,20 +158,14 @@ ChipConfig presetTeaching() {
 std::vector<ChipConfig> presets() { return {presetTspV1(), presetTeaching()}; }
 
 ChipConfig chipFromJson(const std::string& text, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: invalid JSON at byte {}: expected a chip config object", where, e.byte));
-  }
-  if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object", where));
+  std::string base;
+  const nlohmann::json j = parseConfigObject(text, where, "chip config", base);
   ChipConfig c;
-  if (j.contains("base")) {
-    if (!j["base"].is_string()) throw Error(fmt::format("{}: field base: expected a preset name", where));
+  if (!base.empty()) {
     bool found = false;
     for (const auto& p : presets())
-      if (p.name == j["base"].get<std::string>()) c = p, found = true;
-    if (!found) throw Error(fmt::format("{}: field base: unknown preset \"{}\"", where, j["base"].get<std::string>()));
+      if (p.name == base) c = p, found = true;
+    if (!found) throw Error(fmt::format("{}: field base: unknown preset \"{}\"", where, base));
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();

@@ -12,3 +12,34 @@
     NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, __VA_ARGS__))                         \
   }
 // clang-format on
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "isa/error.h"
+
+namespace lpu {
+
+// A config file's text as a JSON object, or a one-line lpu::Error naming the
+// file (`what`: "chip config", "system config"). Its "base" key, a preset
+// name, is taken out into `base` ("" when absent).
+inline nlohmann::json parseConfigObject(const std::string& text, const std::string& where, const char* what,
+                                        std::string& base) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: invalid JSON at byte {}: expected a {} object", where, e.byte, what));
+  }
+  if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object", where));
+  base.clear();
+  if (j.contains("base")) {
+    if (!j["base"].is_string()) throw Error(fmt::format("{}: field base: expected a preset name", where));
+    base = j["base"].get<std::string>();
+    j.erase("base");
+  }
+  return j;
+}
+
+}  // namespace lpu

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "isa/error.h"
+#include "json_type.h"
 
 namespace lpu {
 
@@ -97,18 +98,10 @@ ChipConfig SystemConfig::chipConfig() const {
 }
 
 SystemConfig systemFromJson(const std::string& text, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: not valid JSON (byte {})", where, e.byte));
-  }
-  if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object", where));
+  std::string base;
+  const nlohmann::json j = parseConfigObject(text, where, "system config", base);
   SystemConfig s;
-  if (j.contains("base")) {
-    if (!j["base"].is_string()) throw Error(fmt::format("{}: field base: expected a preset name", where));
-    s = loadSystem(j["base"].get<std::string>());
-  }
+  if (!base.empty()) s = loadSystem(base);
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const auto& v = it.value();
