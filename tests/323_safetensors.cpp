@@ -94,6 +94,9 @@ TEST_CASE("bad input: safetensors shapes whose element count overflows 64 bits",
   // A dimension of 2^63 was read as a negative int64.
   CHECK(errorOf(R"({"w":{"dtype":"F16","shape":[9223372036854775808,0],"data_offsets":[0,0]}})") ==
         "bad.safetensors: tensor w: shape dimension 9223372036854775808 exceeds 2^63 - 1");
+  // A number past double range threw nlohmann's out_of_range (an internal error).
+  CHECK(errorOf(R"({"w":{"dtype":"F32","shape":[1e999],"data_offsets":[0,0]}})") ==
+        "bad.safetensors: the header is not valid JSON (a number out of range)");
   CHECK(errorOf(R"({"w":{"dtype":"I8","shape":[1],"data_offsets":[0,0]}})") ==
         "bad.safetensors: tensor w: dtype I8 is not supported (F32, F16, BF16)");
 }
