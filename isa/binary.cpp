@@ -153,6 +153,11 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     const uint64_t init = r.u(1, "tensor init"), out = r.u(1, "tensor output flag");
     if (init > 2 || out > 1 || t.spread == 0 || t.rows == 0 || t.cols == 0)
       throw Error(fmt::format("{}: corrupt: tensor {} has invalid fields", name, printable(t.name)));
+    // As the assembler requires: every byte plane of every row is in a slice 0..127.
+    if (uint64_t(t.slice.index) + uint64_t(t.spread) * uint64_t(bytes(t.dtype)) - 1 > 127)
+      throw Error(fmt::format("{}: corrupt: tensor {} with spread {} would need slice index {}", name,
+                              printable(t.name), t.spread,
+                              uint64_t(t.slice.index) + uint64_t(t.spread) * uint64_t(bytes(t.dtype)) - 1));
     t.init = Tensor::Init(init);
     t.output = out;
     addBounded(tensorBytes, checkedTensorBytes(t, name), kMaxProgramBytes, name, "the tensors' bytes");
