@@ -1,4 +1,4 @@
-// Corrupt binary programs and oversized programs: a one-line error before
+// Corrupt binary programs, oversized programs and JSON numbers out of range: a one-line error before
 // anything is allocated, never a crash (inputs found by tests/fuzz).
 #include <catch2/catch.hpp>
 
@@ -57,6 +57,13 @@ TEST_CASE("bad input: a binary tensor past the 32-bit address space or over 2 Gi
   // 2 rows at address 2^32 - 1: the second row's address is 2^32.
   CHECK(errorOf(tensorFile(2, 1, 0xffffffff)) ==
         "bad.bin: tensor x: addresses 4294967295..4294967296 pass the last MEM address 4294967295");
+  // Spread 2^32 - 1: the disassembler looped 2^32 times per address (a fuzz timeout).
+  Program wide;
+  Tensor t;
+  t.name = "x", t.spread = 0xffffffff;
+  wide.tensors.push_back(t);
+  CHECK(errorOf(serialize(wide)) ==
+        "bad.bin: corrupt: tensor x with spread 4294967295 would need slice index 4294967294");
   // 2^31 rows of 2 int8 columns: 4 GiB > 2 GiB.
   CHECK(errorOf(tensorFile(1u << 31, 2, 0)) ==
         "bad.bin: tensor x: [2147483648, 2] i8 needs 4294967296 bytes, more than a program may hold (2147483648)");
@@ -74,4 +81,14 @@ TEST_CASE("bad input: a binary whose repeats expand past the issue limit", "[isa
   for (int i = 0; i < 5; ++i) q.code.push_back(rep);  // 1 + 5 x (2^24 - 1) > 2^26
   p.queues.push_back(q);
   CHECK(errorOf(serialize(p)) == "bad.bin: the instructions issued (repeats expanded) exceed the limit of 67108864");
+}
+
+TEST_CASE("bad input: a JSON number out of range is a one-line error in every JSON loader", "[bad-input]") {
+  // nlohmann throws out_of_range (not parse_error) for 1e999: it escaped as "error: internal:".
+  const std::string p = tempPath("huge-number.json");
+  writeFile(p, "{\"a\": 1e999}\n");
+  checkBadInput("run --graph " + p, "invalid JSON: a number out of range: expected an lpusim graph");
+  checkBadInput("models --config " + p, "not valid JSON (a number out of range)");
+  checkBadInput("chips --show " + p, "invalid JSON: a number out of range: expected a chip config object");
+  checkBadInput("systems --show " + p, "invalid JSON: a number out of range: expected a system config object");
 }

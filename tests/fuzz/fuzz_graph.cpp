@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(data, data + size);
-    } catch (const nlohmann::json::exception&) {  // out_of_range too: see /work/wt/fuzz-findings.md
-      return;  // loadGraph's one-line "invalid JSON at byte N"
+    } catch (const nlohmann::json::exception&) {
+      return;  // loadGraph turns parse errors and out-of-range numbers into a one-line lpu::Error
     }
     const Graph g = graphFromJson(j, "fuzz.graph.json");
     validate(g, "fuzz.graph.json");

@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(data, data + size);
-    } catch (const nlohmann::json::exception&) {  // out_of_range too: see /work/wt/fuzz-findings.md
-      return;  // loadModel's one-line "not valid JSON (byte N)"
+    } catch (const nlohmann::json::exception&) {
+      return;  // loadModel turns parse errors and out-of-range numbers into a one-line lpu::Error
     }
     const ModelConfig m = modelFromJson(j, "fuzz", "fuzz.json");
     (void)countParams(m);
