@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "binary.h"
@@ -188,13 +189,19 @@ class Assembler {
       if (path.size() >= 2 && path.front() == '"') path = path.substr(1, path.size() - 2);
       const size_t slash = name_.find_last_of('/');
       if (!path.empty() && path[0] != '/' && slash != std::string::npos) path = name_.substr(0, slash + 1) + path;
+      // The size is checked before reading: a device or a huge file is never read.
+      const size_t want = size_t(ts.rows) * ts.cols * size_t(bytes(ts.dtype));
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) fail(t[2].col, fmt::format("cannot open data file {}", path));
+      const uintmax_t have = std::filesystem::file_size(path, ec);
+      if (ec || have != want)
+        fail(t[2].col, fmt::format("{} has {} bytes, tensor {} needs {}", path, ec ? 0 : have, ts.name, want));
       std::vector<uint8_t> bytesRead;
       try {
         bytesRead = readFileBytes(path);
       } catch (const Error&) {
         fail(t[2].col, fmt::format("cannot open data file {}", path));
       }
-      const size_t want = size_t(ts.rows) * ts.cols * size_t(bytes(ts.dtype));
       if (bytesRead.size() != want)
         fail(t[2].col, fmt::format("{} has {} bytes, tensor {} needs {}", path, bytesRead.size(), ts.name, want));
       ts.init = Tensor::Init::Data;
@@ -266,14 +273,20 @@ class Assembler {
     }
     const uint64_t lastSlice = uint64_t(ts.slice.index) + uint64_t(ts.spread) * bytes(ts.dtype) - 1;
     if (lastSlice > 127) fail(t[5].col, fmt::format("tensor {} would need slice index {}", ts.name, lastSlice));
+    addBounded(tensorBytes_, checkedTensorBytes(ts, fmt::format("{}:{}:{}", name_, line_, t[3].col)), kMaxProgramBytes,
+               fmt::format("{}:{}:{}: tensor {}", name_, line_, t[3].col, ts.name), "the program's tensor bytes");
     p_.tensors.push_back(std::move(ts));
   }
 
-  // Cycle value of "@12", "@label", "@label+3".
+  // Cycle value of "@12", "@label", "@label+3", at most kMaxCycle.
   Cycle anchorCycle(const Token& tok) {
     const std::string s = tok.text.substr(1);
+    auto bounded = [&](Cycle c) {
+      if (c > kMaxCycle) fail(tok.col, fmt::format("{} is cycle {}, past the last cycle {}", tok.text, c, kMaxCycle));
+      return c;
+    };
     Cycle c;
-    if (parseNum(s, c)) return c;
+    if (parseNum(s, c)) return bounded(c);
     size_t k = s.find_first_of("+-");
     const std::string label = s.substr(0, k);
     const auto it = labels_.find(label);
@@ -282,7 +295,9 @@ class Assembler {
     Cycle off = 0;
     if (k != std::string::npos && !parseNum(s.substr(k + 1), off))
       fail(tok.col, fmt::format("expected @label+N, got '{}'", tok.text));
-    return it->second + (k != std::string::npos && s[k] == '-' ? -off : off);
+    if (off < 0 || off > kMaxCycle)
+      fail(tok.col, fmt::format("expected @label+N with N in 0..{}, got '{}'", kMaxCycle, tok.text));
+    return bounded(it->second + (k != std::string::npos && s[k] == '-' ? -off : off));
   }
 
   void instruction(std::vector<Token> t) {
@@ -301,7 +316,8 @@ class Assembler {
       const Cycle want = anchorCycle(t[0]);
       if (want < cycle_)
         fail(t[0].col, fmt::format("{} is cycle {}, but this queue is already at cycle {}", t[0].text, want, cycle_));
-      if (want > cycle_) emit(q, nopFor(want - cycle_), t[0].col);
+      // One nop waits at most 2^32 - 1 cycles: a longer gap takes several.
+      while (want > cycle_) emit(q, nopFor(std::min<Cycle>(want - cycle_, 0xffffffff)), t[0].col);
       t.erase(t.begin());
       if (t.empty()) fail(1, "an @cycle anchor must be followed by an instruction");
     }
@@ -331,6 +347,11 @@ class Assembler {
     } else {
       ++cycle_;
     }
+    if (cycle_ > kMaxCycle)
+      fail(col, fmt::format("queue {} runs past the last cycle {}", formatQueueId(q.id), kMaxCycle));
+    issues_ += in.op == Opcode::REPEAT ? in.n : 1;
+    if (issues_ > kMaxIssues)
+      fail(col, fmt::format("the program issues more than {} instructions (repeats expanded)", kMaxIssues));
     if (in.op == Opcode::NOTIFY || in.op == Opcode::SYNC) barrier_ = true;
     q.code.push_back(in);
   }
@@ -510,6 +531,7 @@ class Assembler {
   Program p_;
   Cycle cycle_ = 0;
   bool sawSync_ = false, barrier_ = false;
+  uint64_t tensorBytes_ = 0, issues_ = 0;
   std::map<std::string, Cycle> labels_;
 };
 

@@ -126,7 +126,7 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
   if (version != kBinaryVersion)
     throw Error(fmt::format("{}: format version {}, this lpusim reads version {}", name, version, kBinaryVersion));
   const uint64_t len = h.u(8, "body length");
-  if (len + 8 != h.end - h.pos)
+  if (len > h.end - h.pos || h.end - h.pos - len != 8)  // the checksum follows the body
     throw Error(fmt::format("{}: truncated or padded: body length {} but {} bytes follow the header", name, len,
                             h.end - h.pos));
   Reader r{file, h.pos, h.pos + len, name};
@@ -137,11 +137,12 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
   Program p;
   p.chip = r.str("chip name");
   const uint64_t nt = r.count("tensors", 20);
+  uint64_t tensorBytes = 0;
   for (uint64_t i = 0; i < nt; ++i) {
     Tensor t;
     t.name = r.str("tensor name");
     const uint64_t dt = r.u(1, "tensor dtype");
-    if (dt >= kDTypeCount) throw Error(fmt::format("{}: corrupt: tensor {} has dtype {}", name, t.name, dt));
+    if (dt >= kDTypeCount) throw Error(fmt::format("{}: corrupt: tensor {} has dtype {}", name, printable(t.name), dt));
     t.dtype = DType(dt);
     t.rows = uint32_t(r.u(4, "tensor rows"));
     t.cols = uint32_t(r.u(4, "tensor cols"));
@@ -151,13 +152,19 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     t.spread = uint32_t(r.u(4, "tensor spread"));
     const uint64_t init = r.u(1, "tensor init"), out = r.u(1, "tensor output flag");
     if (init > 2 || out > 1 || t.spread == 0 || t.rows == 0 || t.cols == 0)
-      throw Error(fmt::format("{}: corrupt: tensor {} has invalid fields", name, t.name));
+      throw Error(fmt::format("{}: corrupt: tensor {} has invalid fields", name, printable(t.name)));
+    // As the assembler requires: every byte plane of every row is in a slice 0..127.
+    if (uint64_t(t.slice.index) + uint64_t(t.spread) * uint64_t(bytes(t.dtype)) - 1 > 127)
+      throw Error(fmt::format("{}: corrupt: tensor {} with spread {} would need slice index {}", name,
+                              printable(t.name), t.spread,
+                              uint64_t(t.slice.index) + uint64_t(t.spread) * uint64_t(bytes(t.dtype)) - 1));
     t.init = Tensor::Init(init);
     t.output = out;
+    addBounded(tensorBytes, checkedTensorBytes(t, name), kMaxProgramBytes, name, "the tensors' bytes");
     if (t.init == Tensor::Init::Data) {
       const uint64_t n = r.u(8, "tensor data length");
       if (n != uint64_t(t.rows) * t.cols * uint64_t(bytes(t.dtype)))
-        throw Error(fmt::format("{}: corrupt: tensor {} has {} data bytes, expected {}", name, t.name, n,
+        throw Error(fmt::format("{}: corrupt: tensor {} has {} data bytes, expected {}", name, printable(t.name), n,
                                 uint64_t(t.rows) * t.cols * bytes(t.dtype)));
       r.need(n, "tensor data");
       t.data.assign(file.begin() + long(r.pos), file.begin() + long(r.pos + n));
@@ -178,14 +185,18 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     p.maps.push_back(std::move(m));
   }
   const uint64_t nq = r.count("queues", 8);
+  uint64_t issues = 0;
   for (uint64_t i = 0; i < nq; ++i) {
     const std::string qn = r.str("queue name");
     const auto id = parseQueueId(qn);
-    if (!id) throw Error(fmt::format("{}: corrupt: invalid queue name \"{}\"", name, qn));
+    if (!id) throw Error(fmt::format("{}: corrupt: invalid queue name \"{}\"", name, printable(qn)));
     Queue q{*id, {}};
     const uint64_t n = r.count("instructions", 8);
-    for (uint64_t k = 0; k < n; ++k)
+    for (uint64_t k = 0; k < n; ++k) {
       q.code.push_back(decode(r.u(8, "instruction"), fmt::format("{}: queue {} instruction {}", name, qn, k)));
+      addBounded(issues, q.code.back().op == Opcode::REPEAT ? q.code.back().n : 1, kMaxIssues, name,
+                 "the instructions issued (repeats expanded)");
+    }
     p.queues.push_back(std::move(q));
   }
   if (r.pos != r.end)

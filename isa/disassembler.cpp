@@ -23,12 +23,12 @@ std::string address(const Program& p, const QueueId& q, uint32_t addr) {
   int hits = 0;
   const SliceRef here{q.east, uint8_t(q.index)};
   for (const Tensor& t : p.tensors) {
-    if (addr < t.addr || addr >= t.addr + (t.rows + t.spread - 1) / t.spread) continue;
+    if (addr < t.addr || addr >= uint64_t(t.addr) + (uint64_t(t.rows) + t.spread - 1) / t.spread) continue;
     for (uint32_t g = 0; g < t.spread; ++g) {
-      const uint32_t row = (addr - t.addr) * t.spread + g;
+      const uint64_t row = uint64_t(addr - t.addr) * t.spread + g;
       if (row >= t.rows) continue;
       for (int b = 0; b < bytes(t.dtype); ++b)
-        if (t.sliceOf(row, b) == here) {
+        if (t.sliceOf(uint32_t(row), b) == here) {
           found = fmt::format("{}[{}]", t.name, row);
           ++hits;
         }
@@ -104,14 +104,20 @@ std::string disassemble(const Program& p) {
   }
   for (const Queue& q : p.queues) {
     out += fmt::format("\n.queue {}\n", formatQueueId(q.id));
-    const auto issues = issueCycles(q);
-    size_t k = 0, firstSync = q.code.size();
+    size_t firstSync = q.code.size();
     for (size_t i = 0; i < q.code.size() && firstSync == q.code.size(); ++i)
       if (q.code[i].op == Opcode::SYNC) firstSync = i;
+    // The issue cycles of issueCycles(), walked without expanding repeats.
+    Cycle t = 0;
     for (size_t i = 0; i < q.code.size(); ++i) {
-      while (k < issues.size() && issues[k].index < i) ++k;
-      const std::string text = instrText(p, q.id, q.code[i]);
-      if (k == issues.size() || issues[k].index != i) {  // a repeat of 0
+      const Instr& in = q.code[i];
+      const Cycle at = in.op == Opcode::SYNC ? 0 : in.op == Opcode::REPEAT ? t - 1 + in.d : t;
+      t = in.op == Opcode::SYNC     ? 0
+          : in.op == Opcode::NOP    ? t + in.imm
+          : in.op == Opcode::REPEAT ? t + Cycle(in.n) * in.d
+                                    : t + 1;
+      const std::string text = instrText(p, q.id, in);
+      if (in.op == Opcode::REPEAT && in.n == 0) {  // a repeat of 0
         out += fmt::format("    {}\n", text);
         continue;
       }
@@ -119,9 +125,8 @@ std::string disassemble(const Program& p) {
         out += fmt::format("    {:<40} ; before the start barrier\n", text);
         continue;
       }
-      out += fmt::format("    {:<40} ; @{}", text, issues[k].cycle);
-      if (q.code[i].op == Opcode::REPEAT)
-        out += fmt::format("..{}", issues[k].cycle + Cycle(q.code[i].n - 1) * q.code[i].d);
+      out += fmt::format("    {:<40} ; @{}", text, at);
+      if (in.op == Opcode::REPEAT) out += fmt::format("..{}", at + Cycle(in.n - 1) * in.d);
       out += "\n";
     }
   }

@@ -1,7 +1,10 @@
 #include "program.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
+#include "error.h"
 #include "numeric.h"
 
 namespace lpu {
@@ -85,6 +88,25 @@ std::vector<uint8_t> Tensor::initialBytes() const {
     for (size_t i = 0; i < n; ++i) storeElement(dtype, rng.uniform(lo, hi), &out[i * w]);
   }
   return out;
+}
+
+uint64_t checkedTensorBytes(const Tensor& t, const std::string& where) {
+  const uint64_t words = (uint64_t(t.rows) + t.spread - 1) / t.spread;
+  if (uint64_t(t.addr) + words - 1 > 0xffffffffull)
+    throw Error(fmt::format("{}: tensor {}: addresses {}..{} pass the last MEM address 4294967295", where,
+                            printable(t.name), t.addr, uint64_t(t.addr) + words - 1));
+  const uint64_t elems = uint64_t(t.rows) * t.cols, w = uint64_t(bytes(t.dtype));  // < 2^64: both factors < 2^32
+  if (elems > kMaxProgramBytes / w)
+    throw Error(fmt::format("{}: tensor {}: [{}, {}] {} needs {} bytes, more than a program may hold ({})", where,
+                            printable(t.name), t.rows, t.cols, dtypeName(t.dtype),
+                            fmt::format("{:.0f}", double(elems) * double(w)), kMaxProgramBytes));
+  return elems * w;
+}
+
+void addBounded(uint64_t& total, uint64_t more, uint64_t limit, const std::string& where, const char* what) {
+  if (more > limit || total > limit - more)
+    throw Error(fmt::format("{}: {} exceed the limit of {}", where, what, limit));
+  total += more;
 }
 
 const Tensor* Program::findTensor(const std::string& name) const {

@@ -69,6 +69,21 @@ struct Program {
   int findMap(const std::string& name) const;  // -1 if absent
 };
 
+// Up-front bounds the assembler and the binary reader apply before anything
+// is allocated for a program: each tensor's rows fit the 32-bit MEM address
+// space, the tensors' initial contents take at most kMaxProgramBytes, no
+// queue runs past kMaxCycle and the issues with repeats expanded (what
+// issueCycles() returns, over all queues) number at most kMaxIssues.
+constexpr uint64_t kMaxProgramBytes = uint64_t(1) << 31;  // 2 GiB of tensor data
+constexpr int64_t kMaxCycle = int64_t(1) << 40;           // about 20 minutes at 900 MHz
+constexpr uint64_t kMaxIssues = uint64_t(1) << 26;
+// The bytes of a tensor's contents (rows x cols x element bytes), or throws
+// lpu::Error("<where>: tensor <name>: ...") if its addresses pass 2^32 - 1 or
+// it alone exceeds kMaxProgramBytes.
+uint64_t checkedTensorBytes(const Tensor& t, const std::string& where);
+// Adds `more` to `total`; throws lpu::Error("<where>: ...") past `limit`.
+void addBounded(uint64_t& total, uint64_t more, uint64_t limit, const std::string& where, const char* what);
+
 // The static issue cycle of each instruction of a queue, relative to the
 // start barrier (or to cycle 0 in a program without one); REPEAT expands to
 // one entry per repetition. Mirrors what the chip does; used by the

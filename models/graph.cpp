@@ -480,6 +480,8 @@ Graph loadGraph(const std::string& path) {
     j = nlohmann::json::parse(b.begin(), b.end());
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: invalid JSON at byte {}: expected an lpusim graph", path, e.byte));
+  } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
+    throw Error(fmt::format("{}: invalid JSON: a number out of range: expected an lpusim graph", path));
   }
   return graphFromJson(j, path);
 }

@@ -188,6 +188,8 @@ ModelConfig loadModel(const std::string& nameOrPath) {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON (byte {})", nameOrPath, e.byte));
+  } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
+    throw Error(fmt::format("{}: not valid JSON (a number out of range)", nameOrPath));
   }
   return modelFromJson(j, nameOrPath, nameOrPath);
 }

@@ -21,13 +21,13 @@ SeededWeights::SeededWeights(const ModelConfig& m, uint64_t seed) : seed_(seed) 
 
 std::vector<int64_t> SeededWeights::shape(const std::string& name) const {
   const auto it = specs_.find(name);
-  if (it == specs_.end()) throw Error(fmt::format("weight {}: the model has no such tensor", name));
+  if (it == specs_.end()) throw Error(fmt::format("weight {}: the model has no such tensor", printable(name)));
   return it->second.shape;
 }
 
 std::vector<float> SeededWeights::tensor(const std::string& name) const {
   const auto it = specs_.find(name);
-  if (it == specs_.end()) throw Error(fmt::format("weight {}: the model has no such tensor", name));
+  if (it == specs_.end()) throw Error(fmt::format("weight {}: the model has no such tensor", printable(name)));
   const WeightSpec& s = it->second;
   uint64_t h = seed_ ^ 0x9e3779b97f4a7c15ull;
   for (char ch : name) h = (h ^ uint8_t(ch)) * 0x100000001b3ull;
@@ -76,10 +76,20 @@ std::string shapeText(const std::vector<int64_t>& s) {
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+namespace {
+
+std::vector<uint8_t> readWeightFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open", path));
-  data_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : SafetensorsFile(readWeightFile(path), path) {}
+
+SafetensorsFile::SafetensorsFile(std::vector<uint8_t> bytes, const std::string& path)
+    : path_(path), data_(std::move(bytes)) {
   if (data_.size() < 8)
     throw Error(fmt::format("{}: truncated: no header length (expected 8 bytes, file has {})", path, data_.size()));
   uint64_t n = 0;
@@ -91,13 +101,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     h = nlohmann::json::parse(data_.begin() + 8, data_.begin() + 8 + int64_t(n));
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: the header is not valid JSON (byte {})", path, e.byte));
+  } catch (const nlohmann::json::exception&) {  // e.g. a number too large for 64 bits
+    throw Error(fmt::format("{}: the header is not valid JSON (a number out of range)", path));
   }
   if (!h.is_object()) throw Error(fmt::format("{}: the header is not a JSON object", path));
   const uint64_t dataBytes = data_.size() - 8 - n;
   for (auto it = h.begin(); it != h.end(); ++it) {
     if (it.key() == "__metadata__") continue;
     const auto& e = it.value();
-    const std::string where = fmt::format("{}: tensor {}", path, it.key());
+    const std::string where = fmt::format("{}: tensor {}", path, printable(it.key()));
     if (!e.is_object() || !e.contains("dtype") || !e["dtype"].is_string() || !e.contains("shape") ||
         !e["shape"].is_array() || !e.contains("data_offsets") || !e["data_offsets"].is_array() ||
         e["data_offsets"].size() != 2)
@@ -105,12 +117,19 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     Entry en;
     en.dtype = e["dtype"].get<std::string>();
     if (!dtypeBytes(en.dtype))
-      throw Error(fmt::format("{}: dtype {} is not supported (F32, F16, BF16)", where, en.dtype));
+      throw Error(fmt::format("{}: dtype {} is not supported (F32, F16, BF16)", where, printable(en.dtype)));
+    // Element count and byte size with checked arithmetic: a product that
+    // does not fit in 64 bits cannot match the data and is an error.
     uint64_t count = 1;
     for (const auto& d : e["shape"]) {
       if (!d.is_number_unsigned()) throw Error(where + ": shape must hold non-negative integers");
-      en.shape.push_back(d.get<int64_t>());
-      count *= d.get<uint64_t>();
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim > uint64_t(INT64_MAX)) throw Error(fmt::format("{}: shape dimension {} exceeds 2^63 - 1", where, dim));
+      if (dim != 0 && count > dataBytes / dim)
+        throw Error(fmt::format("{}: shape {} has more elements than the file's {} data bytes", where,
+                                e["shape"].dump(), dataBytes));
+      en.shape.push_back(int64_t(dim));
+      count *= dim;
     }
     for (const auto& o : e["data_offsets"])
       if (!o.is_number_unsigned()) throw Error(where + ": data_offsets must be non-negative integers");
@@ -130,13 +149,13 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
 
 std::vector<int64_t> SafetensorsFile::shape(const std::string& name) const {
   const auto it = entries_.find(name);
-  if (it == entries_.end()) throw Error(fmt::format("{}: no tensor {}", path_, name));
+  if (it == entries_.end()) throw Error(fmt::format("{}: no tensor {}", path_, printable(name)));
   return it->second.shape;
 }
 
 std::vector<float> SafetensorsFile::tensor(const std::string& name) const {
   const auto it = entries_.find(name);
-  if (it == entries_.end()) throw Error(fmt::format("{}: no tensor {}", path_, name));
+  if (it == entries_.end()) throw Error(fmt::format("{}: no tensor {}", path_, printable(name)));
   const Entry& e = it->second;
   const int eb = dtypeBytes(e.dtype);
   std::vector<float> v(size_t((e.end - e.begin) / uint64_t(eb)));
@@ -155,6 +174,12 @@ std::vector<float> SafetensorsFile::tensor(const std::string& name) const {
     }
   }
   return v;
+}
+
+std::vector<std::string> SafetensorsFile::names() const {
+  std::vector<std::string> n;
+  for (const auto& [name, e] : entries_) n.push_back(name);
+  return n;
 }
 
 void SafetensorsFile::check(const ModelConfig& m) const {
@@ -203,7 +228,7 @@ int64_t parseInt(const std::string& s, const std::string& where) {
     if (n == s.size()) return v;
   } catch (...) {
   }
-  throw Error(fmt::format("weight view {}: \"{}\" is not an integer", where, s));
+  throw Error(fmt::format("weight view {}: \"{}\" is not an integer", where, printable(s)));
 }
 
 std::vector<Axis> parseView(const std::string& spec, const std::string& where) {
@@ -219,7 +244,7 @@ std::vector<Axis> parseView(const std::string& spec, const std::string& where) {
     if (c1 == std::string::npos) {
       a.index = true;
       a.start = parseInt(part, where);
-      a.stop = a.start + 1;
+      a.stop = a.start < INT64_MAX ? a.start + 1 : a.start;  // an index past the end fails the range check
     } else {
       const size_t c2 = part.find(':', c1 + 1);
       const std::string s0 = part.substr(0, c1);
@@ -241,14 +266,14 @@ std::vector<float> viewValues(const WeightSource& w, const std::string& graphNam
   const size_t br = graphName.find('[');
   const std::string base = graphName.substr(0, br);
   const std::vector<int64_t> full = w.shape(base);
+  const std::string gn = printable(graphName);  // for messages
   std::vector<float> v = w.tensor(base);
   std::vector<Axis> axes;
   if (br != std::string::npos) {
-    if (graphName.back() != ']') throw Error(fmt::format("weight view {}: expected a closing ]", graphName));
-    axes = parseView(graphName.substr(br + 1, graphName.size() - br - 2), graphName);
+    if (graphName.back() != ']') throw Error(fmt::format("weight view {}: expected a closing ]", gn));
+    axes = parseView(graphName.substr(br + 1, graphName.size() - br - 2), gn);
     if (axes.size() != full.size())
-      throw Error(
-          fmt::format("weight view {}: {} indices for a tensor of rank {}", graphName, axes.size(), full.size()));
+      throw Error(fmt::format("weight view {}: {} indices for a tensor of rank {}", gn, axes.size(), full.size()));
   } else {
     axes.assign(full.size(), Axis{});
   }
@@ -257,9 +282,8 @@ std::vector<float> viewValues(const WeightSource& w, const std::string& graphNam
     Axis& a = axes[d];
     if (a.stop < 0) a.stop = full[d];
     if (a.start < 0 || a.stop > full[d] || a.start >= a.stop)
-      throw Error(
-          fmt::format("weight view {}: axis {} range {}:{} outside 0:{}", graphName, d, a.start, a.stop, full[d]));
-    counts.push_back((a.stop - a.start + a.step - 1) / a.step);
+      throw Error(fmt::format("weight view {}: axis {} range {}:{} outside 0:{}", gn, d, a.start, a.stop, full[d]));
+    counts.push_back((a.stop - a.start - 1) / a.step + 1);  // no overflow for any positive step
     if (!a.index) outShape.push_back(counts.back());
   }
   int64_t n = 1;
@@ -270,7 +294,7 @@ std::vector<float> viewValues(const WeightSource& w, const std::string& graphNam
     return s;
   };
   if (squeeze(outShape) != squeeze(shape))
-    throw Error(fmt::format("weight {}: the checkpoint gives {}, the graph needs {}", graphName, shapeText(outShape),
+    throw Error(fmt::format("weight {}: the checkpoint gives {}, the graph needs {}", gn, shapeText(outShape),
                             shapeText(shape)));
   if (br == std::string::npos) return v;
   std::vector<int64_t> stride(full.size(), 1);

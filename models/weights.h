@@ -43,10 +43,13 @@ class SeededWeights : public WeightSource {
 class SafetensorsFile : public WeightSource {
  public:
   explicit SafetensorsFile(const std::string& path);
+  // The file's contents; `path` names it in messages.
+  SafetensorsFile(std::vector<uint8_t> bytes, const std::string& path);
   std::vector<float> tensor(const std::string& name) const override;
   std::vector<int64_t> shape(const std::string& name) const override;
   // Every tensor the model needs is present with its shape.
   void check(const ModelConfig& m) const;
+  std::vector<std::string> names() const;  // the tensors in the file, sorted
 
   struct Entry {
     std::string dtype;

@@ -50,6 +50,20 @@ TEST_CASE("assembly errors name the file, line and column", "[isa][bad-input]") 
       {".tensor x i8 [1, 2] at W0 0\n.file x \"/nonexistent.bin\"\n", "bad.s:2:9:", "cannot open data file"},
       {".tensor x fp64 [1, 2] at W0 0\n", "bad.s:1:11:", "unknown element type 'fp64'"},
       {".queue NOPE.1\n", "bad.s:1:8:", "invalid queue name"},
+      // Sizes and cycles past the up-front bounds (found by tests/fuzz).
+      {".tensor x i8 [4294967295, 8] at W0 0\n", "bad.s:1:14:",
+       "tensor x: [4294967295, 8] i8 needs 34359738360 bytes, more than a program may hold (2147483648)"},
+      {".tensor x i8 [2, 1] at W0 4294967295\n",
+       "bad.s:1:14:", "tensor x: addresses 4294967295..4294967296 pass the last MEM address 4294967295"},
+      {".tensor x i8 [1073741824, 1] at W0 0\n.tensor y i8 [1073741824, 1] at W1 0\n.tensor z i8 [1, 1] at W2 0\n",
+       "bad.s:3:14:", "tensor z: the program's tensor bytes exceed the limit of 2147483648"},
+      {".queue VXM.0\n  @1099511627777 nop 1\n",
+       "bad.s:2:3:", "@1099511627777 is cycle 1099511627777, past the last cycle 1099511627776"},
+      {".queue VXM.0\n  a: nop 1\n  @a+9223372036854775807 nop 1\n",
+       "bad.s:3:3:", "expected @label+N with N in 0..1099511627776"},
+      {".queue VXM.0\n  mov.f32 s0e, s1e\n  repeat 16777215, 65535\n  mov.f32 s0e, s1e\n  repeat 16777215, 65535\n",
+       "bad.s:5:3:", "queue VXM.0 runs past the last cycle 1099511627776"},
+      {".tensor x i8 [1, 2] at W0 0\n.file x \"/dev/zero\"\n", "bad.s:2:9:", "cannot open data file /dev/zero"},
   };
   for (const Case& c : cases) {
     const std::string e = errorOf(c.text);
@@ -70,4 +84,15 @@ TEST_CASE("@cycle anchors and labels pad with nops to the named cycle", "[isa]")
   CHECK(p.queues[0].code[1].imm == 4);
   CHECK(a.back().cycle == 4);
   CHECK(b.back().cycle == 7);  // first (4) + 3
+}
+
+TEST_CASE("an @cycle anchor more than 2^32 - 1 cycles ahead pads with several nops", "[isa]") {
+  // @4294967300 was cut to 32 bits (cycle 4). One nop waits at most 2^32 - 1
+  // cycles: nop 4294967295 then nop 5 reach 4294967300.
+  const Program p = assemble(".queue VXM.0\n  @4294967300 mov.f32 s0e, s1e\n", "far.s");
+  const auto& code = p.queues[0].code;
+  REQUIRE(code.size() == 3);
+  CHECK(code[0].imm == 4294967295u);
+  CHECK(code[1].imm == 5);
+  CHECK(issueCycles(p.queues[0]).back().cycle == 4294967300);
 }

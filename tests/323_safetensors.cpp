@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "isa/binary.h"
+#include "isa/error.h"
 #include "models/weights.h"
 #include "support.h"
 
@@ -73,4 +74,29 @@ TEST_CASE("bad input: malformed safetensors files", "[models][cli][bad-input]") 
   const std::string missing = writeWeights("missing.safetensors", [](auto& n, auto&, auto&) { n = "other"; });
   checkBadInput("run --model tiny-llama --weights " + missing, "missing tensor model.layers.1.mlp.up_proj.weight");
   checkBadInput("run --model tiny-llama --weights /nonexistent.safetensors", "cannot open");
+}
+
+TEST_CASE("bad input: safetensors shapes whose element count overflows 64 bits", "[models][bad-input]") {
+  auto errorOf = [](const std::string& headerJson) {
+    std::vector<uint8_t> b;
+    for (int i = 0; i < 8; ++i) b.push_back(uint8_t(uint64_t(headerJson.size()) >> (8 * i)));
+    b.insert(b.end(), headerJson.begin(), headerJson.end());
+    try {
+      SafetensorsFile f(b, "bad.safetensors");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // 2^32 x 2^32 elements wrapped to 0, which matched the 0 data bytes.
+  CHECK(errorOf(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})") ==
+        "bad.safetensors: tensor w: shape [4294967296,4294967296] has more elements than the file's 0 data bytes");
+  // A dimension of 2^63 was read as a negative int64.
+  CHECK(errorOf(R"({"w":{"dtype":"F16","shape":[9223372036854775808,0],"data_offsets":[0,0]}})") ==
+        "bad.safetensors: tensor w: shape dimension 9223372036854775808 exceeds 2^63 - 1");
+  // A number past double range threw nlohmann's out_of_range (an internal error).
+  CHECK(errorOf(R"({"w":{"dtype":"F32","shape":[1e999],"data_offsets":[0,0]}})") ==
+        "bad.safetensors: the header is not valid JSON (a number out of range)");
+  CHECK(errorOf(R"({"w":{"dtype":"I8","shape":[1],"data_offsets":[0,0]}})") ==
+        "bad.safetensors: tensor w: dtype I8 is not supported (F32, F16, BF16)");
 }

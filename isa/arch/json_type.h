@@ -31,6 +31,8 @@ inline nlohmann::json parseConfigObject(const std::string& text, const std::stri
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: invalid JSON at byte {}: expected a {} object", where, e.byte, what));
+  } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
+    throw Error(fmt::format("{}: invalid JSON: a number out of range: expected a {} object", where, what));
   }
   if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object", where));
   base.clear();
