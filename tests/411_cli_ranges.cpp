@@ -93,6 +93,8 @@ TEST_CASE("options that do not apply to the rest of the command line are errors,
   checkBadInput("run --model tiny-llama --chips 2 --layers", "--layers excludes --chips");
   checkBadInput("run --model tiny-llama --system groq-node --trace " + tempPath("t.json"), "--trace excludes --system");
   checkBadInput("run --model tiny-llama --system groq-node --chip teaching", "--chip excludes --system");
+  checkBadInput("run --model tiny-llama --parallel pp=1 --chip teaching",
+                "--chip: a system preset or file names its chip");
   checkBadInput("run --model tiny-llama --seed 3", "--seed: seeds the values of a functional run");
   checkBadInput("run --model tiny-llama --seed 3 --weights " + graph, "--weights excludes --seed");
   checkBadInput("run --model tiny-moe --experts whole", "--experts: applies to multi-chip runs");
@@ -165,6 +167,14 @@ TEST_CASE("the boundary values work: context 1 and the model's 256, every layer,
   CHECK(graphOf("--mode prefill --prompt-len 256")["tokens"] == 256);
   CHECK(graphOf("--first-layers 2")["name"] == "tiny-llama decode, context 256");  // both layers: the whole model
   CHECK(graphOf("--first-layers 1")["name"] == "tiny-llama decode, context 256, layers 0..0 of 2");
+  for (const char* chips : {"1", "100000"}) {  // the one chip the step fits is used
+    const CliRun c = runCli(std::string("run --model tiny-llama --context 8 --json --chips ") + chips);
+    INFO(chips << ": " << c.err);
+    REQUIRE(c.exitCode == 0);
+    const auto s = nlohmann::json::parse(c.out);
+    CHECK(s["chips"] == 1);
+    CHECK(s["system"] == std::string(chips) + "-chips");
+  }
   const CliRun g = runCli("run --model tiny-llama --prompt 255 --generate 0 --json");
   INFO(g.err);
   REQUIRE(g.exitCode == 0);

@@ -88,6 +88,8 @@ struct SystemSetup {
 SystemSetup systemSetUp(const RunArgs& a, Setup& s) {
   const ModelArgs& m = a.model;
   if (!s.model) throw Error("--system, --chips and --parallel need a model (--model)");
+  if (!m.chipName.empty() && a.chipsCount == 0)
+    throw Error("--chip: a system preset or file names its chip; --chips N makes a system of N of --chip");
   SystemSetup ss;
   ss.sys = std::make_unique<SystemConfig>(
       a.chipsCount > 0 ? systemOfChips(a.chipsCount, m.chipName.empty() ? "groq-tsp-v1" : m.chipName)
