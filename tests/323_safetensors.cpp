@@ -73,7 +73,7 @@ TEST_CASE("bad input: malformed safetensors files", "[models][cli][bad-input]") 
                 "tensor model.layers.1.mlp.up_proj.weight is [512, 255], the model needs [512, 256]");
   const std::string missing = writeWeights("missing.safetensors", [](auto& n, auto&, auto&) { n = "other"; });
   checkBadInput("run --model tiny-llama --weights " + missing, "missing tensor model.layers.1.mlp.up_proj.weight");
-  checkBadInput("run --model tiny-llama --weights /nonexistent.safetensors", "cannot open");
+  checkBadInput("run --model tiny-llama --weights /nonexistent.safetensors", "/nonexistent.safetensors: no such file");
 }
 
 TEST_CASE("bad input: safetensors shapes whose element count overflows 64 bits", "[models][bad-input]") {

@@ -61,8 +61,8 @@ TEST_CASE("chips lists the presets and --show prints a config that loads back", 
 }
 
 TEST_CASE("bad input: files that do not exist or are not programs", "[cli][bad-input]") {
-  checkBadInput("sim /nonexistent/prog.bin", "/nonexistent/prog.bin: cannot open file");
-  checkBadInput("asm /nonexistent/prog.s -o x.bin", "/nonexistent/prog.s: cannot open file");
+  checkBadInput("sim /nonexistent/prog.bin", "/nonexistent/prog.bin: no such file");
+  checkBadInput("asm /nonexistent/prog.s -o x.bin", "/nonexistent/prog.s: no such file");
   writeFile(tempPath("text.bin"), "hello, I am not a program");
   checkBadInput("sim " + tempPath("text.bin"), "bad magic");
 }

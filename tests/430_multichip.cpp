@@ -385,7 +385,7 @@ TEST_CASE("a batch on several chips: exact, tokens/s counts every sequence", "[s
                 "--batch applies to decode steps (a prefill takes one prompt)");
   checkBadInput("run --model tiny-llama --batch 2 --prompt 1,2",
                 "--batch: greedy decoding (--prompt) runs one sequence");
-  checkBadInput("run --model tiny-llama --batch 0", "--batch: Value 0 not in range 1 to 4096");
+  checkBadInput("run --model tiny-llama --batch 0", "--batch: expected an integer in 1..64, got \"0\"");
 }
 
 TEST_CASE("stages built alike are compiled once and moved in time: the same cycles as compiling each", "[system][tp]") {

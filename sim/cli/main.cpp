@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 #include "isa/error.h"
 #include "sim/cli/bench.h"
 #include "sim/cli/model_info.h"
+#include "sim/cli/option_checks.h"
 #include "sim/cli/preset_info.h"
 #include "sim/cli/reference.h"
 #include "sim/cli/run_command.h"
@@ -45,6 +47,23 @@ void writeText(const std::string& path, const std::string& text) {
   f << text;
 }
 
+std::vector<std::string> chipNames() {
+  std::vector<std::string> names;
+  for (const ChipConfig& c : presets()) names.push_back(c.name);
+  return names;
+}
+
+std::vector<std::string> systemNames() {
+  std::vector<std::string> names;
+  for (const SystemConfig& s : systemPresets()) names.push_back(s.name);
+  return names;
+}
+
+// The most sequences a decode step takes (--batch): their attention mixes
+// are joined by one Concat, which takes at most 64 inputs (models/graph.cpp).
+constexpr int64_t kMaxBatch = 64;
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+
 // A subcommand: its options (filled by CLI11 while parsing) and what it does.
 struct Command {
   CLI::App* cmd;
@@ -57,8 +76,8 @@ Command addAsm(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("asm", "assemble a .s file into a binary program");
-  cmd->add_option("input", a->in, "assembly file (syntax: isa/README.md)")->required();
-  cmd->add_option("-o,--output", a->out, "binary program to write")->required();
+  cmd->add_option("input", a->in, "assembly file (syntax: isa/README.md)")->required()->check(regularFile());
+  cmd->add_option("-o,--output", a->out, "binary program to write")->required()->check(outputFile());
   return {cmd, [a] { writeProgram(assembleFile(a->in), a->out); }};
 }
 
@@ -68,8 +87,8 @@ Command addDisasm(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("disasm", "turn a binary program back into annotated assembly");
-  cmd->add_option("input", a->in, "binary program")->required();
-  cmd->add_option("-o,--output", a->out, "assembly file to write (default: stdout)");
+  cmd->add_option("input", a->in, "binary program")->required()->check(regularFile());
+  cmd->add_option("-o,--output", a->out, "assembly file to write (default: stdout)")->check(outputFile());
   return {cmd, [a] { writeText(a->out, disassemble(readProgram(a->in))); }};
 }
 
@@ -80,12 +99,15 @@ Command addSim(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("sim", "run a program (.bin, or .s assembled on the fly) on the simulated chip");
-  cmd->add_option("program", a->in, "program file")->required();
-  cmd->add_option("--chip", a->chipName, "chip preset name or JSON file (default: the program's .chip)");
+  cmd->add_option("program", a->in, "program file")->required()->check(regularFile());
+  cmd->add_option("--chip", a->chipName, "chip preset name or JSON file (default: the program's .chip)")
+      ->check(nameOrFile(chipNames()));
   cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
-  cmd->add_option("--trace", a->tracePath, "write a Chrome/Perfetto timeline (JSON) here");
-  cmd->add_option("--dump", a->dumpDir, "write each output tensor to DIR/<name>.npy");
-  cmd->add_flag("--timing-only", a->timingOnly, "check timing without computing values or holding SRAM contents");
+  cmd->add_option("--trace", a->tracePath, "write a Chrome/Perfetto timeline (JSON) here")->check(outputFile());
+  auto* dump = cmd->add_option("--dump", a->dumpDir, "write each output tensor to DIR/<name>.npy (an existing DIR)")
+                   ->check(directory());
+  cmd->add_flag("--timing-only", a->timingOnly, "check timing without computing values or holding SRAM contents")
+      ->excludes(dump);
   return {
       cmd, [a] {
         const Program p = loadProgram(a->in);
@@ -111,9 +133,13 @@ Command addChips(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("chips", "list the bundled chip presets");
-  cmd->add_flag("--json", a->json, "print the presets as JSON");
-  cmd->add_option("--show", a->show, "print one preset's full JSON config (a starting point for your own)");
-  cmd->add_flag("--fields", a->fields, "document every config field: unit, default, meaning");
+  auto* json = cmd->add_flag("--json", a->json, "print the presets as JSON");
+  cmd->add_option("--show", a->show, "print one preset's full JSON config (a starting point for your own)")
+      ->check(nameOrFile(chipNames()))
+      ->excludes(json);
+  cmd->add_flag("--fields", a->fields, "document every config field: unit, default, meaning")
+      ->excludes(json)
+      ->excludes("--show");
   return {cmd, [a] {
             if (!a->show.empty()) {
               std::cout << chipToJson(loadChip(a->show)) << "\n";
@@ -129,31 +155,50 @@ Command addChips(CLI::App& app) {
           }};
 }
 
-// The options of compile and run that say what to compile, for which chip and how.
+// The options of compile and run that say what to compile, for which chip and
+// how; those that shape a model's step need --model (a graph file is fixed).
+// Ranges that depend on the model are checked once it is loaded (checkStep).
 void addModelOptions(CLI::App* cmd, ModelArgs& a) {
-  auto* gr = cmd->add_option("--graph", a.graphPath, "graph JSON file (format: models/README.md)");
-  auto* mo =
-      cmd->add_option("--model", a.modelName, "bundled model name (lpusim models) or a Hugging Face config.json");
+  auto* gr =
+      cmd->add_option("--graph", a.graphPath, "graph JSON file (format: models/README.md)")->check(regularFile());
+  auto* mo = cmd->add_option("--model", a.modelName, "bundled model name (lpusim models) or a Hugging Face config.json")
+                 ->check(nameOrFile(bundledModels()));
   gr->excludes(mo);
-  cmd->add_option("--mode", a.mode, "with --model: decode (one token over the KV cache) or prefill (a prompt)")
-      ->check(CLI::IsMember({"decode", "prefill"}));
-  cmd->add_option("--context", a.context, "with --model, decode: KV-cache positions attended (default min(1024, max))");
-  cmd->add_option("--prompt-len", a.promptLen, "with --model, prefill: prompt tokens");
+  cmd->add_option("--mode", a.mode, "decode (one token over the KV cache) or prefill (a prompt)")
+      ->check(CLI::IsMember({"decode", "prefill"}))
+      ->needs(mo);
+  cmd->add_option("--context", a.context,
+                  "decode: KV-cache positions attended, 1 to the model's positions (default min(1024, max))")
+      ->transform(integerIn(1, std::numeric_limits<int64_t>::max()))
+      ->needs(mo);
+  cmd->add_option("--prompt-len", a.promptLen, "prefill: prompt tokens, 1 to the model's positions")
+      ->transform(integerIn(1, std::numeric_limits<int64_t>::max()))
+      ->needs(mo);
   cmd->add_option("--batch", a.batch,
-                  "with --model, decode: sequences stepped together (weights stream once for all; each has its own "
-                  "KV caches); tokens_per_s counts all of them")
-      ->check(CLI::Range(1, 4096));
-  cmd->add_option("--first-layers", a.firstLayers, "with --model: only the first N layers (one layer of a big model)");
-  cmd->add_flag("--layers-only", a.layersOnly, "with --model: the layers alone, without embedding and head");
-  cmd->add_option("--chip", a.chipName, "chip preset name or JSON file (default groq-tsp-v1)");
+                  "decode: sequences stepped together (weights stream once for all; each has its own KV caches); "
+                  "tokens_per_s counts all of them")
+      ->transform(integerIn(1, kMaxBatch))
+      ->needs(mo);
+  cmd->add_option("--first-layers", a.firstLayers,
+                  "only the first N layers, 1 to the model's layers (one layer of a big model)")
+      ->transform(integerIn(1, kIntMax))
+      ->needs(mo);
+  cmd->add_flag("--layers-only", a.layersOnly, "the layers alone, without embedding and head")->needs(mo);
+  cmd->add_option("--chip", a.chipName, "chip preset name or JSON file (default groq-tsp-v1)")
+      ->check(nameOrFile(chipNames()));
   cmd->add_option("--precision", a.precision, "matmul precision: int8 (per-channel weight scales) or fp16")
       ->check(CLI::IsMember({"int8", "fp16"}));
   cmd->add_option("--scheduler", a.scheduler, "list (optimising) or in-order (baseline)")
       ->check(CLI::IsMember({"list", "in-order"}));
   cmd->add_flag("--functional", a.functional, "carry real values (seeded random weights and inputs, or --weights)");
-  cmd->add_option("--weights", a.weightsPath,
-                  "with --model: a .safetensors file of the model's weights (implies --functional)");
-  cmd->add_option("--seed", a.seed, "seed of the random weights and inputs");
+  auto* we =
+      cmd->add_option("--weights", a.weightsPath, "a .safetensors file of the model's weights (implies --functional)")
+          ->check(regularFile())
+          ->needs(mo);
+  cmd->add_option("--seed", a.seed, "with --functional or --prompt: seed of the random weights and inputs")
+      ->transform(anyUnsigned())
+      ->excludes(we)
+      ->each([&a](const std::string&) { a.seedGiven = true; });
 }
 
 Command addCompile(CLI::App& app) {
@@ -161,7 +206,7 @@ Command addCompile(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("compile", "compile a graph or one step of a model into a program with exact issue cycles");
   addModelOptions(cmd, a->model);
-  cmd->add_option("-o,--output", a->out, "binary program to write")->required();
+  cmd->add_option("-o,--output", a->out, "binary program to write")->required()->check(outputFile());
   return {cmd, [a] { compileCommand(*a); }};
 }
 
@@ -169,28 +214,48 @@ Command addRun(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "compile a graph or one step of a model and run it on the simulated chip");
   addModelOptions(cmd, a->model);
+  auto* mo = cmd->get_option("--model");
   cmd->add_flag("--json", a->json, "print one JSON object");
-  cmd->add_flag("--layers", a->layers, "add a per-layer breakdown (cycle span of each layer)");
-  cmd->add_option("--trace", a->tracePath, "write a Chrome/Perfetto timeline (JSON) here");
-  cmd->add_option("--prompt", a->prompt, "with --model --functional: token ids, e.g. 1,2,3, fed one decode step each");
-  cmd->add_option("--generate", a->generate, "with --prompt: tokens to generate greedily after the prompt");
-  auto* sysOpt =
-      cmd->add_option("--system", a->systemName, "with --model: a system preset (lpusim systems) or JSON file");
+  auto* layers = cmd->add_flag("--layers", a->layers, "one chip: add a per-layer breakdown (cycle span of each layer)");
+  auto* trace = cmd->add_option("--trace", a->tracePath, "one chip: write a Chrome/Perfetto timeline (JSON) here")
+                    ->check(outputFile());
+  auto* prompt =
+      cmd->add_option("--prompt", a->prompt, "token ids below the model's vocab, e.g. 1,2,3, fed one decode step each")
+          ->check(nonEmpty())
+          ->needs(mo);
+  cmd->add_option("--generate", a->generate, "tokens to generate greedily after the prompt")
+      ->transform(integerIn(0, kIntMax))
+      ->needs(prompt);
+  auto* sysOpt = cmd->add_option("--system", a->systemName, "a system preset (lpusim systems) or JSON file")
+                     ->check(nameOrFile(systemNames()))
+                     ->needs(mo)
+                     ->excludes("--chip");
   auto* chipsOpt =
-      cmd->add_option("--chips", a->chipsCount, "with --model: a system of this many chips (wired like the presets)");
+      cmd->add_option("--chips", a->chipsCount, "a system of this many chips (wired like the presets; of --chip)")
+          ->transform(integerIn(1, 100000))
+          ->needs(mo);
   sysOpt->excludes(chipsOpt);
-  cmd->add_option("--parallel", a->parallel,
-                  "with --system/--chips: the split, e.g. tp=8,pp=9 (default: for tp 1, 2, 4, 8 the fewest "
-                  "stages that fit, then the fewest predicted cycles)");
+  auto* parallel = cmd->add_option("--parallel", a->parallel,
+                                   "the split over --system/--chips (default system groq-node), e.g. tp=8,pp=9 "
+                                   "(default: for tp 1, 2, 4, 8 the fewest stages that fit, then the fewest predicted "
+                                   "cycles)")
+                       ->check(nonEmpty())
+                       ->needs(mo);
+  for (CLI::Option* multi : {sysOpt, chipsOpt, parallel})
+    for (CLI::Option* one : {layers, trace}) one->excludes(multi);
+  layers->excludes(prompt);
+  trace->excludes(prompt);
   cmd->add_option("--experts", a->experts,
-                  "MoE models on a tensor-parallel group: whole (experts / tp whole experts a chip, their "
+                  "with --system/--chips/--parallel, MoE models on a tensor-parallel group: whole (experts / tp whole "
+                  "experts a chip, their "
                   "outputs summed over C2C), split (every expert's output columns over the group), or auto "
                   "(the default: whole where tp divides the experts)")
-      ->check(CLI::IsMember({"auto", "split", "whole"}));
+      ->check(CLI::IsMember({"auto", "split", "whole"}))
+      ->needs(mo);
   cmd->add_option("--max-memory", a->maxMemoryGib,
-                  "with --system/--chips: GiB the compiler may use (default 90% of this machine's); larger "
-                  "runs are refused up front")
-      ->check(CLI::PositiveNumber);
+                  "with --system/--chips/--parallel: GiB the compiler may use (default 90% of this machine's); "
+                  "larger runs are refused up front")
+      ->check(positiveFinite());
   return {cmd, [a] { runCommand(*a); }};
 }
 
@@ -201,8 +266,10 @@ Command addSystems(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("systems", "list the bundled multi-chip system presets");
-  cmd->add_flag("--json", a->json, "print the presets as JSON");
-  cmd->add_option("--show", a->show, "print one preset's full JSON config");
+  auto* json = cmd->add_flag("--json", a->json, "print the presets as JSON");
+  cmd->add_option("--show", a->show, "print one preset's full JSON config")
+      ->check(nameOrFile(systemNames()))
+      ->excludes(json);
   return {cmd, [a] {
             if (!a->show.empty()) {
               std::cout << systemToJson(loadSystem(a->show)) << "\n";
@@ -224,7 +291,8 @@ Command addModels(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("models", "list the bundled models: family, shape, exact parameters, bytes");
   cmd->add_flag("--json", a->json, "print one JSON array");
-  cmd->add_option("--config", a->configPaths, "show these Hugging Face config.json files instead");
+  cmd->add_option("--config", a->configPaths, "show these Hugging Face config.json files instead")
+      ->check(nameOrFile(bundledModels()));
   return {cmd, [a] {
             std::vector<ModelConfig> ms;
             if (a->configPaths.empty())
@@ -249,23 +317,33 @@ Command addBench(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "benchmark figures: tokens/s, compile and simulate wall time, speed, memory");
-  cmd->add_option("--chip", a->chipName, "chip preset name or JSON file (default groq-tsp-v1)");
+  auto* chip = cmd->add_option("--chip", a->chipName, "chip preset name or JSON file (default groq-tsp-v1)")
+                   ->check(nameOrFile(chipNames()));
   cmd->add_option("--precision", a->precision, "int8 or fp16")->check(CLI::IsMember({"int8", "fp16"}));
-  cmd->add_option("--model", a->modelName, "one model instead of the default cases");
-  cmd->add_option("--context", a->context, "with --model: KV-cache positions (default min(1024, max))");
-  cmd->add_option("--first-layers", a->firstLayers, "with --model: only the first N layers");
-  cmd->add_flag("--layers-only", a->layersOnly, "with --model: the layers alone, without embedding and head");
+  auto* mo = cmd->add_option("--model", a->modelName, "one model instead of the default cases")
+                 ->check(nameOrFile(bundledModels()));
+  auto* context = cmd->add_option("--context", a->context,
+                                  "KV-cache positions, 1 to the model's positions (default min(1024, max))")
+                      ->transform(integerIn(1, std::numeric_limits<int64_t>::max()))
+                      ->needs(mo);
+  auto* first = cmd->add_option("--first-layers", a->firstLayers, "only the first N layers, 1 to the model's layers")
+                    ->transform(integerIn(1, kIntMax))
+                    ->needs(mo);
+  auto* only = cmd->add_flag("--layers-only", a->layersOnly, "the layers alone, without embedding and head")->needs(mo);
   cmd->add_flag("--json", a->json, "one JSON object per line");
-  cmd->add_flag("--systems", a->systems,
-                "multi-chip cases instead: gpt2 on groq-node (split chosen), llama-3.1-8b on groq-rack "
-                "(tp=8,pp=9), llama-2-70b on groq-576 (tp=8,pp=72) and on 640 chips (tp=8,pp=80), at 4096 "
-                "context for the Llamas; takes about half an hour");
+  auto* systems = cmd->add_flag("--systems", a->systems,
+                                "multi-chip cases instead: gpt2 on groq-node (split chosen, context 1024), "
+                                "llama-3.1-8b on groq-rack (tp=8,pp=9), llama-2-70b (tp=8,pp=54) and mixtral-8x7b "
+                                "(tp=8,pp=32) on groq-576, at context 4096; takes about half an hour");
+  for (CLI::Option* o : {chip, mo, context, first, only}) systems->excludes(o);
   return {cmd, [a] {
             if (a->systems) return runSystemBench(defaultSystemBenchCases(), a->precision == "int8", a->json);
             std::vector<BenchCase> cases = defaultBenchCases();
-            if (!a->modelName.empty())
+            if (!a->modelName.empty()) {
+              checkStep(loadModel(a->modelName), "decode", a->context, 0, 1, a->firstLayers);
               cases = {{a->modelName,
                         StepRequest{"decode", a->context, 0, 0, a->firstLayers, !a->layersOnly, !a->layersOnly}}};
+            }
             runBench(cases, a->chipName.empty() ? "groq-tsp-v1" : a->chipName, a->precision == "int8", a->json);
           }};
 }
@@ -279,18 +357,25 @@ Command addGraph(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("graph", "write a model's step graph as JSON (editable; compile it with --graph)");
-  cmd->add_option("--model", a->modelName, "bundled model name or a Hugging Face config.json")->required();
+  cmd->add_option("--model", a->modelName, "bundled model name or a Hugging Face config.json")
+      ->required()
+      ->check(nameOrFile(bundledModels()));
   cmd->add_option("--mode", a->mode, "decode or prefill")->check(CLI::IsMember({"decode", "prefill"}));
-  cmd->add_option("--context", a->context, "decode: KV-cache positions attended");
-  cmd->add_option("--batch", a->batch, "decode: sequences stepped together")->check(CLI::Range(1, 4096));
-  cmd->add_option("--prompt-len", a->promptLen, "prefill: prompt tokens");
-  cmd->add_option("--first-layers", a->firstLayers, "only the first N layers");
+  cmd->add_option("--context", a->context, "decode: KV-cache positions attended, 1 to the model's positions")
+      ->transform(integerIn(1, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--batch", a->batch, "decode: sequences stepped together")->transform(integerIn(1, kMaxBatch));
+  cmd->add_option("--prompt-len", a->promptLen, "prefill: prompt tokens, 1 to the model's positions")
+      ->transform(integerIn(1, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--first-layers", a->firstLayers, "only the first N layers, 1 to the model's layers")
+      ->transform(integerIn(1, kIntMax));
   cmd->add_flag("--layers-only", a->layersOnly, "the layers alone, without embedding and head");
-  cmd->add_option("-o,--output", a->out, "graph JSON file to write (default: stdout)");
+  cmd->add_option("-o,--output", a->out, "graph JSON file to write (default: stdout)")->check(outputFile());
   return {cmd, [a] {
+            const ModelConfig m = loadModel(a->modelName);
+            checkStep(m, a->mode, a->context, a->promptLen, a->batch, a->firstLayers);
             StepRequest req{a->mode, a->context, a->promptLen, 0, a->firstLayers, !a->layersOnly, !a->layersOnly};
             req.batch = a->batch;
-            writeText(a->out, toJson(buildGraph(loadModel(a->modelName), req)).dump(1) + "\n");
+            writeText(a->out, toJson(buildGraph(m, req)).dump(1) + "\n");
           }};
 }
 

@@ -37,6 +37,7 @@ Setup setUp(const ModelArgs& a, bool prompt) {
   s.functional = a.functional;
   if (!a.modelName.empty()) {
     s.model = std::make_unique<ModelConfig>(loadModel(a.modelName));
+    checkStep(*s.model, a.mode, a.context, a.promptLen, a.batch, a.firstLayers);
     if (!a.weightsPath.empty()) {
       auto st = std::make_unique<SafetensorsFile>(a.weightsPath);
       st->check(*s.model);
@@ -48,6 +49,8 @@ Setup setUp(const ModelArgs& a, bool prompt) {
   } else if (!a.weightsPath.empty() || prompt) {
     throw Error("--weights and --prompt need a model (--model)");
   }
+  if (a.seedGiven && !s.functional && !prompt)
+    throw Error("--seed: seeds the values of a functional run; give --functional or --prompt too");
   return s;
 }
 
@@ -85,6 +88,8 @@ struct SystemSetup {
 SystemSetup systemSetUp(const RunArgs& a, Setup& s) {
   const ModelArgs& m = a.model;
   if (!s.model) throw Error("--system, --chips and --parallel need a model (--model)");
+  if (!m.chipName.empty() && a.chipsCount == 0)
+    throw Error("--chip: a system preset or file names its chip; --chips N makes a system of N of --chip");
   SystemSetup ss;
   ss.sys = std::make_unique<SystemConfig>(
       a.chipsCount > 0 ? systemOfChips(a.chipsCount, m.chipName.empty() ? "groq-tsp-v1" : m.chipName)
@@ -94,11 +99,12 @@ SystemSetup systemSetUp(const RunArgs& a, Setup& s) {
   if (split.tp * std::max(split.pp, 1) > ss.sys->chips)
     throw Error(fmt::format("--parallel {}: needs {} chips, system {} has {}", a.parallel, split.tp * split.pp,
                             ss.sys->name, ss.sys->chips));
-  if (m.firstLayers > 0 || m.layersOnly) {  // a part of the model over the system (timing)
-    if (!a.prompt.empty())
-      throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
-    if (m.firstLayers > 0) s.model->layers = std::min<int64_t>(s.model->layers, m.firstLayers);
-  }
+  if (!a.experts.empty() && !s.model->moe())
+    throw Error(fmt::format("--experts: {} has no experts (a dense model)", s.model->name));
+  if (!a.experts.empty() && !a.parallel.empty() && split.tp == 1)
+    throw Error(
+        fmt::format("--experts: places experts over a tensor-parallel group, and --parallel {} has tp=1", a.parallel));
+  if (m.firstLayers > 0) s.model->layers = std::min<int64_t>(s.model->layers, m.firstLayers);
   PipelineRequest& preq = ss.req;
   preq.step = StepRequest{m.mode, m.context, m.promptLen, 0, -1, !m.layersOnly, !m.layersOnly};
   preq.step.batch = m.batch;
@@ -116,8 +122,11 @@ SystemSetup systemSetUp(const RunArgs& a, Setup& s) {
 // Greedy decoding, one decode step per token, on one chip or a system
 // (`ss.sys` set); prints each step, then the tokens generated.
 void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
-  if (a.model.batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
   const std::vector<int> tokens = parsePrompt(a.prompt, s.model->vocab);
+  if (int64_t(tokens.size()) + a.generate > s.model->max_positions)
+    throw Error(fmt::format("--prompt and --generate: {} tokens and {} generated take {} positions, {} has {}",
+                            tokens.size(), a.generate, int64_t(tokens.size()) + a.generate, s.model->name,
+                            s.model->max_positions));
   std::unique_ptr<ChipDecoder> one;
   std::unique_ptr<SystemDecoder> many;
   if (ss.sys) {
@@ -164,7 +173,35 @@ void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
   }
 }
 
+// Greedy decoding runs whole-model decode steps of one sequence, each over
+// every position so far: the options that shape a step do not apply.
+void checkPromptArgs(const RunArgs& a) {
+  const ModelArgs& m = a.model;
+  if (m.firstLayers > 0 || m.layersOnly)
+    throw Error("--first-layers and --layers-only: greedy decoding (--prompt) needs the whole model");
+  if (m.batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
+  if (m.context > 0) throw Error("--context: greedy decoding (--prompt) attends the positions so far");
+  if (m.mode != "decode" || m.promptLen > 0)
+    throw Error("--mode prefill and --prompt-len: greedy decoding (--prompt) feeds the prompt one decode step each");
+}
+
 }  // namespace
+
+void checkStep(const ModelConfig& m, const std::string& mode, int64_t context, int64_t promptLen, int64_t batch,
+               int firstLayers) {
+  const bool prefill = mode == "prefill";
+  if (context > 0 && prefill)
+    throw Error("--context: applies to decode steps (a prefill attends its --prompt-len tokens)");
+  if (promptLen > 0 && !prefill) throw Error("--prompt-len: applies to --mode prefill");
+  if (prefill && promptLen <= 0)
+    throw Error(fmt::format("--mode prefill: needs --prompt-len, 1..{} for {}", m.max_positions, m.name));
+  if (prefill && batch > 1) throw Error("--batch applies to decode steps (a prefill takes one prompt)");
+  for (const auto& [name, v] : {std::pair{"--context", context}, std::pair{"--prompt-len", promptLen}})
+    if (v > m.max_positions)
+      throw Error(fmt::format("{}: {} is not in 1..{} (the positions of {})", name, v, m.max_positions, m.name));
+  if (firstLayers > m.layers)
+    throw Error(fmt::format("--first-layers: {} is not in 1..{} (the layers of {})", firstLayers, m.layers, m.name));
+}
 
 void compileCommand(const CompileArgs& a) {
   const Setup s = setUp(a.model, false);
@@ -176,8 +213,13 @@ void compileCommand(const CompileArgs& a) {
 }
 
 void runCommand(const RunArgs& a) {
-  Setup s = setUp(a.model, !a.prompt.empty());
   const bool system = !a.systemName.empty() || a.chipsCount > 0 || !a.parallel.empty();
+  if (!system && !a.experts.empty())
+    throw Error("--experts: applies to multi-chip runs (--system, --chips or --parallel)");
+  if (!system && a.maxMemoryGib > 0)
+    throw Error("--max-memory: applies to multi-chip runs (--system, --chips or --parallel)");
+  if (!a.prompt.empty()) checkPromptArgs(a);
+  Setup s = setUp(a.model, !a.prompt.empty());
   SystemSetup ss;
   if (system) ss = systemSetUp(a, s);
   if (!a.prompt.empty()) return decodePrompt(a, s, ss);

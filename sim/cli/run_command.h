@@ -7,6 +7,7 @@
 
 #include "compiler/compile.h"
 #include "models/graph.h"
+#include "models/model_config.h"
 #include "sim/core/result.h"
 
 namespace lpu {
@@ -19,6 +20,7 @@ struct ModelArgs {
   int firstLayers = -1;
   bool layersOnly = false, functional = false;
   uint64_t seed = 1;
+  bool seedGiven = false;  // --seed given: it must matter (values carried)
 };
 
 struct CompileArgs {
@@ -33,10 +35,17 @@ struct RunArgs {
   std::string prompt;  // token ids, fed one decode step each
   int generate = 0;    // tokens generated greedily after the prompt
   // A multi-chip system: a preset or file, or a number of chips, and the split.
-  std::string systemName, parallel, experts = "auto";
+  std::string systemName, parallel, experts;  // experts "": auto
   int chipsCount = 0;
   double maxMemoryGib = 0;
 };
+
+// Checks the options that shape a model's step against the model and the
+// mode (0 or -1: not given): the context and prompt length within its
+// positions, the first layers within its layers, the prompt length given
+// exactly for a prefill. Throws lpu::Error naming the option and its range.
+void checkStep(const ModelConfig& m, const std::string& mode, int64_t context, int64_t promptLen, int64_t batch,
+               int firstLayers);
 
 // Each prints its report on stdout; throws lpu::Error on bad input, or when
 // the simulated cycles differ from the predicted ones (after the report).

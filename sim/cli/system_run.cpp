@@ -1,6 +1,9 @@
 #include "system_run.h"
 
 #include <fmt/format.h>
+
+#include <utility>
+
 #include "isa/error.h"
 #include "sim/cli/model_run.h"
 #include "sim/cli/progress.h"
@@ -9,6 +12,7 @@ namespace lpu {
 
 ParallelSplit parseParallel(const std::string& text) {
   ParallelSplit p;
+  bool tp = false, pp = false;  // given already
   size_t i = 0;
   while (i < text.size()) {
     const size_t j = std::min(text.find(',', i), text.size());
@@ -19,6 +23,8 @@ ParallelSplit parseParallel(const std::string& text) {
     const long v = eq == std::string::npos ? 0 : std::strtol(part.c_str() + eq + 1, &end, 10);
     if (eq == std::string::npos || (key != "tp" && key != "pp") || !end || *end || v < 1 || v > 100000)
       throw Error(fmt::format("--parallel: \"{}\" is not tp=N or pp=N with N >= 1 (e.g. tp=8,pp=16)", part));
+    if (std::exchange(key == "tp" ? tp : pp, true))
+      throw Error(fmt::format("--parallel: {} given twice in \"{}\"", key, text));
     (key == "tp" ? p.tp : p.pp) = int(v);
     i = j + 1;
   }
