@@ -164,6 +164,18 @@ struct Graph {
   int layers() const;
 };
 
+// Bounds on a graph's scalar fields; a graph outside them is an error.
+constexpr int64_t kMaxGraphTokens = int64_t(1) << 20;   // tokens processed in one step
+constexpr int64_t kMaxGraphBatch = 4096;                // sequences (as buildGraph takes)
+constexpr int64_t kMaxGraphContext = int64_t(1) << 24;  // KV positions
+constexpr int64_t kMaxGraphLayer = int64_t(1) << 20;    // an op's layer number
+
+// What is wrong with a RoPE scaling object (an op's `scaling`, config.json's
+// rope_scaling), or "" if nothing: null, or rope_type (or type) default,
+// linear, llama3 or yarn, a positive factor, and the numbers (and yarn's
+// truncate flag) the rule reads, each of its JSON type.
+std::string ropeScalingError(const nlohmann::json& s);
+
 // Checks names, shapes, op arities and attributes (each one the op needs is
 // given, none it does not take), and that every op's inputs are produced
 // earlier (or are inputs, weights or caches). Throws lpu::Error

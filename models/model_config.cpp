@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
+#include "models/graph.h"
 
 namespace lpu {
 
@@ -43,7 +45,7 @@ class Fields {
     if (!has(key)) fail(key, "missing (expected a positive integer)");
     const auto& v = j_.at(key);
     if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > (int64_t(1) << 40))
-      fail(key, fmt::format("expected a positive integer, got {}", v.dump()));
+      fail(key, fmt::format("expected a positive integer, got {}", jsonText(v)));
     return v.get<int64_t>();
   }
   int64_t count(const std::string& key, int64_t dflt) const { return has(key) ? count(key) : dflt; }
@@ -57,18 +59,18 @@ class Fields {
     if (!has(key)) return dflt;
     const auto& v = j_.at(key);
     if (!v.is_number() || !(v.get<double>() > 0))
-      fail(key, fmt::format("expected a positive number, got {}", v.dump()));
+      fail(key, fmt::format("expected a positive number, got {}", jsonText(v)));
     return v.get<double>();
   }
   bool flag(const std::string& key, bool dflt) const {
     if (!has(key)) return dflt;
-    if (!j_.at(key).is_boolean()) fail(key, fmt::format("expected true or false, got {}", j_.at(key).dump()));
+    if (!j_.at(key).is_boolean()) fail(key, fmt::format("expected true or false, got {}", jsonText(j_.at(key))));
     return j_.at(key).get<bool>();
   }
   std::string text(const std::string& key, const std::string& dflt) const {
     if (!has(key)) return dflt;
-    if (!j_.at(key).is_string()) fail(key, fmt::format("expected a string, got {}", j_.at(key).dump()));
-    return j_.at(key).get<std::string>();
+    if (!j_.at(key).is_string()) fail(key, fmt::format("expected a string, got {}", jsonText(j_.at(key))));
+    return printable(j_.at(key).get<std::string>());  // echoed in messages and reports
   }
   const nlohmann::json& j() const { return j_; }
 
@@ -78,13 +80,7 @@ class Fields {
 };
 
 void checkRopeScaling(const Fields& f, const nlohmann::json& s) {
-  if (s.is_null()) return;
-  if (!s.is_object()) f.fail("rope_scaling", "expected an object or null");
-  const std::string type = s.value("rope_type", s.value("type", std::string("default")));
-  if (type != "default" && type != "linear" && type != "llama3" && type != "yarn")
-    f.fail("rope_scaling", fmt::format("rope_type \"{}\" is not supported (default, linear, llama3, yarn)", type));
-  if (type != "default" && !(s.contains("factor") && s["factor"].is_number() && s["factor"].get<double>() > 0))
-    f.fail("rope_scaling", "expected a positive \"factor\"");
+  if (const std::string e = ropeScalingError(s); !e.empty()) f.fail("rope_scaling", e);
 }
 
 }  // namespace
@@ -177,21 +173,24 @@ ModelConfig loadModel(const std::string& nameOrPath) {
   for (size_t i = 0; i < kBundledConfigCount; ++i)
     if (nameOrPath == kBundledConfigs[i].name)
       return modelFromJson(nlohmann::json::parse(kBundledConfigs[i].json), nameOrPath, nameOrPath);
+  const std::string where = printable(nameOrPath);
   std::ifstream in(nameOrPath);
   if (!in) {
     std::string names;
     for (const auto& n : bundledModels()) names += (names.empty() ? "" : ", ") + n;
-    throw Error(fmt::format("{}: not a bundled model ({}) nor a readable config.json", nameOrPath, names));
+    throw Error(fmt::format("{}: not a bundled model ({}) nor a readable config.json", where, names));
   }
+  const std::string text = readJsonText(in, where);
+  checkJsonDepth(text.begin(), text.end(), where);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: not valid JSON (byte {})", nameOrPath, e.byte));
+    throw Error(fmt::format("{}: not valid JSON (byte {})", where, e.byte));
   } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
-    throw Error(fmt::format("{}: not valid JSON (a number out of range)", nameOrPath));
+    throw Error(fmt::format("{}: not valid JSON (a number out of range)", where));
   }
-  return modelFromJson(j, nameOrPath, nameOrPath);
+  return modelFromJson(j, where, where);
 }
 
 int64_t WeightSpec::elements() const {

@@ -4,9 +4,9 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
 #include "json_type.h"
 
 namespace lpu {
@@ -109,14 +109,16 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
     const SysField* f = nullptr;
     for (const SysField& row : kSysFields)
       if (k == row.key) f = &row;
-    if (!f) throw Error(fmt::format("{}: unknown field {}", where, k));
+    if (!f) throw Error(fmt::format("{}: unknown field {}", where, printable(k)));
     const bool ok = f->text ? v.is_string() : f->integer ? v.is_number_integer() : v.is_number();
     if (!ok)
       throw Error(fmt::format("{}: field {}: expected {}, got {}", where, k,
                               f->text      ? "a string"
                               : f->integer ? "an integer"
                                            : "a number",
-                              v.dump()));
+                              jsonText(v)));
+    if (f->text && printable(v.get<std::string>()) != v.get<std::string>())
+      throw Error(fmt::format("{}: field {}: expected a string without control characters", where, k));
     if (f->text)
       s.*f->text = v.get<std::string>();
     else if (f->integer)
@@ -148,11 +150,9 @@ SystemConfig loadSystem(const std::string& nameOrPath) {
   if (!in) {
     std::string names;
     for (const auto& p : systemPresets()) names += (names.empty() ? "" : ", ") + p.name;
-    throw Error(fmt::format("{}: not a system preset ({}) nor a readable JSON file", nameOrPath, names));
+    throw Error(fmt::format("{}: not a system preset ({}) nor a readable JSON file", printable(nameOrPath), names));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return systemFromJson(ss.str(), nameOrPath);
+  return systemFromJson(readJsonText(in, printable(nameOrPath)), printable(nameOrPath));
 }
 
 // Local link l of chip i in a node leads to chip l (l < i) or l + 1. Global

@@ -1,0 +1,81 @@
+// Bad JSON inputs to every loader (config.json, chip, system, graph, the
+// safetensors header): a one-line error naming the file and the field before
+// anything is allocated or computed, never a crash or an internal error.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "isa/error.h"
+#include "isa/json_input.h"
+#include "models/weights.h"
+#include "support.h"
+
+using namespace lpu;
+using namespace lpu::test;
+
+namespace {
+
+std::string nested(int depth) { return std::string(size_t(depth), '[') + std::string(size_t(depth), ']'); }
+
+// `text` written to a fresh temp file; returns its path.
+std::string fileWith(const std::string& name, const std::string& text) {
+  const std::string p = tempPath(name);
+  writeFile(p, text);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("bad input: JSON nested deeper than 64 is a one-line error in every JSON loader", "[bad-input]") {
+  // 100000 nested arrays as a field's value: echoing it in an error message
+  // (dump) recursed once per level and overflowed the stack (SIGSEGV).
+  const std::string deep = "{\"model_type\": \"llama\", \"vocab_size\": " + nested(100000) + "}";
+  const std::string p = fileWith("deep.json", deep);
+  const std::string msg = p + ": invalid JSON: nesting deeper than 64 arrays and objects";
+  checkBadInput("models --config " + p, msg);
+  checkBadInput("run --graph " + p, msg);
+  checkBadInput("chips --show " + p, msg);
+  checkBadInput("systems --show " + p, msg);
+  // The safetensors header is JSON too.
+  std::string st;
+  for (int i = 0; i < 8; ++i) st += char(uint8_t(uint64_t(deep.size()) >> (8 * i)));
+  checkBadInput("run --model tiny-llama --weights " + fileWith("deep.safetensors", st + deep),
+                "deep.safetensors: invalid JSON: nesting deeper than 64");
+  // Brackets inside strings do not count; 64 levels are fine.
+  CHECK_NOTHROW(checkJsonDepth(deep.begin() + 0, deep.begin() + 0, "x"));
+  const std::string ok = "{\"a\": \"" + std::string(100, '[') + "\", \"b\": " + nested(63) + "}";
+  CHECK_NOTHROW(checkJsonDepth(ok.begin(), ok.end(), "ok.json"));
+  const std::string escaped = "{\"a\": \"\\\"" + std::string(100, '{') + "\"}";  // an escaped quote stays in the string
+  CHECK_NOTHROW(checkJsonDepth(escaped.begin(), escaped.end(), "escaped.json"));
+  const std::string deep65 = "{\"b\": " + nested(64) + "}";
+  CHECK_THROWS_WITH(checkJsonDepth(deep65.begin(), deep65.end(), "d.json"),
+                    "d.json: invalid JSON: nesting deeper than 64 arrays and objects");
+}
+
+TEST_CASE("bad input: a JSON input without end (/dev/zero) is a one-line error, not an endless read", "[bad-input]") {
+  checkBadInput("models --config /dev/zero", "/dev/zero: larger than 256 MiB: expected a JSON file");
+  checkBadInput("chips --show /dev/zero", "/dev/zero: larger than 256 MiB");
+}
+
+TEST_CASE("bad input: a control character in a key or name read from JSON is escaped, the error one line",
+          "[bad-input]") {
+  // A newline inside a key was echoed raw: a two-line "unknown field" error.
+  checkBadInput("chips --show " + fileWith("nl-chip.json", R"({"ba\nse": 1})"),
+                "field ba\\x0ase: unknown field (see `lpusim chips --fields`)");
+  checkBadInput("chips --show " + fileWith("nl-latency.json", R"({"latency": {"mem\tread": 1}})"),
+                "field latency.mem\\x09read: unknown latency");
+  checkBadInput("chips --show " + fileWith("nl-name.json", R"({"name": "a\nb"})"),
+                "field name: expected a string without control characters");
+  checkBadInput("chips --show " + fileWith("nl-base.json", R"({"base": "x\ny"})"), "unknown preset \"x\\x0ay\"");
+  checkBadInput("systems --show " + fileWith("nl-system.json", R"({"chi\nps": 8})"), "unknown field chi\\x0aps");
+  checkBadInput("systems --show " + fileWith("nl-sysname.json", R"({"description": "a\rb"})"),
+                "field description: expected a string without control characters");
+  checkBadInput("systems --show " + fileWith("nl-chip-ref.json", R"({"chip": "no\npreset"})"),
+                "field chip: expected a string without control characters");
+  checkBadInput("models --config " + fileWith("nl-model.json", R"({"model_type": "lla\nma"})"),
+                "field model_type: \"lla\\x0ama\" is not supported");
+  checkBadInput("models --config " + fileWith("nl-act.json", R"({"model_type": "llama", "vocab_size": 100,
+      "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+      "hidden_act": "si\nlu"})"),
+                "field hidden_act: \"si\\x0alu\" is not supported");
+}
