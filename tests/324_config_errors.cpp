@@ -79,3 +79,22 @@ TEST_CASE("bad input: a control character in a key or name read from JSON is esc
       "hidden_act": "si\nlu"})"),
                 "field hidden_act: \"si\\x0alu\" is not supported");
 }
+
+TEST_CASE("bad input: a system file whose base names itself, or a cycle of files, is an error, not endless recursion",
+          "[bad-input]") {
+  // The base was loaded again and again until the stack overflowed.
+  const std::string self = tempPath("self.system.json");
+  writeFile(self, "{\"base\": \"" + self + "\"}");
+  checkBadInput("systems --show " + self,
+                "field base: \"" + self + "\" is a file already being read (a cycle: " + self + " -> " + self + ")");
+  const std::string a = tempPath("a.system.json"), b = tempPath("b.system.json");
+  writeFile(a, "{\"base\": \"" + b + "\", \"chips\": 16}");
+  writeFile(b, "{\"base\": \"" + a + "\"}");
+  checkBadInput("run --model tiny-llama --system " + a, b + ": field base: \"" + a + "\" is a file already being read");
+  // A chain without a cycle still works: b's base is a preset.
+  writeFile(b, "{\"base\": \"groq-rack\", \"description\": \"b\"}");
+  const CliRun ok = runCli("systems --show " + a);
+  REQUIRE(ok.exitCode == 0);
+  CHECK(ok.out.find("\"chips\": 16") != std::string::npos);
+  CHECK(ok.out.find("\"description\": \"b\"") != std::string::npos);
+}

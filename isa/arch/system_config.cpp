@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -97,11 +99,28 @@ ChipConfig SystemConfig::chipConfig() const {
   return c;
 }
 
-SystemConfig systemFromJson(const std::string& text, const std::string& where) {
+namespace {
+
+// The files being read, each naming the next as its "base", outermost first.
+using BaseChain = std::vector<std::string>;
+SystemConfig load(const std::string& nameOrPath, BaseChain& chain);
+
+SystemConfig fromJson(const std::string& text, const std::string& where, BaseChain& chain) {
   std::string base;
   const nlohmann::json j = parseConfigObject(text, where, "system config", base);
   SystemConfig s;
-  if (!base.empty()) s = loadSystem(base);
+  if (!base.empty()) {
+    std::error_code ec;
+    const std::filesystem::path canon = std::filesystem::weakly_canonical(base, ec);
+    const std::string key = ec ? base : canon.string();
+    std::string cycle;
+    for (const std::string& f : chain) cycle += f + " -> ";
+    if (std::find(chain.begin(), chain.end(), key) != chain.end())
+      throw Error(fmt::format("{}: field base: \"{}\" is a file already being read (a cycle: {}{})", where,
+                              printable(base), printable(cycle), printable(key)));
+    if (chain.size() >= 16) throw Error(fmt::format("{}: field base: more than 16 files deep", where));
+    s = load(base, chain);
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const auto& v = it.value();
@@ -130,6 +149,13 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
   return s;
 }
 
+}  // namespace
+
+SystemConfig systemFromJson(const std::string& text, const std::string& where) {
+  BaseChain chain;
+  return fromJson(text, where, chain);
+}
+
 std::string systemToJson(const SystemConfig& s) {
   nlohmann::ordered_json j;
   for (const SysField& f : kSysFields) {
@@ -143,7 +169,9 @@ std::string systemToJson(const SystemConfig& s) {
   return j.dump(2);
 }
 
-SystemConfig loadSystem(const std::string& nameOrPath) {
+namespace {
+
+SystemConfig load(const std::string& nameOrPath, BaseChain& chain) {
   for (const SystemConfig& p : systemPresets())
     if (p.name == nameOrPath) return p;
   std::ifstream in(nameOrPath);
@@ -152,7 +180,19 @@ SystemConfig loadSystem(const std::string& nameOrPath) {
     for (const auto& p : systemPresets()) names += (names.empty() ? "" : ", ") + p.name;
     throw Error(fmt::format("{}: not a system preset ({}) nor a readable JSON file", printable(nameOrPath), names));
   }
-  return systemFromJson(readJsonText(in, printable(nameOrPath)), printable(nameOrPath));
+  std::error_code ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(nameOrPath, ec);
+  chain.push_back(ec ? nameOrPath : canon.string());
+  SystemConfig s = fromJson(readJsonText(in, printable(nameOrPath)), printable(nameOrPath), chain);
+  chain.pop_back();
+  return s;
+}
+
+}  // namespace
+
+SystemConfig loadSystem(const std::string& nameOrPath) {
+  BaseChain chain;
+  return load(nameOrPath, chain);
 }
 
 // Local link l of chip i in a node leads to chip l (l < i) or l + 1. Global
