@@ -2,11 +2,13 @@
 // safetensors header): a one-line error naming the file and the field before
 // anything is allocated or computed, never a crash or an internal error.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "isa/error.h"
 #include "isa/json_input.h"
+#include "models/model_config.h"
 #include "models/weights.h"
 #include "support.h"
 
@@ -97,4 +99,70 @@ TEST_CASE("bad input: a system file whose base names itself, or a cycle of files
   REQUIRE(ok.exitCode == 0);
   CHECK(ok.out.find("\"chips\": 16") != std::string::npos);
   CHECK(ok.out.find("\"description\": \"b\"") != std::string::npos);
+}
+
+namespace {
+
+// A small Llama config.json with `extra` fields added (or replaced: later keys win).
+std::string llamaWith(const std::string& extra) {
+  nlohmann::json j = nlohmann::json::parse(R"({"model_type": "llama", "vocab_size": 100, "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64})");
+  const nlohmann::json more = nlohmann::json::parse("{" + extra + "}");
+  for (const auto& [k, v] : more.items()) j[k] = v;
+  return j.dump();
+}
+
+void badConfig(const std::string& json, const std::string& mentions) {
+  checkBadInput("models --config " + fileWith("bad-config.json", json), mentions);
+}
+
+}  // namespace
+
+TEST_CASE("bad input: zero or indivisible head counts in config.json are errors, not a division by zero",
+          "[models][bad-input]") {
+  badConfig(llamaWith(R"("num_attention_heads": 0)"), "field num_attention_heads: expected a positive integer");
+  badConfig(llamaWith(R"("num_key_value_heads": 0)"), "field num_key_value_heads: expected a positive integer");
+  badConfig(llamaWith(R"("num_key_value_heads": 8)"),
+            "field num_key_value_heads: 8 does not divide num_attention_heads 4");
+  badConfig(llamaWith(R"("num_attention_heads": 5)"), "field num_attention_heads: 5 does not divide hidden_size 64");
+  badConfig(R"({"model_type": "gpt2", "vocab_size": 100, "n_positions": 64, "n_embd": 64, "n_layer": 2, "n_head": 0})",
+            "field n_head: expected a positive integer");
+  badConfig(R"({"model_type": "gpt2", "vocab_size": 100, "n_positions": 64, "n_embd": 64, "n_layer": 2, "n_head": 6})",
+            "field n_head: 6 does not divide n_embd 64");
+}
+
+TEST_CASE("bad input: every integer field of config.json has a documented bound", "[models][bad-input]") {
+  // vocab_size 2^40 wrapped the compiler's tile count to a negative int and
+  // its embedding read an empty tile list (compiler/embedding.cpp tiles[0]).
+  badConfig(llamaWith(R"("vocab_size": 1099511627776)"),
+            "field vocab_size: expected a positive integer, at most 1048576 (2^20), got 1099511627776");
+  // hidden_size 1e12 printed a wrapped parameter count with exit code 0.
+  badConfig(llamaWith(R"("hidden_size": 1000000000000)"),
+            "field hidden_size: expected a positive integer, at most 65536 (2^16), got 1000000000000");
+  badConfig(llamaWith(R"("intermediate_size": 2000000)"),
+            "field intermediate_size: expected a positive integer, at most 1048576 (2^20)");
+  // 2^31 layers and 800,000 experts allocated 5-15 GB listing their weights.
+  badConfig(llamaWith(R"("num_hidden_layers": 2147483648)"),
+            "field num_hidden_layers: expected a positive integer, at most 1024 (2^10)");
+  badConfig(llamaWith(R"("num_attention_heads": 2048)"),
+            "field num_attention_heads: expected a positive integer, at most 1024 (2^10)");
+  badConfig(llamaWith(R"("head_dim": 8192)"), "field head_dim: expected a positive integer, at most 4096 (2^12)");
+  badConfig(llamaWith(R"("max_position_embeddings": 100000000)"),
+            "field max_position_embeddings: expected a positive integer, at most 16777216 (2^24)");
+  const std::string moe = R"("model_type": "mixtral", "num_experts_per_tok": 2, "num_local_experts": )";
+  badConfig(llamaWith(moe + "800000"), "field num_local_experts: expected a positive integer, at most 1024 (2^10)");
+  badConfig(llamaWith(moe + R"(1024, "num_hidden_layers": 128)"),
+            "field num_local_experts: 1024 experts x 128 layers = 131072 expert MLPs, more than 65536 (2^16)");
+  badConfig(R"({"model_type": "gpt2", "vocab_size": 100, "n_positions": 64, "n_embd": 64, "n_layer": 2, "n_head": 4,
+               "n_inner": 1e9})",
+            "field n_inner: expected a positive integer, at most 1048576 (2^20), got 1000000000.0");
+  // At the bounds the counts are exact and fit 64 bits.
+  const std::string big = fileWith("big.json", llamaWith(R"("vocab_size": 1048576, "hidden_size": 65536,
+      "intermediate_size": 1048576, "num_hidden_layers": 1024, "num_attention_heads": 1024, "head_dim": 64)"));
+  const CliRun r = runCli("models --json --config " + big);
+  REQUIRE(r.exitCode == 0);
+  // Per layer: q, k, v, o [1024 heads x 64, 65536] 4 x 2^32; gate, up, down 3 x 2^36; 2 norms 2 x 2^16.
+  // Embedding and head 2 x 2^36, final norm 2^16: 2^47.8 parameters.
+  const uint64_t layer = 4 * (uint64_t(1) << 32) + 3 * (uint64_t(1) << 36) + 2 * 65536;
+  CHECK(nlohmann::json::parse(r.out).at(0)["params"] == 1024 * layer + 2 * (uint64_t(1) << 36) + 65536);
 }
