@@ -14,7 +14,7 @@
 
 namespace lpu {
 
-// The largest JSON input read: a whole-model graph of gpt-oss-120b is 8 MB.
+// The largest JSON input read: a whole-model graph of gpt-oss-120b is 5.5 MB.
 constexpr size_t kMaxJsonBytes = size_t(1) << 28;  // 256 MiB
 
 // All of `in` (at most kMaxJsonBytes: a larger input, or one without end such

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -374,8 +375,20 @@ int Graph::layers() const {
   return n;
 }
 
-void validate(const Graph& g, const std::string& where) {
+int64_t tensorVectors(const std::vector<int64_t>& shape, bool tiled) {
+  int64_t n = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t d = std::max<int64_t>(shape[i], 1);
+    if (i + 1 == shape.size()) d = (d - 1) / kVectorElements + 1;  // vectors along the last dimension
+    if (i + 2 == shape.size() && tiled) d = ((d - 1) / kVectorElements + 1) * kVectorElements;  // rows of whole tiles
+    if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;
+  }
+  return n;
+}
+
+void validate(const Graph& g, const std::string& where, int64_t maxTensorVectors) {
   std::map<std::string, const GTensor*> byName;
+  int64_t vectors = 0;  // of all tensors, saturating
   for (const GTensor& t : g.tensors) {
     if (t.name.empty()) throw Error(fmt::format("{}: a tensor has no name", where));
     if (!byName.emplace(t.name, &t).second) throw Error(fmt::format("{}: tensor {} is declared twice", where, t.name));
@@ -384,6 +397,18 @@ void validate(const Graph& g, const std::string& where) {
       if (d <= 0)
         throw Error(
             fmt::format("{}: tensor {}: dimensions must be positive, got {}", where, t.name, shapeStr(t.shape)));
+    const bool tiled = t.kind == TensorKind::Weight || t.kind == TensorKind::Cache;
+    const int64_t v = tensorVectors(t.shape, tiled), most = tiled ? kMaxTiledVectors : maxTensorVectors;
+    if (v > most)
+      throw Error(
+          fmt::format("{}: tensor {}: {} is too large: {} vectors of 256 elements, at most {} ({} elements) "
+                      "for a{} tensor",
+                      where, t.name, shapeStr(t.shape), v, most, most * kVectorElements,
+                      tiled ? " weight or cache" : "n input, activation or output"));
+    vectors += v;  // at most 2^22 per tensor: no overflow before the check below
+    if (vectors > kMaxGraphVectors)
+      throw Error(fmt::format("{}: the tensors up to {} need more than {} vectors of 256 elements (2^37 elements)",
+                              where, t.name, kMaxGraphVectors));
   }
   std::set<std::string> ready, opNames;
   for (const GTensor& t : g.tensors)
@@ -534,7 +559,7 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     op.layer = int(integer(ops[i], "layer", -1, -1, kMaxGraphLayer, ctx));
     g.ops.push_back(std::move(op));
   }
-  validate(g, where);
+  validate(g, where, kMaxFileTensorVectors);
   return g;
 }
 

@@ -1,13 +1,18 @@
 // Bad graph JSON: every problem is a one-line error naming the file, the op
 // or tensor and what was expected, found before anything is allocated or
 // compiled (no division by zero, no read past a shape, no huge allocation).
+#include <fmt/format.h>
+#include <sys/resource.h>
 #include <catch2/catch.hpp>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "isa/binary.h"
 #include "isa/error.h"
+#include "models/build_graph.h"
 #include "models/graph.h"
+#include "models/model_config.h"
 #include "support.h"
 
 using namespace lpu;
@@ -180,4 +185,45 @@ TEST_CASE("bad input: a graph field of the wrong JSON type names the field, neve
   CHECK(ropeWith(R"({"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 4})") ==
         "g.json: op op0 (Rope): attribute scaling: low_freq_factor must be less than high_freq_factor");
   CHECK(ropeWith(R"({"rope_type": "llama3", "factor": 8})") == "");
+}
+
+TEST_CASE("bad input: a graph too large to compile is an error before anything is allocated", "[graph][bad-input]") {
+  // x [1, 1e9] @ w [1e9, 16]: the compiler allocated 5 GB of tiles and tasks
+  // before failing on SRAM (bad_alloc under a 6 GB limit).
+  auto matmul = [](int64_t k, int64_t n) {
+    return graphOf(fmt::format(R"({{"name": "x", "shape": [1, {0}], "kind": "input"}},
+                                  {{"name": "w", "shape": [{0}, {1}], "kind": "weight"}},
+                                  {{"name": "y", "shape": [1, {1}], "kind": "output"}})",
+                               k, n),
+                   R"({"op": "MatMul", "name": "m", "inputs": ["x", "w"], "outputs": ["y"]})");
+  };
+  const std::string big = graphFile("big.graph.json", matmul(1000000000, 16));
+  checkBadInput("run --graph " + big,
+                "tensor x: [1, 1000000000] is too large: 3906250 vectors of 256 elements, at most 524288 (134217728 "
+                "elements) for an input, activation or output tensor");
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);  // the largest child so far: lpusim (waited for by its shell)
+  INFO("max RSS of lpusim: " << ru.ru_maxrss << " KiB");
+  CHECK(ru.ru_maxrss < 256 * 1024);
+  // A weight: rows rounded up to whole tiles, 65536 x 128 = 2^23 vectors > 2^22.
+  CHECK(loadError(matmul(65536, 32768)) ==
+        "g.json: tensor w: [65536, 32768] is too large: 8388608 vectors of 256 elements, at most 4194304 (1073741824 "
+        "elements) for a weight or cache tensor");
+  CHECK(loadError(matmul(16384, 65536)) == "");  // 2^22 vectors: at the bound
+  // Shapes whose element count overflows 64 bits.
+  CHECK(loadError(graphOf(R"({"name": "x", "shape": [4294967296, 4294967296, 4294967296], "kind": "input"})", "")) ==
+        "g.json: tensor x: [4294967296, 4294967296, 4294967296] is too large: 9223372036854775807 vectors of 256 "
+        "elements, at most 524288 (134217728 elements) for an input, activation or output tensor");
+  CHECK(tensorVectors({1, 257}, false) == 2);
+  CHECK(tensorVectors({300, 16}, true) == 512);  // 2 tiles of 256 rows, one vector each
+  CHECK(tensorVectors({2, 3, 512}, false) == 12);
+  CHECK(tensorVectors({1000}, true) == 4);  // a bias or norm: one row
+  // A built graph (a config at its bounds) takes the same per-weight bound.
+  nlohmann::json cfg = {{"model_type", "llama"},        {"vocab_size", 1 << 20},       {"hidden_size", 65536},
+                        {"num_hidden_layers", 2},       {"num_attention_heads", 1024}, {"intermediate_size", 64},
+                        {"max_position_embeddings", 64}};
+  CHECK_THROWS_WITH(
+      buildGraph(modelFromJson(cfg, "big", "big.json"), StepRequest{}),
+      "big decode, context 64: tensor model.embed_tokens.weight: [1048576, 65536] is too large: 268435456 "
+      "vectors of 256 elements, at most 4194304 (1073741824 elements) for a weight or cache tensor");
 }
