@@ -166,3 +166,22 @@ TEST_CASE("bad input: every integer field of config.json has a documented bound"
   const uint64_t layer = 4 * (uint64_t(1) << 32) + 3 * (uint64_t(1) << 36) + 2 * 65536;
   CHECK(nlohmann::json::parse(r.out).at(0)["params"] == 1024 * layer + 2 * (uint64_t(1) << 36) + 65536);
 }
+
+TEST_CASE("bad input: a chip or system field of the wrong JSON type names the field", "[bad-input]") {
+  // chips 4294967304 was read as an int: 8, accepted.
+  checkBadInput("systems --show " + fileWith("wide.json", R"({"chips": 4294967304})"),
+                "field chips: expected an integer of 32 bits, got 4294967304");
+  checkBadInput("systems --show " + fileWith("str.json", R"({"hop_latency": "300"})"),
+                "field hop_latency: expected an integer of 32 bits, got \"300\"");
+  checkBadInput("systems --show " + fileWith("arr.json", R"({"name": ["a"]})"),
+                "field name: expected a string, got [\"a\"]");
+  checkBadInput("chips --show " + fileWith("obj.json", R"({"superlanes": {"a": 1}})"),
+                "field superlanes: expected an integer in count");
+  checkBadInput("chips --show " + fileWith("lat.json", R"({"latency": [1]})"), "field latency: expected an object");
+  checkBadInput("models --config " + fileWith("rope.json", llamaWith(R"("rope_scaling": {"rope_type": "llama3",
+                "factor": 8, "original_max_position_embeddings": "8192"})")),
+                "field rope_scaling: original_max_position_embeddings: expected a positive number, got \"8192\"");
+  checkBadInput("models --config " + fileWith("lt.json", llamaWith(R"("model_type": "gpt_oss", "num_local_experts": 4,
+                "num_experts_per_tok": 2, "layer_types": "sliding_attention")")),
+                "field layer_types: expected an array of 2 layer types");
+}

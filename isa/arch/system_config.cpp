@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -129,11 +130,14 @@ SystemConfig fromJson(const std::string& text, const std::string& where, BaseCha
     for (const SysField& row : kSysFields)
       if (k == row.key) f = &row;
     if (!f) throw Error(fmt::format("{}: unknown field {}", where, printable(k)));
-    const bool ok = f->text ? v.is_string() : f->integer ? v.is_number_integer() : v.is_number();
+    // An integer past int (4294967304 was read as 8) is as wrong as a string.
+    const bool fitsInt = v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT_MAX)) &&
+                         v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX;
+    const bool ok = f->text ? v.is_string() : f->integer ? fitsInt : v.is_number();
     if (!ok)
       throw Error(fmt::format("{}: field {}: expected {}, got {}", where, k,
                               f->text      ? "a string"
-                              : f->integer ? "an integer"
+                              : f->integer ? "an integer of 32 bits"
                                            : "a number",
                               jsonText(v)));
     if (f->text && printable(v.get<std::string>()) != v.get<std::string>())
