@@ -559,6 +559,15 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     op.layer = int(integer(ops[i], "layer", -1, -1, kMaxGraphLayer, ctx));
     g.ops.push_back(std::move(op));
   }
+  for (const GTensor& t : g.tensors) {
+    if (t.kind == TensorKind::Weight || t.kind == TensorKind::Cache) continue;
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < t.shape.size(); ++d)
+      if (__builtin_mul_overflow(rows, t.shape[d], &rows)) rows = INT64_MAX;
+    if (rows > kMaxFileRows)
+      throw Error(fmt::format("{}: tensor {}: {} has {} rows, at most {} in a graph file", where, t.name,
+                              shapeStr(t.shape), rows, kMaxFileRows));
+  }
   validate(g, where, kMaxFileTensorVectors);
   return g;
 }

@@ -183,6 +183,10 @@ constexpr int64_t kMaxTiledVectors = int64_t(1) << 22;       // a weight or cach
 constexpr int64_t kMaxTensorVectors = int64_t(1) << 21;      // an input, activation or output: 2^29 elements
 constexpr int64_t kMaxFileTensorVectors = int64_t(1) << 19;  // the same in a graph file: 2^27 elements
 constexpr int64_t kMaxGraphVectors = int64_t(1) << 29;       // all tensors: 2^37 elements (gpt-oss-120b: 2^36.8)
+// Rows (all dimensions but the last) of an input, activation or output in a
+// graph file: the compiler's tasks grow with them (a [65536, 256] MatMul input
+// took 1.7 GB to compile; 2^15 rows about half).
+constexpr int64_t kMaxFileRows = int64_t(1) << 15;
 // The vectors of a tensor of this shape (saturating at INT64_MAX).
 int64_t tensorVectors(const std::vector<int64_t>& shape, bool tiled);
 

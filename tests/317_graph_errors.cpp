@@ -210,10 +210,18 @@ TEST_CASE("bad input: a graph too large to compile is an error before anything i
         "g.json: tensor w: [65536, 32768] is too large: 8388608 vectors of 256 elements, at most 4194304 (1073741824 "
         "elements) for a weight or cache tensor");
   CHECK(loadError(matmul(16384, 65536)) == "");  // 2^22 vectors: at the bound
+  // Rows of activations: the compiler's tasks grow with them (65536 took 1.7 GB).
+  CHECK(loadError(graphOf(R"({"name": "x", "shape": [65536, 256], "kind": "input"},
+                             {"name": "y", "shape": [65536, 256], "kind": "output"})",
+                          R"({"op": "Relu", "inputs": ["x"], "outputs": ["y"]})")) ==
+        "g.json: tensor x: [65536, 256] has 65536 rows, at most 32768 in a graph file");
   // Shapes whose element count overflows 64 bits.
-  CHECK(loadError(graphOf(R"({"name": "x", "shape": [4294967296, 4294967296, 4294967296], "kind": "input"})", "")) ==
+  CHECK(loadError(graphOf(R"({"name": "x", "shape": [4294967296, 4294967296, 4294967296], "kind": "weight"})", "")) ==
         "g.json: tensor x: [4294967296, 4294967296, 4294967296] is too large: 9223372036854775807 vectors of 256 "
-        "elements, at most 524288 (134217728 elements) for an input, activation or output tensor");
+        "elements, at most 4194304 (1073741824 elements) for a weight or cache tensor");
+  CHECK(loadError(graphOf(R"({"name": "x", "shape": [4294967296, 4294967296, 4294967296], "kind": "input"})", "")) ==
+        "g.json: tensor x: [4294967296, 4294967296, 4294967296] has 9223372036854775807 rows, at most 32768 in a graph "
+        "file");
   CHECK(tensorVectors({1, 257}, false) == 2);
   CHECK(tensorVectors({300, 16}, true) == 512);  // 2 tiles of 256 rows, one vector each
   CHECK(tensorVectors({2, 3, 512}, false) == 12);
