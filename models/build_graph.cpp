@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <unordered_set>
 
 #include "isa/error.h"
 
@@ -20,7 +21,7 @@ class Builder {
   Builder(const ModelConfig& m, Graph& g, int64_t T) : m_(m), g_(g), T_(T) {}
 
   std::string weight(const std::string& name, std::vector<int64_t> shape) {
-    if (!g_.find(name)) g_.tensors.push_back(GTensor{name, std::move(shape), TensorKind::Weight});
+    if (weights_.insert(name).second) g_.tensors.push_back(GTensor{name, std::move(shape), TensorKind::Weight});
     return name;
   }
   std::string act(const std::string& name, int64_t cols, TensorKind kind = TensorKind::Activation) {
@@ -44,6 +45,9 @@ class Builder {
   Graph& g_;
   int64_t T_;
   int layer = -1;
+
+ private:
+  std::unordered_set<std::string> weights_;  // the weight tensors added (g_.find is a linear search)
 };
 
 std::string pre(int i) { return fmt::format("l{}.", i); }

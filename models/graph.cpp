@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
-#include "isa/binary.h"
 #include "isa/error.h"
+#include "isa/json_input.h"
 
 namespace lpu {
 namespace {
@@ -43,6 +44,9 @@ constexpr AttrRow kAttrs[] = {
 };
 #undef O
 
+// The largest heads, kv_heads, head_dim, experts and top_k (products of two stay far from overflow).
+constexpr int64_t kMaxAttrCount = int64_t(1) << 16;
+
 std::string opError(const std::string& where, const std::string& op, OpKind k, const std::string& what) {
   return fmt::format("{}: op {} ({}): {}", where, op, opName(k), what);
 }
@@ -51,13 +55,16 @@ std::string notTaken(OpKind k, const std::string& key) {
   std::string takes;
   for (const AttrRow& a : kAttrs)
     if (a.takenBy(k)) takes += (takes.empty() ? "" : " ") + std::string(a.name);
-  return fmt::format("attribute {}: {} takes no such attribute (it takes {})", key, opName(k),
+  return fmt::format("attribute {}: {} takes no such attribute (it takes {})", printable(key), opName(k),
                      takes.empty() ? "none" : takes);
 }
 
 // What a JSON value must be to fill an attribute of each type, or nullptr if it is.
 const char* mismatch(const nlohmann::json& v, const bool*) { return v.is_boolean() ? nullptr : "true or false"; }
-const char* mismatch(const nlohmann::json& v, const int64_t*) { return v.is_number_integer() ? nullptr : "an integer"; }
+const char* mismatch(const nlohmann::json& v, const int64_t*) {
+  const bool fits = v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX));
+  return fits ? nullptr : "a 64-bit integer";
+}
 const char* mismatch(const nlohmann::json& v, const double*) { return v.is_number() ? nullptr : "a number"; }
 const char* mismatch(const nlohmann::json& v, const std::string*) { return v.is_string() ? nullptr : "a string"; }
 const char* mismatch(const nlohmann::json& v, const nlohmann::json*) {
@@ -73,11 +80,12 @@ OpAttrs parseAttrs(const nlohmann::json& j, const std::string& op, OpKind kind, 
     if (id == std::size(kAttrs) || !kAttrs[id].takenBy(kind))
       throw Error(opError(where, op, kind, notTaken(kind, key)));
     switch (Attr(id)) {
-#define X(name, type, ...)                                                                                            \
-  case Attr::name:                                                                                                    \
-    if (const char* want = mismatch(v, &a.name))                                                                      \
-      throw Error(opError(where, op, kind, fmt::format("attribute " #name ": expected {}, got {}", want, v.dump()))); \
-    a.set_##name(v.get<type>());                                                                                      \
+#define X(name, type, ...)                                                                                       \
+  case Attr::name:                                                                                               \
+    if (const char* want = mismatch(v, &a.name))                                                                 \
+      throw Error(                                                                                               \
+          opError(where, op, kind, fmt::format("attribute " #name ": expected {}, got {}", want, jsonText(v)))); \
+    a.set_##name(v.get<type>());                                                                                 \
     break;
       LPU_OP_ATTRS(X)
 #undef X
@@ -128,7 +136,8 @@ class Checker {
       }
       case OpKind::AttnScores: {
         arity(2, 2, 1);
-        const int64_t h = a.heads, kv = a.kv_heads, d = a.head_dim;
+        const int64_t h = count("heads", a.heads), kv = count("kv_heads", a.kv_heads),
+                      d = count("head_dim", a.head_dim);
         if (h % kv) fail("heads must be a multiple of kv_heads");
         colsEq(0, h * d);
         colsEq(1, kv * d);
@@ -137,7 +146,8 @@ class Checker {
       }
       case OpKind::AttnMix: {
         arity(2, 2, 1);
-        const int64_t h = a.heads, kv = a.kv_heads, d = a.head_dim;
+        const int64_t h = count("heads", a.heads), kv = count("kv_heads", a.kv_heads),
+                      d = count("head_dim", a.head_dim);
         if (h % kv) fail("heads must be a multiple of kv_heads");
         rank(0, 2);
         if (s(0)[0] % h) fail(fmt::format("probabilities {} do not have heads x tokens rows", shapeStr(s(0))));
@@ -147,7 +157,7 @@ class Checker {
         break;
       }
       case OpKind::MoeFFN: {
-        const int64_t e = a.experts, k = a.top_k;
+        const int64_t e = count("experts", a.experts), k = count("top_k", a.top_k, e);
         const int64_t per = a.bias ? 6 : 3;
         arity(size_t(3 + e * per), size_t(3 + e * per), 1);
         rank(0, 2);
@@ -187,6 +197,12 @@ class Checker {
       case OpKind::Softmax:
         arity(1, 2, 1);
         rank(0, 2);
+        if (a.has(Attr::heads) || in_.size() == 2) {  // rows head-major; sinks: one logit per head
+          const int64_t h = count("heads", a.heads);
+          if (s(0)[0] % h) fail(fmt::format("input {} does not have heads x tokens rows", shapeStr(s(0))));
+          if (in_.size() == 2 && s(1) != std::vector<int64_t>{h}) fail(fmt::format("sinks must be [{}]", h));
+        }
+        if (a.has(Attr::kv_heads)) count("kv_heads", a.kv_heads);
         outShape(0, s(0));
         break;
       case OpKind::Argmax:
@@ -211,7 +227,7 @@ class Checker {
         break;
       case OpKind::KvAppend:
         arity(2, 2, 1);
-        rank(0, 2);
+        colsEq(0, count("kv_heads", a.kv_heads) * count("head_dim", a.head_dim));
         rank(1, 2);
         if (in_[0]->kind != TensorKind::Cache) fail("input 0 must be a cache tensor");
         if (s(0)[1] != s(1)[1] || s(1)[0] > s(0)[0])
@@ -220,7 +236,9 @@ class Checker {
         break;
       case OpKind::Rope: {
         arity(2, 2, 1);
-        const int64_t h = a.heads, d = a.head_dim;
+        const int64_t h = count("heads", a.heads), d = count("head_dim", a.head_dim);
+        if (d % 2) fail(fmt::format("attribute head_dim: {} must be even (RoPE rotates pairs)", d));
+        if (const std::string e = ropeScalingError(a.scaling); !e.empty()) fail("attribute scaling: " + e);
         colsEq(0, h * d);
         if (s(1) != std::vector<int64_t>{s(0)[0]}) fail("positions must be [tokens]");
         outShape(0, s(0));
@@ -228,9 +246,7 @@ class Checker {
       }
       case OpKind::Reshape: {
         arity(1, 1, 1);
-        int64_t n = 1;
-        for (int64_t d : out_[0]->shape) n *= d;
-        if (n != in_[0]->elements()) fail("reshape must keep the element count");
+        if (out_[0]->elements() != in_[0]->elements()) fail("reshape must keep the element count");
         break;
       }
       case OpKind::Transpose:
@@ -254,7 +270,13 @@ class Checker {
         const int64_t axis = a.axis;
         std::vector<int64_t> shape = s(0);
         if (axis < 0 || axis >= int64_t(shape.size())) fail("axis out of range");
-        for (size_t i = 1; i < in_.size(); ++i) shape[size_t(axis)] += s(i)[size_t(axis)];
+        for (size_t i = 1; i < in_.size(); ++i) {
+          for (size_t d = 0; d < shape.size(); ++d)
+            if (s(i).size() != shape.size() || (d != size_t(axis) && s(i)[d] != shape[d]))
+              fail(fmt::format("input {} is {} but input 0 is {}: they may differ in dimension {} (axis) only", i,
+                               shapeStr(s(i)), shapeStr(s(0)), axis));
+          shape[size_t(axis)] += s(i)[size_t(axis)];
+        }
         outShape(0, shape);
         break;
       }
@@ -263,6 +285,11 @@ class Checker {
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw Error(opError(where_, op_.name, op_.kind, what)); }
+  // A count attribute (heads, experts, ...): 1..hi; returns it.
+  int64_t count(const char* attr, int64_t v, int64_t hi = kMaxAttrCount) const {
+    if (v < 1 || v > hi) fail(fmt::format("attribute {}: {} is not in 1..{}", attr, v, hi));
+    return v;
+  }
   void arity(size_t lo, size_t hi, size_t outs) const {
     if (in_.size() < lo || in_.size() > hi)
       fail(lo == hi ? fmt::format("takes {} inputs, has {}", lo, in_.size())
@@ -288,6 +315,28 @@ class Checker {
 };
 
 }  // namespace
+
+std::string ropeScalingError(const nlohmann::json& s) {
+  if (s.is_null()) return "";
+  if (!s.is_object()) return "expected an object or null";
+  for (const char* key : {"rope_type", "type"})
+    if (s.contains(key) && !s.at(key).is_string()) return fmt::format("{}: expected a string", key);
+  const std::string type = s.contains("rope_type") ? s.at("rope_type").get<std::string>()
+                           : s.contains("type")    ? s.at("type").get<std::string>()
+                                                   : "default";
+  if (type != "default" && type != "linear" && type != "llama3" && type != "yarn")
+    return fmt::format("rope_type \"{}\" is not supported (default, linear, llama3, yarn)", printable(type));
+  if (type != "default" && !(s.contains("factor") && s.at("factor").is_number() && s.at("factor").get<double>() > 0))
+    return "expected a positive \"factor\"";
+  for (const char* key :
+       {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings", "beta_fast", "beta_slow"})
+    if (s.contains(key) && !(s.at(key).is_number() && s.at(key).get<double>() > 0))
+      return fmt::format("{}: expected a positive number, got {}", key, jsonText(s.at(key)));
+  if (s.contains("truncate") && !s.at("truncate").is_boolean()) return "truncate: expected true or false";
+  if (type == "llama3" && s.value("low_freq_factor", 1.0) >= s.value("high_freq_factor", 4.0))
+    return "low_freq_factor must be less than high_freq_factor";
+  return "";
+}
 
 const char* opName(OpKind k) { return kOps[int(k)].name; }
 const char* attrName(Attr a) { return kAttrs[int(a)].name; }
@@ -326,8 +375,20 @@ int Graph::layers() const {
   return n;
 }
 
-void validate(const Graph& g, const std::string& where) {
+int64_t tensorVectors(const std::vector<int64_t>& shape, bool tiled) {
+  int64_t n = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t d = std::max<int64_t>(shape[i], 1);
+    if (i + 1 == shape.size()) d = (d - 1) / kVectorElements + 1;  // vectors along the last dimension
+    if (i + 2 == shape.size() && tiled) d = ((d - 1) / kVectorElements + 1) * kVectorElements;  // rows of whole tiles
+    if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;
+  }
+  return n;
+}
+
+void validate(const Graph& g, const std::string& where, int64_t maxTensorVectors) {
   std::map<std::string, const GTensor*> byName;
+  int64_t vectors = 0;  // of all tensors, saturating
   for (const GTensor& t : g.tensors) {
     if (t.name.empty()) throw Error(fmt::format("{}: a tensor has no name", where));
     if (!byName.emplace(t.name, &t).second) throw Error(fmt::format("{}: tensor {} is declared twice", where, t.name));
@@ -336,6 +397,18 @@ void validate(const Graph& g, const std::string& where) {
       if (d <= 0)
         throw Error(
             fmt::format("{}: tensor {}: dimensions must be positive, got {}", where, t.name, shapeStr(t.shape)));
+    const bool tiled = t.kind == TensorKind::Weight || t.kind == TensorKind::Cache;
+    const int64_t v = tensorVectors(t.shape, tiled), most = tiled ? kMaxTiledVectors : maxTensorVectors;
+    if (v > most)
+      throw Error(
+          fmt::format("{}: tensor {}: {} is too large: {} vectors of 256 elements, at most {} ({} elements) "
+                      "for a{} tensor",
+                      where, t.name, shapeStr(t.shape), v, most, most * kVectorElements,
+                      tiled ? " weight or cache" : "n input, activation or output"));
+    vectors += v;  // at most 2^22 per tensor: no overflow before the check below
+    if (vectors > kMaxGraphVectors)
+      throw Error(fmt::format("{}: the tensors up to {} need more than {} vectors of 256 elements (2^37 elements)",
+                              where, t.name, kMaxGraphVectors));
   }
   std::set<std::string> ready, opNames;
   for (const GTensor& t : g.tensors)
@@ -403,19 +476,44 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
   };
   auto str = [&](const nlohmann::json& v, const std::string& field) {
     if (!v.is_string()) throw Error(fmt::format("{}: field {}: expected a string", where, field));
-    return v.get<std::string>();
+    const std::string s = v.get<std::string>();
+    if (printable(s) != s)  // names are echoed in messages and reports: keep them one line
+      throw Error(fmt::format("{}: field {}: \"{}\": expected a string without control characters", where, field,
+                              printable(s)));
+    return s;
+  };
+  // Optional fields, each of one JSON type (a wrong type names the field).
+  auto text = [&](const nlohmann::json& o, const char* key, const std::string& dflt, const std::string& ctx) {
+    return o.contains(key) ? str(o.at(key), ctx + key) : dflt;
+  };
+  auto flag = [&](const nlohmann::json& o, const char* key, const std::string& ctx) {
+    if (!o.contains(key)) return false;
+    if (!o.at(key).is_boolean())
+      throw Error(fmt::format("{}: {}field {}: expected true or false, got {}", where, ctx, key, jsonText(o.at(key))));
+    return o.at(key).get<bool>();
+  };
+  auto integer = [&](const nlohmann::json& o, const char* key, int64_t dflt, int64_t lo, int64_t hi,
+                     const std::string& ctx) {
+    if (!o.contains(key)) return dflt;
+    const nlohmann::json& v = o.at(key);
+    const bool ok = v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(hi)) &&
+                    v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+    if (!ok)
+      throw Error(
+          fmt::format("{}: {}field {}: expected an integer in {}..{}, got {}", where, ctx, key, lo, hi, jsonText(v)));
+    return v.get<int64_t>();
   };
   if (!j.is_object()) throw Error(fmt::format("{}: expected a JSON object (an lpusim graph)", where));
-  if (j.value("format", "") != "lpusim-graph")
+  if (!j.contains("format") || j.at("format") != "lpusim-graph")
     throw Error(fmt::format("{}: field format: expected \"lpusim-graph\"", where));
-  if (j.value("version", 0) != 1) throw Error(fmt::format("{}: field version: expected 1", where));
+  if (!j.contains("version") || j.at("version") != 1) throw Error(fmt::format("{}: field version: expected 1", where));
   Graph g;
-  g.name = j.value("name", "");
-  g.model = j.value("model", "");
-  g.mode = j.value("mode", "custom");
-  g.tokens = j.value("tokens", int64_t(1));
-  g.batch = j.value("batch", int64_t(1));
-  g.context = j.value("context", int64_t(0));
+  g.name = text(j, "name", "", "");
+  g.model = text(j, "model", "", "");
+  g.mode = text(j, "mode", "custom", "");
+  g.tokens = integer(j, "tokens", 1, 1, kMaxGraphTokens, "");
+  g.batch = integer(j, "batch", 1, 1, kMaxGraphBatch, "");
+  g.context = integer(j, "context", 0, 0, kMaxGraphContext, "");
   const auto& ts = need(j, "tensors", "");
   if (!ts.is_array()) throw Error(fmt::format("{}: field tensors: expected an array", where));
   for (size_t i = 0; i < ts.size(); ++i) {
@@ -434,8 +532,8 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
       if (kind == kindName(TensorKind(k))) t.kind = TensorKind(k), ok = true;
     if (!ok)
       throw Error(fmt::format("{}: {}field kind: \"{}\" (expected input, weight, activation, cache or output)", where,
-                              ctx, kind));
-    t.integer = ts[i].value("integer", false);
+                              ctx, printable(kind)));
+    t.integer = flag(ts[i], "integer", ctx);
     g.tensors.push_back(std::move(t));
   }
   const auto& ops = need(j, "ops", "");
@@ -444,8 +542,9 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
     const std::string ctx = fmt::format("ops[{}]: ", i);
     GOp op;
     const std::string kind = str(need(ops[i], "op", ctx), ctx + "op");
-    if (!parseOpKind(kind, op.kind)) throw Error(fmt::format("{}: {}field op: unknown op \"{}\"", where, ctx, kind));
-    op.name = ops[i].contains("name") ? str(ops[i]["name"], ctx + "name") : fmt::format("op{}", i);
+    if (!parseOpKind(kind, op.kind))
+      throw Error(fmt::format("{}: {}field op: unknown op \"{}\"", where, ctx, printable(kind)));
+    op.name = text(ops[i], "name", fmt::format("op{}", i), ctx);
     for (const char* key : {"inputs", "outputs"}) {
       const auto& list = need(ops[i], key, ctx);
       if (!list.is_array())
@@ -453,13 +552,23 @@ Graph parseGraph(const nlohmann::json& j, const std::string& where) {
       for (const auto& n : list) (std::string(key) == "inputs" ? op.inputs : op.outputs).push_back(str(n, ctx + key));
     }
     if (ops[i].contains("attrs")) {
-      if (!ops[i]["attrs"].is_object()) throw Error(fmt::format("{}: {}field attrs: expected an object", where, ctx));
-      op.attrs = parseAttrs(ops[i]["attrs"], op.name, op.kind, where);
+      if (!ops[i].at("attrs").is_object())
+        throw Error(fmt::format("{}: {}field attrs: expected an object", where, ctx));
+      op.attrs = parseAttrs(ops[i].at("attrs"), op.name, op.kind, where);
     }
-    op.layer = ops[i].value("layer", -1);
+    op.layer = int(integer(ops[i], "layer", -1, -1, kMaxGraphLayer, ctx));
     g.ops.push_back(std::move(op));
   }
-  validate(g, where);
+  for (const GTensor& t : g.tensors) {
+    if (t.kind == TensorKind::Weight || t.kind == TensorKind::Cache) continue;
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < t.shape.size(); ++d)
+      if (__builtin_mul_overflow(rows, t.shape[d], &rows)) rows = INT64_MAX;
+    if (rows > kMaxFileRows)
+      throw Error(fmt::format("{}: tensor {}: {} has {} rows, at most {} in a graph file", where, t.name,
+                              shapeStr(t.shape), rows, kMaxFileRows));
+  }
+  validate(g, where, kMaxFileTensorVectors);
   return g;
 }
 
@@ -474,16 +583,17 @@ Graph graphFromJson(const nlohmann::json& j, const std::string& where) {
 }
 
 Graph loadGraph(const std::string& path) {
-  const auto b = readFileBytes(path);
+  const std::string where = printable(path), b = readJsonFile(path);
+  checkJsonDepth(b.begin(), b.end(), where);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(b.begin(), b.end());
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: invalid JSON at byte {}: expected an lpusim graph", path, e.byte));
+    throw Error(fmt::format("{}: invalid JSON at byte {}: expected an lpusim graph", where, e.byte));
   } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
-    throw Error(fmt::format("{}: invalid JSON: a number out of range: expected an lpusim graph", path));
+    throw Error(fmt::format("{}: invalid JSON: a number out of range: expected an lpusim graph", where));
   }
-  return graphFromJson(j, path);
+  return graphFromJson(j, where);
 }
 
 void saveGraph(const Graph& g, const std::string& path) {

@@ -164,11 +164,43 @@ struct Graph {
   int layers() const;
 };
 
+// Bounds on a graph's scalar fields; a graph outside them is an error.
+constexpr int64_t kMaxGraphTokens = int64_t(1) << 20;   // tokens processed in one step
+constexpr int64_t kMaxGraphBatch = 4096;                // sequences (as buildGraph takes)
+constexpr int64_t kMaxGraphContext = int64_t(1) << 24;  // KV positions
+constexpr int64_t kMaxGraphLayer = int64_t(1) << 20;    // an op's layer number
+
+// Bounds on the size of a graph's tensors, counted in vectors of 256 elements
+// along the last dimension (the compiler's unit of memory and work at 256 or
+// more lanes): a tensor [..., r, c] is r x ceil(c / 256) vectors, a weight or
+// cache with r rounded up to 256 (stored as tiles). Checked before anything
+// is allocated: a 1e9-wide MatMul made the compiler allocate GBs of tiles.
+// A graph file (run on one chip) takes the tighter kMaxFileTensorVectors.
+// Measured (run --graph, one op at the bound): a Relu over 2^19 vectors and a
+// MatMul with a [2^22, 256] weight each stay under 1 GiB of memory.
+constexpr int64_t kVectorElements = 256;
+constexpr int64_t kMaxTiledVectors = int64_t(1) << 22;       // a weight or cache: 2^30 elements
+constexpr int64_t kMaxTensorVectors = int64_t(1) << 21;      // an input, activation or output: 2^29 elements
+constexpr int64_t kMaxFileTensorVectors = int64_t(1) << 19;  // the same in a graph file: 2^27 elements
+constexpr int64_t kMaxGraphVectors = int64_t(1) << 29;       // all tensors: 2^37 elements (gpt-oss-120b: 2^36.8)
+// Rows (all dimensions but the last) of an input, activation or output in a
+// graph file: the compiler's tasks grow with them (a [65536, 256] MatMul input
+// took 1.7 GB to compile; 2^15 rows about half).
+constexpr int64_t kMaxFileRows = int64_t(1) << 15;
+// The vectors of a tensor of this shape (saturating at INT64_MAX).
+int64_t tensorVectors(const std::vector<int64_t>& shape, bool tiled);
+
+// What is wrong with a RoPE scaling object (an op's `scaling`, config.json's
+// rope_scaling), or "" if nothing: null, or rope_type (or type) default,
+// linear, llama3 or yarn, a positive factor, and the numbers (and yarn's
+// truncate flag) the rule reads, each of its JSON type.
+std::string ropeScalingError(const nlohmann::json& s);
+
 // Checks names, shapes, op arities and attributes (each one the op needs is
 // given, none it does not take), and that every op's inputs are produced
 // earlier (or are inputs, weights or caches). Throws lpu::Error
 // "<where>: op <name>: ..." naming the first problem.
-void validate(const Graph& g, const std::string& where);
+void validate(const Graph& g, const std::string& where, int64_t maxTensorVectors = kMaxTensorVectors);
 
 nlohmann::ordered_json toJson(const Graph& g);
 Graph graphFromJson(const nlohmann::json& j, const std::string& where);

@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
+#include "models/graph.h"
 
 namespace lpu {
 
@@ -30,6 +32,12 @@ extern const size_t kBundledConfigCount;
 namespace {
 
 // Reads config.json fields, naming the file and field in every error.
+int exponentOf(int64_t pow2) {
+  int n = 0;
+  while ((int64_t(1) << n) < pow2) ++n;
+  return n;
+}
+
 class Fields {
  public:
   Fields(const nlohmann::json& j, std::string where) : j_(j), where_(std::move(where)) {}
@@ -39,36 +47,37 @@ class Fields {
   }
   bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
 
-  int64_t count(const std::string& key) const {
+  // A positive integer up to `hi` (a power of two, named in the message).
+  int64_t count(const std::string& key, int64_t hi) const {
     if (!has(key)) fail(key, "missing (expected a positive integer)");
     const auto& v = j_.at(key);
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > (int64_t(1) << 40))
-      fail(key, fmt::format("expected a positive integer, got {}", v.dump()));
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > hi)
+      fail(key, fmt::format("expected a positive integer, at most {} (2^{}), got {}", hi, exponentOf(hi), jsonText(v)));
     return v.get<int64_t>();
   }
-  int64_t count(const std::string& key, int64_t dflt) const { return has(key) ? count(key) : dflt; }
+  int64_t count(const std::string& key, int64_t hi, int64_t dflt) const { return has(key) ? count(key, hi) : dflt; }
   // The first of several spellings that is present.
-  int64_t count(std::initializer_list<const char*> keys) const {
+  int64_t count(std::initializer_list<const char*> keys, int64_t hi) const {
     for (const char* k : keys)
-      if (has(k)) return count(k);
-    return count(*keys.begin());
+      if (has(k)) return count(k, hi);
+    return count(*keys.begin(), hi);
   }
   double real(const std::string& key, double dflt) const {
     if (!has(key)) return dflt;
     const auto& v = j_.at(key);
     if (!v.is_number() || !(v.get<double>() > 0))
-      fail(key, fmt::format("expected a positive number, got {}", v.dump()));
+      fail(key, fmt::format("expected a positive number, got {}", jsonText(v)));
     return v.get<double>();
   }
   bool flag(const std::string& key, bool dflt) const {
     if (!has(key)) return dflt;
-    if (!j_.at(key).is_boolean()) fail(key, fmt::format("expected true or false, got {}", j_.at(key).dump()));
+    if (!j_.at(key).is_boolean()) fail(key, fmt::format("expected true or false, got {}", jsonText(j_.at(key))));
     return j_.at(key).get<bool>();
   }
   std::string text(const std::string& key, const std::string& dflt) const {
     if (!has(key)) return dflt;
-    if (!j_.at(key).is_string()) fail(key, fmt::format("expected a string, got {}", j_.at(key).dump()));
-    return j_.at(key).get<std::string>();
+    if (!j_.at(key).is_string()) fail(key, fmt::format("expected a string, got {}", jsonText(j_.at(key))));
+    return printable(j_.at(key).get<std::string>());  // echoed in messages and reports
   }
   const nlohmann::json& j() const { return j_; }
 
@@ -78,13 +87,7 @@ class Fields {
 };
 
 void checkRopeScaling(const Fields& f, const nlohmann::json& s) {
-  if (s.is_null()) return;
-  if (!s.is_object()) f.fail("rope_scaling", "expected an object or null");
-  const std::string type = s.value("rope_type", s.value("type", std::string("default")));
-  if (type != "default" && type != "linear" && type != "llama3" && type != "yarn")
-    f.fail("rope_scaling", fmt::format("rope_type \"{}\" is not supported (default, linear, llama3, yarn)", type));
-  if (type != "default" && !(s.contains("factor") && s["factor"].is_number() && s["factor"].get<double>() > 0))
-    f.fail("rope_scaling", "expected a positive \"factor\"");
+  if (const std::string e = ropeScalingError(s); !e.empty()) f.fail("rope_scaling", e);
 }
 
 }  // namespace
@@ -98,13 +101,13 @@ ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, cons
   if (m.model_type.empty()) f.fail("model_type", "missing (expected gpt2, llama, mistral, mixtral or gpt_oss)");
   if (m.model_type == "gpt2") {
     m.family = Family::Gpt2;
-    m.vocab = f.count("vocab_size");
-    m.hidden = f.count("n_embd");
-    m.layers = f.count("n_layer");
-    m.heads = f.count("n_head");
+    m.vocab = f.count("vocab_size", kMaxVocab);
+    m.hidden = f.count("n_embd", kMaxHidden);
+    m.layers = f.count("n_layer", kMaxLayers);
+    m.heads = f.count("n_head", kMaxHeads);
     m.kv_heads = m.heads;
-    m.ffn = f.count("n_inner", 4 * m.hidden);
-    m.max_positions = f.count("n_positions");
+    m.ffn = f.count("n_inner", kMaxFfn, 4 * m.hidden);
+    m.max_positions = f.count("n_positions", kMaxPositions);
     m.norm_eps = f.real("layer_norm_epsilon", 1e-5);
     m.tied_embeddings = f.flag("tie_word_embeddings", true);
     m.attention_bias = m.mlp_bias = true;
@@ -114,13 +117,13 @@ ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, cons
   } else if (m.model_type == "llama" || m.model_type == "mistral" || m.model_type == "mixtral" ||
              m.model_type == "gpt_oss") {
     m.family = m.model_type == "mixtral" ? Family::Mixtral : m.model_type == "gpt_oss" ? Family::GptOss : Family::Llama;
-    m.vocab = f.count("vocab_size");
-    m.hidden = f.count("hidden_size");
-    m.layers = f.count("num_hidden_layers");
-    m.heads = f.count("num_attention_heads");
-    m.kv_heads = f.count("num_key_value_heads", m.heads);
-    m.ffn = f.count("intermediate_size");
-    m.max_positions = f.count("max_position_embeddings", 2048);
+    m.vocab = f.count("vocab_size", kMaxVocab);
+    m.hidden = f.count("hidden_size", kMaxHidden);
+    m.layers = f.count("num_hidden_layers", kMaxLayers);
+    m.heads = f.count("num_attention_heads", kMaxHeads);
+    m.kv_heads = f.count("num_key_value_heads", kMaxHeads, m.heads);
+    m.ffn = f.count("intermediate_size", kMaxFfn);
+    m.max_positions = f.count("max_position_embeddings", kMaxPositions, 2048);
     m.norm_eps = f.real("rms_norm_eps", 1e-6);
     m.rope_theta = f.real("rope_theta", 10000);
     m.rope_scaling = j.value("rope_scaling", nlohmann::json());
@@ -132,15 +135,22 @@ ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, cons
     if (act != "silu") f.fail("hidden_act", fmt::format("\"{}\" is not supported (silu)", act));
     if (m.hidden % m.heads && !f.has("head_dim"))
       f.fail("num_attention_heads", fmt::format("{} does not divide hidden_size {}", m.heads, m.hidden));
-    m.head_dim = f.count("head_dim", m.hidden / m.heads);
+    m.head_dim = f.count("head_dim", kMaxHeadDim, m.hidden / m.heads);
+    if (m.head_dim > kMaxHeadDim)
+      f.fail("num_attention_heads", fmt::format("hidden_size {} / {} heads = head_dim {} exceeds {}", m.hidden, m.heads,
+                                                m.head_dim, kMaxHeadDim));
     if (m.family == Family::Mixtral || m.family == Family::GptOss) {
-      m.experts = f.count("num_local_experts");
-      m.top_k = f.count({"num_experts_per_tok", "experts_per_token"});
+      m.experts = f.count("num_local_experts", kMaxExperts);
+      m.top_k = f.count({"num_experts_per_tok", "experts_per_token"}, kMaxExperts);
+      if (m.layers * m.experts > kMaxLayerExperts)
+        f.fail("num_local_experts",
+               fmt::format("{} experts x {} layers = {} expert MLPs, more than {} (2^{})", m.experts, m.layers,
+                           m.layers * m.experts, kMaxLayerExperts, exponentOf(kMaxLayerExperts)));
       if (m.top_k > m.experts)
         f.fail("num_experts_per_tok", fmt::format("{} exceeds num_local_experts {}", m.top_k, m.experts));
     }
     if (m.family == Family::GptOss) {
-      m.sliding_window = f.count("sliding_window", 0);
+      m.sliding_window = f.count("sliding_window", kMaxPositions, 0);
       m.swiglu_limit = f.real("swiglu_limit", 7.0);
       m.sliding.assign(size_t(m.layers), false);
       if (f.has("layer_types")) {
@@ -164,6 +174,7 @@ ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, cons
     if (m.hidden % m.heads) f.fail("n_head", fmt::format("{} does not divide n_embd {}", m.heads, m.hidden));
     m.head_dim = m.hidden / m.heads;
   }
+  (void)countParams(m);  // throws if the counts overflow 64 bits
   return m;
 }
 
@@ -177,21 +188,24 @@ ModelConfig loadModel(const std::string& nameOrPath) {
   for (size_t i = 0; i < kBundledConfigCount; ++i)
     if (nameOrPath == kBundledConfigs[i].name)
       return modelFromJson(nlohmann::json::parse(kBundledConfigs[i].json), nameOrPath, nameOrPath);
+  const std::string where = printable(nameOrPath);
   std::ifstream in(nameOrPath);
   if (!in) {
     std::string names;
     for (const auto& n : bundledModels()) names += (names.empty() ? "" : ", ") + n;
-    throw Error(fmt::format("{}: not a bundled model ({}) nor a readable config.json", nameOrPath, names));
+    throw Error(fmt::format("{}: not a bundled model ({}) nor a readable config.json", where, names));
   }
+  const std::string text = readJsonText(in, where);
+  checkJsonDepth(text.begin(), text.end(), where);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: not valid JSON (byte {})", nameOrPath, e.byte));
+    throw Error(fmt::format("{}: not valid JSON (byte {})", where, e.byte));
   } catch (const nlohmann::json::exception&) {  // a number past 64 bits (out_of_range)
-    throw Error(fmt::format("{}: not valid JSON (a number out of range)", nameOrPath));
+    throw Error(fmt::format("{}: not valid JSON (a number out of range)", where));
   }
-  return modelFromJson(j, nameOrPath, nameOrPath);
+  return modelFromJson(j, where, where);
 }
 
 int64_t WeightSpec::elements() const {
@@ -274,19 +288,36 @@ std::vector<WeightSpec> weightSpecs(const ModelConfig& m) {
   return w;
 }
 
+namespace {
+
+// a * b and a + b, or an lpu::Error naming the model if they overflow 64 bits.
+uint64_t mulChecked(uint64_t a, uint64_t b, const ModelConfig& m) {
+  uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw Error(fmt::format("{}: the parameter count overflows 64 bits", m.name));
+  return r;
+}
+uint64_t addChecked(uint64_t a, uint64_t b, const ModelConfig& m) {
+  uint64_t r;
+  if (__builtin_add_overflow(a, b, &r)) throw Error(fmt::format("{}: the parameter count overflows 64 bits", m.name));
+  return r;
+}
+
+}  // namespace
+
 ParamCount countParams(const ModelConfig& m) {
   ParamCount c;
   uint64_t expert = 0;
   for (const WeightSpec& s : weightSpecs(m)) {
-    const uint64_t n = uint64_t(s.elements());
-    c.total += n;
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n = mulChecked(n, uint64_t(d), m);
+    c.total = addChecked(c.total, n, m);
     if (s.role == WeightRole::Embedding || s.role == WeightRole::Position) c.embedding += n;
     if (s.role == WeightRole::Expert) expert += n;
   }
-  c.active = c.total - expert + (m.moe() ? expert / uint64_t(m.experts) * uint64_t(m.top_k) : 0);
+  c.active = c.total - expert + (m.moe() ? mulChecked(expert / uint64_t(m.experts), uint64_t(m.top_k), m) : 0);
   return c;
 }
 
-uint64_t weightBytes(const ModelConfig& m, bool int8) { return countParams(m).total * (int8 ? 1 : 2); }
+uint64_t weightBytes(const ModelConfig& m, bool int8) { return mulChecked(countParams(m).total, int8 ? 1 : 2, m); }
 
 }  // namespace lpu

@@ -43,6 +43,19 @@ struct ModelConfig {
   bool moe() const { return experts > 0; }
 };
 
+// Bounds on config.json's integer fields; a larger value is an error naming
+// the field and the bound. Published models stay well under them (vocab
+// 256k, d_model 16k, FFN 53k, 126 layers, 128 heads, 384 experts).
+constexpr int64_t kMaxVocab = int64_t(1) << 20;         // token ids stay exact in the chip's fp32 arithmetic
+constexpr int64_t kMaxHidden = int64_t(1) << 16;        // hidden_size, n_embd
+constexpr int64_t kMaxFfn = int64_t(1) << 20;           // intermediate_size, n_inner
+constexpr int64_t kMaxLayers = int64_t(1) << 10;        // num_hidden_layers, n_layer
+constexpr int64_t kMaxHeads = int64_t(1) << 10;         // num_attention_heads, num_key_value_heads, n_head
+constexpr int64_t kMaxHeadDim = int64_t(1) << 12;       // head_dim
+constexpr int64_t kMaxPositions = int64_t(1) << 24;     // max_position_embeddings, n_positions, sliding_window
+constexpr int64_t kMaxExperts = int64_t(1) << 10;       // num_local_experts, num_experts_per_tok
+constexpr int64_t kMaxLayerExperts = int64_t(1) << 16;  // layers x experts: the expert MLPs listed
+
 // Parses a config.json object; `where` names the file in errors
 // ("<where>: field hidden_size: expected a positive integer").
 ModelConfig modelFromJson(const nlohmann::json& j, const std::string& name, const std::string& where);

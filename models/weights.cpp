@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
 #include "isa/numeric.h"
 
 namespace lpu {
@@ -96,6 +97,7 @@ SafetensorsFile::SafetensorsFile(std::vector<uint8_t> bytes, const std::string& 
   for (int i = 7; i >= 0; --i) n = (n << 8) | data_[size_t(i)];
   if (n > data_.size() - 8)
     throw Error(fmt::format("{}: truncated: header of {} bytes, file has {}", path, n, data_.size()));
+  checkJsonDepth(data_.begin() + 8, data_.begin() + 8 + int64_t(n), path);
   nlohmann::json h;
   try {
     h = nlohmann::json::parse(data_.begin() + 8, data_.begin() + 8 + int64_t(n));

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "isa/binary.h"
 #include "isa/error.h"
+#include "isa/json_input.h"
 #include "json_type.h"
 #include "queues.h"
 
@@ -165,7 +165,7 @@ ChipConfig chipFromJson(const std::string& text, const std::string& where) {
     bool found = false;
     for (const auto& p : presets())
       if (p.name == base) c = p, found = true;
-    if (!found) throw Error(fmt::format("{}: field base: unknown preset \"{}\"", where, base));
+    if (!found) throw Error(fmt::format("{}: field base: unknown preset \"{}\"", where, printable(base)));
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
@@ -173,6 +173,8 @@ ChipConfig chipFromJson(const std::string& text, const std::string& where) {
     if (k == "name" || k == "description") {
       if (!it->is_string()) throw Error(fmt::format("{}: field {}: expected a string", where, k));
       (k == "name" ? c.name : c.description) = it->get<std::string>();
+      if (printable(it->get<std::string>()) != it->get<std::string>())
+        throw Error(fmt::format("{}: field {}: expected a string without control characters", where, k));
       continue;
     }
     if (k == "latency") {
@@ -181,13 +183,14 @@ ChipConfig chipFromJson(const std::string& text, const std::string& where) {
     }
     bool known = false;
     for (const Param& p : params()) known |= p.key == k;
-    if (!known) throw Error(fmt::format("{}: field {}: unknown field (see `lpusim chips --fields`)", where, k));
+    if (!known)
+      throw Error(fmt::format("{}: field {}: unknown field (see `lpusim chips --fields`)", where, printable(k)));
   }
   if (j.contains("latency"))
     for (auto it = j["latency"].begin(); it != j["latency"].end(); ++it) {
       bool known = false;
       for (const Param& p : params()) known |= std::string(p.key) == "latency." + it.key();
-      if (!known) throw Error(fmt::format("{}: field latency.{}: unknown latency", where, it.key()));
+      if (!known) throw Error(fmt::format("{}: field latency.{}: unknown latency", where, printable(it.key())));
     }
   for (const Param& p : params()) {
     const std::string key = p.key;
@@ -232,10 +235,10 @@ ChipConfig loadChip(const std::string& nameOrPath) {
   if (nameOrPath.find('/') == std::string::npos && nameOrPath.find(".json") == std::string::npos) {
     std::string names;
     for (const auto& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
-    throw Error(fmt::format("unknown chip preset '{}' (presets: {}; or give a .json file)", nameOrPath, names));
+    throw Error(
+        fmt::format("unknown chip preset '{}' (presets: {}; or give a .json file)", printable(nameOrPath), names));
   }
-  const auto b = readFileBytes(nameOrPath);
-  return chipFromJson(std::string(b.begin(), b.end()), nameOrPath);
+  return chipFromJson(readJsonFile(nameOrPath), printable(nameOrPath));
 }
 
 }  // namespace lpu

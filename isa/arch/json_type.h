@@ -18,6 +18,7 @@
 #include <string>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
 
 namespace lpu {
 
@@ -26,6 +27,7 @@ namespace lpu {
 // name, is taken out into `base` ("" when absent).
 inline nlohmann::json parseConfigObject(const std::string& text, const std::string& where, const char* what,
                                         std::string& base) {
+  checkJsonDepth(text.begin(), text.end(), where);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "isa/error.h"
+#include "isa/json_input.h"
 #include "json_type.h"
 
 namespace lpu {
@@ -97,11 +100,28 @@ ChipConfig SystemConfig::chipConfig() const {
   return c;
 }
 
-SystemConfig systemFromJson(const std::string& text, const std::string& where) {
+namespace {
+
+// The files being read, each naming the next as its "base", outermost first.
+using BaseChain = std::vector<std::string>;
+SystemConfig load(const std::string& nameOrPath, BaseChain& chain);
+
+SystemConfig fromJson(const std::string& text, const std::string& where, BaseChain& chain) {
   std::string base;
   const nlohmann::json j = parseConfigObject(text, where, "system config", base);
   SystemConfig s;
-  if (!base.empty()) s = loadSystem(base);
+  if (!base.empty()) {
+    std::error_code ec;
+    const std::filesystem::path canon = std::filesystem::weakly_canonical(base, ec);
+    const std::string key = ec ? base : canon.string();
+    std::string cycle;
+    for (const std::string& f : chain) cycle += f + " -> ";
+    if (std::find(chain.begin(), chain.end(), key) != chain.end())
+      throw Error(fmt::format("{}: field base: \"{}\" is a file already being read (a cycle: {}{})", where,
+                              printable(base), printable(cycle), printable(key)));
+    if (chain.size() >= 16) throw Error(fmt::format("{}: field base: more than 16 files deep", where));
+    s = load(base, chain);
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const auto& v = it.value();
@@ -109,14 +129,19 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
     const SysField* f = nullptr;
     for (const SysField& row : kSysFields)
       if (k == row.key) f = &row;
-    if (!f) throw Error(fmt::format("{}: unknown field {}", where, k));
-    const bool ok = f->text ? v.is_string() : f->integer ? v.is_number_integer() : v.is_number();
+    if (!f) throw Error(fmt::format("{}: unknown field {}", where, printable(k)));
+    // An integer past int (4294967304 was read as 8) is as wrong as a string.
+    const bool fitsInt = v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT_MAX)) &&
+                         v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX;
+    const bool ok = f->text ? v.is_string() : f->integer ? fitsInt : v.is_number();
     if (!ok)
       throw Error(fmt::format("{}: field {}: expected {}, got {}", where, k,
                               f->text      ? "a string"
-                              : f->integer ? "an integer"
+                              : f->integer ? "an integer of 32 bits"
                                            : "a number",
-                              v.dump()));
+                              jsonText(v)));
+    if (f->text && printable(v.get<std::string>()) != v.get<std::string>())
+      throw Error(fmt::format("{}: field {}: expected a string without control characters", where, k));
     if (f->text)
       s.*f->text = v.get<std::string>();
     else if (f->integer)
@@ -126,6 +151,13 @@ SystemConfig systemFromJson(const std::string& text, const std::string& where) {
   }
   s.validate(where);
   return s;
+}
+
+}  // namespace
+
+SystemConfig systemFromJson(const std::string& text, const std::string& where) {
+  BaseChain chain;
+  return fromJson(text, where, chain);
 }
 
 std::string systemToJson(const SystemConfig& s) {
@@ -141,18 +173,30 @@ std::string systemToJson(const SystemConfig& s) {
   return j.dump(2);
 }
 
-SystemConfig loadSystem(const std::string& nameOrPath) {
+namespace {
+
+SystemConfig load(const std::string& nameOrPath, BaseChain& chain) {
   for (const SystemConfig& p : systemPresets())
     if (p.name == nameOrPath) return p;
   std::ifstream in(nameOrPath);
   if (!in) {
     std::string names;
     for (const auto& p : systemPresets()) names += (names.empty() ? "" : ", ") + p.name;
-    throw Error(fmt::format("{}: not a system preset ({}) nor a readable JSON file", nameOrPath, names));
+    throw Error(fmt::format("{}: not a system preset ({}) nor a readable JSON file", printable(nameOrPath), names));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return systemFromJson(ss.str(), nameOrPath);
+  std::error_code ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(nameOrPath, ec);
+  chain.push_back(ec ? nameOrPath : canon.string());
+  SystemConfig s = fromJson(readJsonText(in, printable(nameOrPath)), printable(nameOrPath), chain);
+  chain.pop_back();
+  return s;
+}
+
+}  // namespace
+
+SystemConfig loadSystem(const std::string& nameOrPath) {
+  BaseChain chain;
+  return load(nameOrPath, chain);
 }
 
 // Local link l of chip i in a node leads to chip l (l < i) or l + 1. Global

@@ -13,15 +13,13 @@
 
 namespace lpu::fuzz {
 
-// `multiLineKnown`: a known open finding (JSON keys echoed raw, see
-// /work/wt/fuzz-findings.md #2) lets the JSON loaders' messages span lines.
-template <bool multiLineKnown = false, typename F>
+template <typename F>
 int guarded(F f) {
   try {
     f();
   } catch (const Error& e) {
     const std::string m = e.what();
-    if (m.empty() || (!multiLineKnown && m.find('\n') != std::string::npos)) {  // the message must be one line
+    if (m.empty() || m.find('\n') != std::string::npos) {  // the message must be one line
       std::fprintf(stderr, "fuzz: error message is not one line: %s\n", m.c_str());
       std::abort();
     }

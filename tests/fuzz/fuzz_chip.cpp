@@ -6,7 +6,7 @@
 using namespace lpu;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return fuzz::guarded<true>([&] {
+  return fuzz::guarded([&] {
     const ChipConfig c = chipFromJson(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
     const ChipConfig back = chipFromJson(chipToJson(c), "fuzz.json (written back)");
     fuzz::require(chipToJson(back) == chipToJson(c), "a chip config reads back as written");

@@ -4,12 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz.h"
+#include "isa/json_input.h"
 #include "models/model_config.h"
 
 using namespace lpu;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return fuzz::guarded<true>([&] {
+  return fuzz::guarded([&] {
+    checkJsonDepth(data, data + size, "fuzz.json");
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(data, data + size);

@@ -6,7 +6,7 @@
 using namespace lpu;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return fuzz::guarded<true>([&] {
+  return fuzz::guarded([&] {
     const SystemConfig s = systemFromJson(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
     const SystemConfig back = systemFromJson(systemToJson(s), "fuzz.json (written back)");
     fuzz::require(systemToJson(back) == systemToJson(s), "a system config reads back as written");
