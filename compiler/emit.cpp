@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "isa/formats.h"
 
@@ -139,6 +140,37 @@ void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, con
   }
 }
 
+// The producer check's sources of MEM words: each read takes the value of
+// the last write to its word that commits by then, or the data section's.
+// (Gathers and scatters address words per lane, from a stream: not stated.)
+void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const std::vector<Instr>& bound,
+                 const std::vector<QueueId>& queues, const std::vector<Cycle>& when, std::vector<StreamSource>& out) {
+  struct Access {
+    Cycle at;  // a read's issue, a write's commit (a read in that cycle sees it)
+    bool read;
+    size_t id;
+  };
+  std::map<std::tuple<bool, int, uint32_t>, std::vector<Access>> words;  // (east, slice, address)
+  for (size_t i = 0; i < bound.size(); ++i) {
+    const Opcode op = bound[i].op;
+    if (queues[i].unit != Unit::MEM || (op != Opcode::READ && op != Opcode::WRITE)) continue;
+    const bool read = op == Opcode::READ;
+    words[{queues[i].east, queues[i].index, bound[i].imm}].push_back(
+        {read ? when[i] : when[i] + c.latency.mem_write, read, i});
+  }
+  for (auto& [word, list] : words) {
+    std::sort(list.begin(), list.end(), [](const Access& a, const Access& b) {
+      return a.at != b.at ? a.at < b.at : !a.read && b.read;  // a write committing in a read's cycle first
+    });
+    IssueRef last = kInitialContents;
+    for (const Access& a : list)
+      if (a.read)
+        out.push_back({refs[a.id], kWordRead, last});
+      else
+        last = refs[a.id];
+  }
+}
+
 }  // namespace
 
 void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p, int chip) {
@@ -146,6 +178,7 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
   std::vector<Instr> bound;     // per task slot, in task order: the instruction with its streams and ALU
   std::vector<QueueId> queues;  // and its queue
   std::vector<size_t> firstId;  // per task: its first slot's index in those
+  std::vector<Cycle> when;      // and its cycle
   for (size_t t = 0; t < tasks.size(); ++t) {
     firstId.push_back(bound.size());
     if (chip >= 0 && tasks[t].chip != chip) continue;
@@ -164,6 +197,7 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
       byQueue[queueIndex(c, q)].push_back({pl.start + slot.rel, in, bound.size()});
       bound.push_back(in);
       queues.push_back(q);
+      when.push_back(pl.start + slot.rel);
     }
   }
   std::vector<IssueRef> refs(bound.size());
@@ -186,6 +220,7 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = firstId[t] + i;
     taskSources(c, tasks[t], s.placed[t], ids, refs, bound, queues, p.sources);
   }
+  wordSources(c, refs, bound, queues, when, p.sources);
   checkSources(p, "compiler");
 }
 

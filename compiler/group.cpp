@@ -77,7 +77,7 @@ void delayQueues(Program& p, Cycle d) {
   }
   for (StreamSource& s : p.sources)  // the issues after an inserted nop moved up one
     for (IssueRef* r : {&s.reader, &s.writer})
-      if (r->index >= inserted[size_t(r->queue)]) ++r->index;
+      if (r->queue >= 0 && r->index >= inserted[size_t(r->queue)]) ++r->index;
 }
 
 // An earlier stage's program for a stage built alike: tensors of other

@@ -29,6 +29,7 @@ Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOp
   for (int e = 0; e < 2; ++e)
     for (int i = 0; i < c.mem_slices_per_hemisphere; ++i) {
       mem_.push_back(std::make_unique<MemSlice>(c, SliceRef{bool(e), uint8_t(i)}, opt.functional));
+      if (opt.checkSources && opt.functional) mem_.back()->trackWriters();
       mem_.back()->setDescribe([this](const Origin& o) { return describe(o); });
     }
   for (int e = 0; e < 2; ++e)
@@ -131,32 +132,65 @@ Plane Chip::readStream(StreamRef s, int pos, Cycle t, const Origin& who) {
   return p;
 }
 
-void Chip::checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer) {
-  if (reader.queue < 0 || size_t(reader.queue) >= sources_.size()) return;
+const IssueRef* Chip::statedSource(const Origin& reader, StreamRef s) {
+  if (reader.queue < 0 || size_t(reader.queue) >= sources_.size()) return nullptr;
   const auto& list = sources_[size_t(reader.queue)];
   size_t& i = sourceCursor_[size_t(reader.queue)];
   const auto before = [&](const IssueRef& r) {
     return r.index != reader.index ? r.index < reader.index : r.rep < reader.rep;
   };
   while (i < list.size() && before(list[i]->reader)) ++i;
-  for (size_t j = i; j < list.size() && list[j]->reader.index == reader.index && list[j]->reader.rep == reader.rep;
-       ++j) {
-    if (!(list[j]->stream == s)) continue;
-    ++sourceStats_.checked;
-    const IssueRef& want = list[j]->writer;
-    if (writer.is(want)) return;
-    const bool exists = want.queue >= 0 && size_t(want.queue) < prog_.queues.size() &&
-                        want.index < prog_.queues[size_t(want.queue)].code.size();
-    const std::string producer = exists ? fmt::format("{} ({})", formatIssueRef(prog_, want),
-                                                      formatInstr(prog_, prog_.queues[size_t(want.queue)].id,
-                                                                  prog_.queues[size_t(want.queue)].code[want.index]))
-                                        : formatIssueRef(prog_, want) + ", which the program does not have";
-    throw Violation(
-        fmt::format("reads {} at {} in cycle {} the value of {}, but its producer is {}: dropped, moved "
-                    "or overtaken",
-                    formatStream(s), positionName(pos), t, describe(writer), producer));
+  for (size_t j = i; j < list.size() && list[j]->reader.index == reader.index && list[j]->reader.rep == reader.rep; ++j)
+    if (list[j]->stream == s) return &list[j]->writer;
+  return nullptr;
+}
+
+namespace {
+
+std::string producerName(const Program& p, const IssueRef& want) {
+  if (want == kInitialContents) return formatIssueRef(p, want);
+  const bool exists =
+      want.queue >= 0 && size_t(want.queue) < p.queues.size() && want.index < p.queues[size_t(want.queue)].code.size();
+  if (!exists) return formatIssueRef(p, want) + ", which the program does not have";
+  const Queue& q = p.queues[size_t(want.queue)];
+  return fmt::format("{} ({})", formatIssueRef(p, want), formatInstr(p, q.id, q.code[want.index]));
+}
+
+}  // namespace
+
+void Chip::checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer) {
+  const IssueRef* want = statedSource(reader, s);
+  if (!want) {
+    ++sourceStats_.unstated;
+    return;
   }
-  ++sourceStats_.unstated;
+  ++sourceStats_.checked;
+  if (writer.is(*want)) return;
+  throw Violation(
+      fmt::format("reads {} at {} in cycle {} the value of {}, but its producer is {}: dropped, moved or "
+                  "overtaken",
+                  formatStream(s), positionName(pos), t, describe(writer), producerName(prog_, *want)));
+}
+
+void Chip::checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader) {
+  if (!opt_.checkSources || !opt_.functional) return;  // (timing-only runs do not know where scatters write)
+  const IssueRef* want = statedSource(reader, kWordRead);
+  const IssueRef* got = m.writerOf(addr);
+  if (!want || !got) {  // (a word a scatter wrote lanes of has several writers)
+    ++sourceStats_.unstated;
+    return;
+  }
+  ++sourceStats_.checked;
+  if (*got == *want) return;
+  std::string holder = formatIssueRef(prog_, *got);
+  if (got->queue >= 0) {
+    const Queue& q = prog_.queues[size_t(got->queue)];
+    holder = fmt::format("{} ({})", holder, formatInstr(prog_, q.id, q.code[got->index]));
+  }
+  throw Violation(
+      fmt::format("reads address {} holding the value of {}, but its producer is {}: dropped, moved or "
+                  "overtaken",
+                  addr, holder, producerName(prog_, *want)));
 }
 
 void Chip::writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who) {
@@ -193,7 +227,10 @@ std::vector<Plane> Chip::planesOf(const std::vector<double>& v, DType t) const {
 void Chip::execMem(const QueueId& id, int pos, const Instr& in, Cycle t, const Origin& who) {
   MemSlice& m = mem(SliceRef{id.east, uint8_t(id.index)});
   switch (in.op) {
-    case Opcode::READ: fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.read(in.imm, t, who), who); break;
+    case Opcode::READ:
+      fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.read(in.imm, t, who), who);
+      checkWordSource(m, in.imm, who);
+      break;
     case Opcode::WRITE: m.write(in.imm, t, readStream(in.s0, pos, t, who), who); break;
     case Opcode::GATHER:
     case Opcode::SCATTER: {

@@ -92,6 +92,9 @@ class Chip {
   // One plane from the fabric, its writer checked against the program's stated source.
   Plane readStream(StreamRef s, int pos, Cycle t, const Origin& who);
   void checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer);
+  // The producer the program states for `reader`'s read of s (kWordRead: its MEM word), or null.
+  const IssueRef* statedSource(const Origin& reader, StreamRef s);
+  void checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader);
   void writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who);
   std::vector<double> lanesOf(const std::vector<Plane>& planes, DType t) const;  // empty if timing-only
   std::vector<Plane> planesOf(const std::vector<double>& v, DType t) const;
