@@ -191,7 +191,8 @@ SimResult runProgram(const Program& p, bool checkSources) {
 TEST_CASE("the producer check verifies the writer of each stated read", "[sim][check]") {
   const SimResult r = runProgram(sameSlot(false), true);
   CHECK(values(output(r, "y")) == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
-  CHECK(r.sources.checked == 4);  // E1's and W0's reads of s4w (one plane each), E2's and E0's words
+  CHECK(r.sources.checked == 2);        // E1's and W0's reads of s4w, one plane each
+  CHECK(r.sources.words_checked == 2);  // E2's and E0's reads of z and x
   CHECK(r.sources.unstated == 0);
 }
 
@@ -224,8 +225,9 @@ TEST_CASE("a dropped MEM write leaves its reader the word's older value", "[sim]
                {IssueRef{3, 1, 0}, s5w, IssueRef{2, 3, 0}}};
   const SimResult r = runProgram(p, true);
   CHECK(values(output(r, "y")) == std::vector<double>(8, 9));
-  CHECK(r.sources.checked == 5);  // two words (E2's z, E0's x) and three stream planes
-  Instr nop;                      // E0's write dropped (a one-cycle nop keeps the read's cycle): z is still read, by E1
+  CHECK(r.sources.checked == 3);        // s4w at E1 and E0, s5w at W0
+  CHECK(r.sources.words_checked == 2);  // E2's z, E0's x
+  Instr nop;  // E0's write dropped (a one-cycle nop keeps the read's cycle): z is still read, by E1
   nop.op = Opcode::NOP;
   nop.imm = 1;
   p.queues[2].code[1] = nop;

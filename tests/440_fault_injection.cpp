@@ -26,6 +26,7 @@ using namespace lpu::test;
 namespace {
 
 constexpr size_t kSample = 60;
+constexpr IssueRef kDropped{-3, 0, 0};  // an issue the faulty program no longer has
 
 struct Work {
   Cycle cycle;
@@ -117,7 +118,10 @@ Program rebuild(const Program& base, const std::vector<Unrolled>& qs, const Faul
   for (const StreamSource& s : base.sources) {
     const auto r = moved.find(s.reader), w = moved.find(s.writer);
     if (r == moved.end()) continue;  // the reader was dropped
-    p.sources.push_back({r->second, s.stream, w == moved.end() ? IssueRef{} : w->second});
+    p.sources.push_back({r->second, s.stream,
+                         w != moved.end()               ? w->second
+                         : s.writer == kInitialContents ? s.writer
+                                                        : kDropped});
   }
   std::sort(p.sources.begin(), p.sources.end(), [](const StreamSource& a, const StreamSource& b) {
     return std::make_tuple(a.reader, a.stream.east, a.stream.id) <
@@ -155,9 +159,10 @@ Tally inject(const Program& p, const ChipConfig& chip, const std::string& label,
   REQUIRE(same.outputs.size() == want.outputs.size());
   for (size_t o = 0; o < want.outputs.size(); ++o) REQUIRE(same.outputs[o].bytes == want.outputs[o].bytes);
   REQUIRE(same.sources.checked == want.sources.checked);
-  if (compiled) {  // the compiler states the producer of every stream read
+  if (compiled) {  // the compiler states the producer of every stream read and of every word a read takes
     CHECK(want.sources.checked > 0);
     CHECK(want.sources.unstated == 0);
+    CHECK(want.sources.words_unstated == 0);
   }
 
   std::vector<Fault> all;

@@ -176,11 +176,15 @@ void Chip::checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader) {
   if (!opt_.checkSources || !opt_.functional) return;  // (timing-only runs do not know where scatters write)
   const IssueRef* want = statedSource(reader, kWordRead);
   const IssueRef* got = m.writerOf(addr);
-  if (!want || !got) {  // (a word a scatter wrote lanes of has several writers)
-    ++sourceStats_.unstated;
+  if (!got) {  // a scatter wrote some of its lanes: several writers
+    ++sourceStats_.words_scattered;
     return;
   }
-  ++sourceStats_.checked;
+  if (!want) {
+    ++sourceStats_.words_unstated;
+    return;
+  }
+  ++sourceStats_.words_checked;
   if (*got == *want) return;
   std::string holder = formatIssueRef(prog_, *got);
   if (got->queue >= 0) {

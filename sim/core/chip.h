@@ -23,11 +23,15 @@ struct SimOptions {
 };
 
 // The producer check's count: stream reads (one per plane) whose writer the
-// program states and the simulator verified, and those it states none for.
+// program states and the simulator verified, and those it states none for;
+// the same for the MEM words read instructions take, and those not checked
+// because a scatter wrote some of their lanes (several writers; gathers are
+// not counted).
 struct SourceStats {
   uint64_t checked = 0, unstated = 0;
+  uint64_t words_checked = 0, words_unstated = 0, words_scattered = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceStats, checked, unstated)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceStats, checked, unstated, words_checked, words_unstated, words_scattered)
 
 struct TraceEvent {
   int queue;

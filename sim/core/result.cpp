@@ -74,6 +74,9 @@ std::string resultJson(const SimResult& r, size_t maxValues) {
   }
   // The producer check: stream reads (planes) whose producer was stated and verified, and those without one.
   j["stream_reads"] = {{"producer_checked", r.sources.checked}, {"producer_unstated", r.sources.unstated}};
+  j["word_reads"] = {{"producer_checked", r.sources.words_checked},
+                     {"producer_unstated", r.sources.words_unstated},
+                     {"scattered", r.sources.words_scattered}};
   j["outputs"] = nlohmann::ordered_json::array();
   for (const OutputValue& o : r.outputs) {
     nlohmann::ordered_json e;
