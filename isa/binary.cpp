@@ -8,11 +8,15 @@
 
 #include "encoding.h"
 #include "error.h"
+#include "formats.h"
 
 namespace lpu {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'P', 'U', 'P', 'R', 'O', 'G', '\0'};
+// The optional sections after the queues, each a 4-byte tag then its contents.
+constexpr uint32_t kSourcesTag = 'S' | 'R' << 8 | 'C' << 16 | uint32_t('S') << 24;  // "SRCS"
+constexpr size_t kSourceBytes = 25;  // reader queue, index, rep | stream | writer queue, index, rep
 
 uint64_t fnv1a(const uint8_t* p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -109,6 +113,16 @@ std::vector<uint8_t> serialize(const Program& p) {
     b.u(q.code.size(), 4);
     for (const Instr& in : q.code) b.u(encode(in), 8);
   }
+  // Written only when there are sources: a program without keeps its bytes.
+  if (!p.sources.empty()) {
+    b.u(kSourcesTag, 4);
+    b.u(p.sources.size(), 4);
+    for (const StreamSource& s : p.sources) {
+      b.u(uint32_t(s.reader.queue), 4), b.u(s.reader.index, 4), b.u(s.reader.rep, 4);
+      b.u((uint32_t(s.stream.east) << 5) | (s.stream.id & 31u), 1);
+      b.u(uint32_t(s.writer.queue), 4), b.u(s.writer.index, 4), b.u(s.writer.rep, 4);
+    }
+  }
   Writer file;
   file.out.insert(file.out.end(), kMagic, kMagic + 8);
   file.u(kBinaryVersion, 4);
@@ -199,8 +213,48 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     }
     p.queues.push_back(std::move(q));
   }
-  if (r.pos != r.end)
-    throw Error(fmt::format("{}: corrupt: {} unread bytes at the end of the body", name, r.end - r.pos));
+  while (r.pos != r.end) {
+    const size_t at = r.pos;
+    const uint64_t tag = r.u(4, "section tag");
+    if (tag != kSourcesTag)
+      throw Error(fmt::format("{}: corrupt: unknown section tag 0x{:08x} at byte {} (expected SRCS)", name, tag, at));
+    if (!p.sources.empty())
+      throw Error(fmt::format("{}: corrupt: a second stream sources section at byte {}", name, at));
+    const uint64_t n = r.count("stream sources", kSourceBytes);
+    if (n == 0) throw Error(fmt::format("{}: corrupt: an empty stream sources section at byte {}", name, at));
+    p.sources.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      auto issue = [&](const char* what) {
+        const uint64_t q = r.u(4, what);
+        if (q >= p.queues.size())
+          throw Error(fmt::format("{}: corrupt: stream source {} names queue {}, the program has {}", name, i, q,
+                                  p.queues.size()));
+        IssueRef ref;
+        ref.queue = int32_t(q);
+        ref.index = uint32_t(r.u(4, what));
+        ref.rep = uint32_t(r.u(4, what));
+        return ref;
+      };
+      StreamSource s;
+      s.reader = issue("stream source reader");
+      const uint64_t st = r.u(1, "stream source stream");
+      if (st > 63) throw Error(fmt::format("{}: corrupt: stream source {} has stream byte {}", name, i, st));
+      s.stream = StreamRef{uint8_t(st & 31), bool(st >> 5)};
+      s.writer = issue("stream source writer");
+      p.sources.push_back(s);
+    }
+  }
+  checkSources(p, name);
+  for (const StreamSource& s : p.sources) {
+    const Instr& reader = p.queues[size_t(s.reader.queue)].code[s.reader.index];
+    const Instr& writer = p.queues[size_t(s.writer.queue)].code[s.writer.index];
+    const bool reads = mayRead(reader, s.stream);
+    if (!reads || !mayWrite(writer, s.stream))
+      throw Error(fmt::format("{}: corrupt: stream source {} -> {}: {} does not {} {}", name,
+                              formatIssueRef(p, s.writer), formatIssueRef(p, s.reader),
+                              formatIssueRef(p, reads ? s.writer : s.reader), reads ? "write" : "read",
+                              formatStream(s.stream)));
+  }
   return p;
 }
 
@@ -219,5 +273,18 @@ void writeProgram(const Program& p, const std::string& path) {
 }
 
 Program readProgram(const std::string& path) { return deserialize(readFileBytes(path), path); }
+
+namespace {
+
+bool among(const std::vector<StreamRef>& streams, StreamRef s) {
+  for (const StreamRef& x : streams)
+    if (x == s) return true;
+  return false;
+}
+
+}  // namespace
+
+bool mayRead(const Instr& in, StreamRef s) { return among(streamsRead(in, 32 - in.s1.id), s); }
+bool mayWrite(const Instr& in, StreamRef s) { return among(streamsWritten(in, 32 - in.s0.id), s); }
 
 }  // namespace lpu
