@@ -1,0 +1,312 @@
+// Stream sources (the producer check's input): `!from` annotations in
+// assembly, the SRCS section of a binary, and the disassembler writing them
+// back so that asm -> disasm -> asm gives the same bytes.
+#include <catch2/catch.hpp>
+
+#include "isa/assembler.h"
+#include "isa/binary.h"
+#include "isa/error.h"
+#include "support.h"
+
+using namespace lpu;
+using namespace lpu::test;
+
+namespace {
+
+// MEM.W0 issues read 0, s0e at cycle 0 and its two repetitions at 1 and 2,
+// then (after nop 3) write 0, s1e at 6. Indexes: sync 0, read 1, repeat 2,
+// nop 3, write 4.
+const std::string kMem =
+    ".queue MEM.W0\n"
+    "  sync\n"
+    "  r: read 0, s0e\n"
+    "  repeat 2, 1, 1\n"
+    "  n: nop 3\n"
+    "  w: write 0, s1e\n";
+
+// VXM.0 moves each of the three reads: mov at 5, its repetitions at 6 and 7,
+// each naming its producer in another form (cycle, index, label).
+const std::string kGood = kMem +
+                          ".queue VXM.0\n"
+                          "  sync\n"
+                          "  @5 mov.i8 s4w, s0e !from s0e=MEM.W0@0\n"
+                          "  repeat 2, 1 !from.1 s0e=MEM.W0#1.1 !from.2 s0e=r.2\n";
+
+std::string asmError(const std::string& text) {
+  try {
+    assemble(text, "bad.s");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string binError(const std::vector<uint8_t>& bytes) {
+  try {
+    deserialize(bytes, "bad.bin");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The same file with its body length and checksum made to match its body
+// (magic 8 | version 4 | body length 8 | body | FNV-1a-64 8).
+std::vector<uint8_t> reframed(std::vector<uint8_t> b) {
+  const size_t body = b.size() - 28;
+  for (int i = 0; i < 8; ++i) b[12 + size_t(i)] = uint8_t(uint64_t(body) >> (8 * i));
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 20; i < 20 + body; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  for (int i = 0; i < 8; ++i) b[20 + body + size_t(i)] = uint8_t(h >> (8 * i));
+  return b;
+}
+
+void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i));
+}
+
+IssueRef ref(int32_t queue, uint32_t index, uint32_t rep = 0) {
+  IssueRef r;
+  r.queue = queue, r.index = index, r.rep = rep;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("!from annotations name the producer of each read", "[isa][sources]") {
+  const Program p = assemble(kGood, "good.s");
+  // VXM.0: sync 0, nop 5 (the @5) 1, mov 2, repeat 3. All three name the
+  // read (MEM.W0#1) and its repetitions, sorted by reader.
+  REQUIRE(p.sources.size() == 3);
+  for (uint32_t k = 0; k < 3; ++k) {
+    INFO("repetition " << k);
+    CHECK(p.sources[k].reader == ref(1, 2, k));
+    CHECK(p.sources[k].stream == StreamRef{0, true});
+    CHECK(p.sources[k].writer == ref(0, 1, k));
+  }
+}
+
+TEST_CASE("a producer in a later queue, named by cycle, label or label.K", "[isa][sources]") {
+  // The references resolve at the end of the file: MEM.E0 comes after its reader.
+  const Program p = assemble(
+      ".queue VXM.0\n"
+      "  @4 add.i32 s8w, s0e, s4w !from s0e=MEM.W0@1 !from s1e=lab !from s4w=MEM.E0@2\n"
+      "  repeat 1, 1 !from.1 s1e=lab.1\n"
+      ".queue MEM.W0\n"
+      "  @1 read 0, s0e\n"
+      "  lab: read 0, s1e\n"  // @2
+      "  repeat 1, 1, 0\n"    // @3: s1e again
+      ".queue MEM.E0\n"
+      "  @2 read 0, s4w\n",
+      "later.s");
+  // VXM.0 (queue 0): nop 4 #0, add #1, repeat #2; MEM.W0 (1): nop #0, read
+  // #1, read #2, repeat #3; MEM.E0 (2): nop #0, read #1. Sorted by reader,
+  // then stream (west before east).
+  REQUIRE(p.sources.size() == 4);
+  CHECK(p.sources[0].reader == ref(0, 1));
+  CHECK(p.sources[0].stream == StreamRef{4, false});
+  CHECK(p.sources[0].writer == ref(2, 1));
+  CHECK(p.sources[1].stream == StreamRef{0, true});
+  CHECK(p.sources[1].writer == ref(1, 1));
+  CHECK(p.sources[2].stream == StreamRef{1, true});
+  CHECK(p.sources[2].writer == ref(1, 2));
+  CHECK(p.sources[3].reader == ref(0, 1, 1));
+  CHECK(p.sources[3].stream == StreamRef{1, true});
+  CHECK(p.sources[3].writer == ref(1, 2, 1));
+}
+
+TEST_CASE("asm -> disasm -> asm gives the same bytes for a program with sources", "[isa][sources]") {
+  SECTION("repetitions read repetitions") {
+    const Program p = assemble(kGood, "good.s");
+    const std::string text = disassemble(p);
+    INFO(text);
+    // Repetitions are stated on the repeat's line, producers by their cycle.
+    CHECK(text.find("mov.i8 s4w, s0e !from s0e=MEM.W0@0") != std::string::npos);
+    CHECK(text.find("repeat 2, 1, 0 !from.1 s0e=MEM.W0@1 !from.2 s0e=MEM.W0@2") != std::string::npos);
+    CHECK(serialize(assemble(text, "back.s")) == serialize(p));
+  }
+  SECTION("the gemv example with every read annotated") {
+    const auto file = readFileBytes(sourcePath("examples/asm/gemv_int8_teaching.s"));
+    std::string text(file.begin(), file.end());
+    auto annotate = [&](const std::string& line, const std::string& notes) {
+      const size_t at = text.find(line);
+      REQUIRE(at != std::string::npos);
+      text.insert(at + line.size(), " " + notes);
+    };
+    annotate("@7 lw.i8 s0w, 4, 0", "!from s0w=MEM.W0@0 !from s1w=MEM.W1@1 !from s2w=MEM.W2@2 !from s3w=MEM.W3@3");
+    annotate("repeat 1, 1, 4", "!from.1 s0w=MEM.W0@1 !from.1 s1w=MEM.W1@2 !from.1 s2w=MEM.W2@3 !from.1 s3w=MEM.W3@4");
+    annotate("@10 abc.i8 s4w, 0", "!from s4w=MEM.E0@1");
+    for (int b = 0; b < 4; ++b) annotate(fmt::format("write y[0], s{}e", b), fmt::format("!from s{}e=MXM.W0.0@14", b));
+    const Program p = assemble(text, "gemv.s");
+    CHECK(p.sources.size() == 13);
+    const Program back = assemble(disassemble(p), "back.s");
+    CHECK(serialize(back) == serialize(p));
+    CHECK(serialize(deserialize(serialize(p), "gemv.bin")) == serialize(p));
+  }
+  SECTION("producers @cycle cannot name: before the barrier, in a queue with two syncs") {
+    const Program p = assemble(
+        ".queue MEM.W0\n"
+        "  pre: read 0, s0e\n"  // before the sync: @cycles count from the barrier
+        "  sync\n"
+        "  read 0, s1e\n"  // @0
+        ".queue MEM.W1\n"
+        "  sync\n"
+        "  read 0, s2e\n"  // @0, as is
+        "  sync\n"
+        "  again: read 0, s3e\n"
+        ".queue VXM.0\n"
+        "  sync\n"
+        "  @3 add.i32 s8w, s0e, s8e !from s0e=pre !from s1e=MEM.W0#2 !from s2e=MEM.W1#1 !from s3e=again\n",
+        "odd.s");
+    const std::string text = disassemble(p);
+    INFO(text);
+    CHECK(text.find("!from s0e=MEM.W0#0 !from s1e=MEM.W0@0 !from s2e=MEM.W1#1 !from s3e=MEM.W1#3") !=
+          std::string::npos);
+    CHECK(serialize(assemble(text, "back.s")) == serialize(p));
+  }
+}
+
+TEST_CASE("bad input: !from annotations name the file, line and column", "[isa][sources][bad-input]") {
+  // Every case adds a VXM.0 queue to kMem (6 lines) whose line 9 annotates
+  // "  mov.i8 s4w, s0e" (18 characters: !from at column 19, the stream at 25,
+  // the reference at 29).
+  struct Case {
+    const char* vxm;
+    const char* where;
+    const char* what;
+  };
+  const Case cases[] = {
+      {"  mov.i8 s4w, s0e !from s0e=VXM.9@0", ":9:29:", "unknown queue VXM.9 in 'VXM.9@0'"},
+      {"  mov.i8 s4w, s0e !from s0e=FOO@0", ":9:29:", "invalid queue name 'FOO'"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0@4", ":9:29:", "no issue of MEM.W0 at cycle 4 (nearest: cycles 2 and 6)"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0@9",
+       ":9:29:", "no issue of MEM.W0 at cycle 9 (its last issue is at cycle 6)"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0@x", ":9:29:", "expected QUEUE@CYCLE with a cycle number"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0#9", ":9:29:", "queue MEM.W0 has 5 instructions"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0#1.x", ":9:29:", "expected QUEUE#INDEX or QUEUE#INDEX.REP"},
+      {"  mov.i8 s4w, s0e !from s0e=nolabel", ":9:29:", "unknown label 'nolabel'"},
+      {"  mov.i8 s4w, s0e !from s0e=n", ":9:29:", "MEM.W0#3 is a nop, not an instruction that issues work"},
+      {"  mov.i8 s4w, s0e !from s0e=r.3", ":9:29:", "MEM.W0#1 is repeated 2 times, not 3"},
+      {"  mov.i8 s4w, s0e !from s0e=w.1", ":9:29:", "MEM.W0#4 has no repeat after it (repetition 1)"},
+      {"  mov.i8 s4w, s0e !from s0e=w", ":9:29:", "w is write 0, s1e, which does not write s0e (it writes none)"},
+      {"  mov.i8 s4w, s1e !from s1e=r", ":9:29:", "r is read 0, s0e, which does not write s1e (it writes s0e)"},
+      {"  mov.i8 s4w, s0e !from s1e=r", ":9:25:", "mov.i8 s4w, s0e does not read s1e (it reads s0e)"},
+      {"  add.i32 s8w, s0e, s8e !from s1w=r", ":9:31:", "does not read s1w (it reads s0e..s3e, s8e..s11e)"},
+      {"  nop 2 !from s0e=r", ":9:15:", "nop 2 does not read s0e (it reads none)"},
+      {"  mov.i8 s4w, s0e !from s0e=r !from s0e=r.1",
+       ":9:37:", "two producers for one read: s0e of this issue has one already (line 9)"},
+      {"  mov.i8 s4w, s0e !from.1 s0e=r", ":9:31:", "!from.1 names no issue: VXM.0#1 has no repeat after it"},
+      {"  mov.i8 s4w, s0e !from.3 s0e=r\n  repeat 2, 1", ":9:31:", "VXM.0#1 is repeated 2 times, not 3"},
+      {"  mov.i8 s4w, s0e\n  repeat 2, 1 !from s0e=r", ":10:15:", "!from.K with K in 1..2"},
+      {"  mov.i8 s4w, s0e\n  repeat 2, 1 !from.3 s0e=r", ":10:15:", "!from.K with K in 1..2"},
+      {"  mov.i8 s4w, s0e !from.x s0e=r", ":9:25:", "expected a repetition after !from."},
+      {"  mov.i8 s4w, s0e !frm s0e=r", ":9:19:", "unknown annotation '!frm'"},
+      {"  mov.i8 s4w, s0e !from", ":9:24:", "expected STREAM=REF after !from"},
+      {"  mov.i8 s4w, s0e !from s0e", ":9:25:", "expected STREAM=REF (e.g. s4w=MEM.E0@1 or s4w=label), got 's0e'"},
+      {"  mov.i8 s4w, s0e !from x0e=r", ":9:25:", "expected a stream like s5e or s5w"},
+      {"  !from s0e=r", ":9:3:", "an annotation must follow an instruction on the same line"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = kMem + ".queue VXM.0\n  sync\n" + c.vxm + "\n";
+    const std::string e = asmError(text);
+    INFO("input:\n" << text << "error: " << e);
+    CHECK(e.rfind(std::string("bad.s") + c.where, 0) == 0);
+    CHECK(e.find(c.what) != std::string::npos);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+  // A label on a sync or a repeat names no issue; nor does a cycle that
+  // follows two syncs of a queue.
+  CHECK(asmError(".queue MEM.W0\n  b: sync\n  read 0, s0e\n.queue VXM.0\n  mov.i8 s4w, s0e !from s0e=b\n") ==
+        "bad.s:5:29: b names no issue that writes: MEM.W0#0 is a sync, not an instruction that issues work");
+  CHECK(asmError(".queue MEM.W0\n  read 0, s0e\n  b: repeat 1, 1\n.queue VXM.0\n  mov.i8 s4w, s0e !from s0e=b\n") ==
+        "bad.s:5:29: b names no issue that writes: MEM.W0#1 is a repeat, not an instruction that issues work");
+  CHECK(asmError(".queue MEM.W0\n  sync\n  read 0, s0e\n  sync\n  read 0, s0e\n"
+                 ".queue VXM.0\n  mov.i8 s4w, s0e !from s0e=MEM.W0@0\n") ==
+        "bad.s:7:29: MEM.W0@0 is ambiguous: MEM.W0 issues at cycle 0 after more than one sync (name it MEM.W0#INDEX)");
+  // Through the CLI: one line, exit code 1.
+  const std::string path = tempPath("bad-from.s");
+  writeFile(path, kMem + ".queue VXM.0\n  sync\n  mov.i8 s4w, s0e !from s0e=MEM.W0@4\n");
+  checkBadInput("asm " + path + " -o " + tempPath("bad-from.bin"), "9:29: no issue of MEM.W0 at cycle 4");
+}
+
+TEST_CASE("a binary keeps its sources in an optional SRCS section", "[isa][sources]") {
+  const Program p = assemble(kGood, "good.s");
+  const std::vector<uint8_t> with = serialize(p);
+  Program none = p;
+  none.sources.clear();
+  const std::vector<uint8_t> without = serialize(none);
+  // The section: "SRCS", a count, 25 bytes per source (reader queue, index,
+  // rep u32, stream u8, writer queue, index, rep u32); nothing without sources.
+  REQUIRE(with.size() == without.size() + 8 + 3 * 25);
+  CHECK(std::equal(without.begin(), without.begin() + 12, with.begin()));         // magic, version
+  CHECK(std::equal(without.begin() + 20, without.end() - 8, with.begin() + 20));  // the body before the section
+  const size_t tag = without.size() - 8;
+  CHECK(std::string(with.begin() + long(tag), with.begin() + long(tag + 4)) == "SRCS");
+  std::vector<uint8_t> cut(with.begin(), with.begin() + long(tag));
+  cut.resize(cut.size() + 8);
+  CHECK(reframed(cut) == without);  // the section taken out: the bytes of the program without sources
+  const Program back = deserialize(with, "good.bin");
+  REQUIRE(back.sources.size() == 3);
+  CHECK(back.sources[2].reader == ref(1, 2, 2));
+  CHECK(back.sources[2].writer == ref(0, 1, 2));
+  CHECK(deserialize(without, "none.bin").sources.empty());
+}
+
+TEST_CASE("bad input: a corrupt SRCS section is a one-line error", "[isa][sources][bad-input]") {
+  const Program p = assemble(kGood, "good.s");
+  const std::vector<uint8_t> good = serialize(p);
+  const size_t tag = good.size() - 8 - 8 - 3 * 25, count = tag + 4, entry = tag + 8;
+  auto patched = [&](size_t at, uint32_t v) {
+    auto b = good;
+    put32(b, at, v);
+    return reframed(b);
+  };
+  // Each source: reader queue +0, index +4, rep +8, stream +12, writer queue +13, index +17, rep +21.
+  CHECK(binError(patched(tag, 0x58585858)) ==
+        fmt::format("bad.bin: corrupt: unknown section tag 0x58585858 at byte {} (expected SRCS)", tag));
+  CHECK(binError(patched(count, 0xffffffff)) ==
+        fmt::format("bad.bin: corrupt: 4294967295 stream sources at byte {} exceed the file", entry));
+  CHECK(binError(patched(count, 4)) ==
+        fmt::format("bad.bin: corrupt: 4 stream sources at byte {} exceed the file", entry));
+  CHECK(binError(patched(entry, 2)) == "bad.bin: corrupt: stream source 0 names queue 2, the program has 2");
+  CHECK(binError(patched(entry + 13, 7)) == "bad.bin: corrupt: stream source 0 names queue 7, the program has 2");
+  {
+    auto b = good;
+    b[entry + 12] = 64;
+    CHECK(binError(reframed(b)) == "bad.bin: corrupt: stream source 0 has stream byte 64");
+  }
+  {  // an empty section, and a second one
+    std::vector<uint8_t> b(good.begin(), good.begin() + long(entry));
+    put32(b, count, 0);
+    b.resize(b.size() + 8);
+    CHECK(binError(reframed(b)) == fmt::format("bad.bin: corrupt: an empty stream sources section at byte {}", tag));
+    std::vector<uint8_t> twice(good.begin(), good.end() - 8);
+    twice.insert(twice.end(), good.begin() + long(tag), good.end());
+    CHECK(binError(reframed(twice)) ==
+          fmt::format("bad.bin: corrupt: a second stream sources section at byte {}", good.size() - 8));
+  }
+  // What checkSources and the stream check reject, written as a program.
+  auto withSources = [&](std::vector<StreamSource> s) {
+    Program q = p;
+    q.sources = std::move(s);
+    return binError(serialize(q));
+  };
+  const StreamSource first = p.sources[0];
+  StreamSource s = first;
+  s.reader.index = 99;
+  CHECK(withSources({s}) == "bad.bin: stream source MEM.W0#1 -> VXM.0#99: the program has no issue VXM.0#99");
+  s = first;
+  s.writer = ref(0, 1, 1);
+  CHECK_THAT(withSources({first, s}), Catch::StartsWith("bad.bin: VXM.0#2 reads s0e with two producers stated: "));
+  s = first;
+  s.stream = StreamRef{1, true};
+  CHECK(withSources({s}) == "bad.bin: corrupt: stream source MEM.W0#1 -> VXM.0#2: VXM.0#2 does not read s1e");
+  s = first;
+  s.writer = ref(0, 4);
+  CHECK(withSources({s}) == "bad.bin: corrupt: stream source MEM.W0#4 -> VXM.0#2: MEM.W0#4 does not write s0e");
+  // Through the CLI.
+  const std::string path = tempPath("bad-srcs.bin");
+  const auto b = patched(count, 0xffffffff);
+  writeFile(path, std::string(b.begin(), b.end()));
+  checkBadInput("disasm " + path, "corrupt: 4294967295 stream sources");
+}
