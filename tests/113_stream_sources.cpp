@@ -125,20 +125,17 @@ TEST_CASE("asm -> disasm -> asm gives the same bytes for a program with sources"
     CHECK(text.find("repeat 2, 1, 0 !from.1 s0e=MEM.W0@1 !from.2 s0e=MEM.W0@2") != std::string::npos);
     CHECK(serialize(assemble(text, "back.s")) == serialize(p));
   }
-  SECTION("the gemv example with every read annotated") {
-    const auto file = readFileBytes(sourcePath("examples/asm/gemv_int8_teaching.s"));
-    std::string text(file.begin(), file.end());
-    auto annotate = [&](const std::string& line, const std::string& notes) {
-      const size_t at = text.find(line);
-      REQUIRE(at != std::string::npos);
-      text.insert(at + line.size(), " " + notes);
-    };
-    annotate("@7 lw.i8 s0w, 4, 0", "!from s0w=MEM.W0@0 !from s1w=MEM.W1@1 !from s2w=MEM.W2@2 !from s3w=MEM.W3@3");
-    annotate("repeat 1, 1, 4", "!from.1 s0w=MEM.W0@1 !from.1 s1w=MEM.W1@2 !from.1 s2w=MEM.W2@3 !from.1 s3w=MEM.W3@4");
-    annotate("@10 abc.i8 s4w, 0", "!from s4w=MEM.E0@1");
-    for (int b = 0; b < 4; ++b) annotate(fmt::format("write y[0], s{}e", b), fmt::format("!from s{}e=MXM.W0.0@14", b));
-    const Program p = assemble(text, "gemv.s");
-    CHECK(p.sources.size() == 13);
+  SECTION("examples/asm/gemv_int8_teaching.s: every read names its producer") {
+    const Program p = assembleFile(sourcePath("examples/asm/gemv_int8_teaching.s"));
+    // lw 4 + its repetition 4 + abc 1 + 4 writes of y's planes.
+    REQUIRE(p.sources.size() == 13);
+    // The first, by reader: the lw (MXM.W0.0#3 after notify, sync, nop 7)
+    // reads s0w from MEM.W0's read (#1 after sync, and no nop for @0).
+    CHECK(formatIssueRef(p, p.sources[0].reader) == "MXM.W0.0#3");
+    CHECK(p.sources[0].stream == StreamRef{0, false});
+    CHECK(formatIssueRef(p, p.sources[0].writer) == "MEM.W0#1");
+    CHECK(formatIssueRef(p, p.sources[4].reader) == "MXM.W0.0#3.1");
+    CHECK(formatIssueRef(p, p.sources[4].writer) == "MEM.W0#1.1");
     const Program back = assemble(disassemble(p), "back.s");
     CHECK(serialize(back) == serialize(p));
     CHECK(serialize(deserialize(serialize(p), "gemv.bin")) == serialize(p));
@@ -164,6 +161,18 @@ TEST_CASE("asm -> disasm -> asm gives the same bytes for a program with sources"
           std::string::npos);
     CHECK(serialize(assemble(text, "back.s")) == serialize(p));
   }
+}
+
+TEST_CASE("the !from example of isa/README.md assembles", "[isa][sources][docs]") {
+  const auto doc = readFileBytes(sourcePath("isa/README.md"));
+  const std::string text(doc.begin(), doc.end());
+  const size_t s = text.find("  ```\n  .queue VXM.0\n");
+  REQUIRE(s != std::string::npos);
+  const std::string block = text.substr(s + 6, text.find("  ```", s + 6) - s - 6);
+  const Program p = assemble(block, "README.md");
+  REQUIRE(p.sources.size() == 3);
+  CHECK(formatIssueRef(p, p.sources[2].reader) == "VXM.0#1.1");
+  CHECK(formatIssueRef(p, p.sources[2].writer) == "MEM.W0#1.1");
 }
 
 TEST_CASE("bad input: !from annotations name the file, line and column", "[isa][sources][bad-input]") {
