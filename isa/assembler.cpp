@@ -693,8 +693,8 @@ class Assembler {
         return checked({qi, index, rep});
       }
       Cycle c;
-      if (!parseNum(s.substr(at + 1), c) || c < 0)
-        bad(fmt::format("expected QUEUE@CYCLE with a cycle number, got '{}'", s));
+      if (!parseNum(s.substr(at + 1), c) || c < 0 || c > kMaxCycle)
+        bad(fmt::format("expected QUEUE@CYCLE with a cycle number 0..{}, got '{}'", kMaxCycle, s));
       return issueAt(pd, qi, c);
     }
     auto label = labelIssues_.find(s);

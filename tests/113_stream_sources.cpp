@@ -191,6 +191,8 @@ TEST_CASE("bad input: !from annotations name the file, line and column", "[isa][
       {"  mov.i8 s4w, s0e !from s0e=MEM.W0@9",
        ":9:29:", "no issue of MEM.W0 at cycle 9 (its last issue is at cycle 6)"},
       {"  mov.i8 s4w, s0e !from s0e=MEM.W0@x", ":9:29:", "expected QUEUE@CYCLE with a cycle number"},
+      {"  mov.i8 s4w, s0e !from s0e=MEM.W0@9223372036854775807",
+       ":9:29:", "expected QUEUE@CYCLE with a cycle number 0..1099511627776"},
       {"  mov.i8 s4w, s0e !from s0e=MEM.W0#9", ":9:29:", "queue MEM.W0 has 5 instructions"},
       {"  mov.i8 s4w, s0e !from s0e=MEM.W0#1.x", ":9:29:", "expected QUEUE#INDEX or QUEUE#INDEX.REP"},
       {"  mov.i8 s4w, s0e !from s0e=nolabel", ":9:29:", "unknown label 'nolabel'"},
