@@ -124,8 +124,9 @@ int Program::findMap(const std::string& name) const {
 }
 
 std::string formatIssueRef(const Program& p, const IssueRef& r) {
+  if (r == kInitialContents) return "the data section";
   const std::string q = r.queue >= 0 && size_t(r.queue) < p.queues.size() ? formatQueueId(p.queues[size_t(r.queue)].id)
-                                                                           : fmt::format("queue {}", r.queue);
+                                                                          : fmt::format("queue {}", r.queue);
   return r.rep ? fmt::format("{}#{}.{}", q, r.index, r.rep) : fmt::format("{}#{}", q, r.index);
 }
 
@@ -151,10 +152,9 @@ void checkSources(Program& p, const std::string& where) {
   std::sort(s.begin(), s.end(), [&](const StreamSource& a, const StreamSource& b) { return key(a) < key(b); });
   for (size_t i = 0; i < s.size(); ++i) {
     for (const IssueRef* r : {&s[i].reader, &s[i].writer})
-      if (!issues(p, *r))
+      if (!issues(p, *r) && !(r == &s[i].writer && s[i].stream == kWordRead && *r == kInitialContents))
         throw Error(fmt::format("{}: stream source {} -> {}: the program has no issue {}", where,
-                                formatIssueRef(p, s[i].writer), formatIssueRef(p, s[i].reader),
-                                formatIssueRef(p, *r)));
+                                formatIssueRef(p, s[i].writer), formatIssueRef(p, s[i].reader), formatIssueRef(p, *r)));
     if (i > 0 && key(s[i - 1]) == key(s[i]))
       throw Error(fmt::format("{}: {} reads {} with two producers stated: {} and {}", where,
                               formatIssueRef(p, s[i].reader), formatStream(s[i].stream),

@@ -74,12 +74,17 @@ struct IssueRef {
 // What a read of a stream means to read: when `reader` issues and reads
 // `stream`, the value there must be the one `writer` put on it (the producer
 // check: a dropped or moved producer otherwise lets the reader take another
-// value passing through the same stream slot, silently).
+// value passing through the same stream slot, silently). With `stream` =
+// kWordRead it is the MEM word a read instruction takes: `writer` is the
+// write whose value it holds, or kInitialContents (queue -1) for the data
+// section's (a dropped write otherwise leaves an older value there).
 struct StreamSource {
   IssueRef reader;
   StreamRef stream;
   IssueRef writer;
 };
+constexpr StreamRef kWordRead{255, false};  // not a stream: the word a read instruction reads
+constexpr IssueRef kInitialContents{-1, 0, 0};
 
 struct Program {
   std::string chip;  // preset the program was written for
