@@ -416,7 +416,12 @@ class Assembler {
     const size_t eq = v.text.find('=');
     if (eq == std::string::npos || eq + 1 == v.text.size())
       fail(v.col, fmt::format("expected STREAM=REF (e.g. s4w=MEM.E0@1 or s4w=label), got '{}'", v.text));
-    const StreamRef stream = streamArg(Token{v.text.substr(0, eq), v.col});
+    const std::string what = v.text.substr(0, eq);
+    const bool word = what == "word";
+    if (!word && (what.size() < 2 || what[0] != 's'))
+      fail(v.col,
+           fmt::format("expected a stream like s5e or s5w, or word (a read's MEM word), before '=', got '{}'", what));
+    const StreamRef stream = word ? kWordRead : streamArg(Token{what, v.col});
     StreamSource s;
     s.reader = {int32_t(p_.queues.size() - 1), uint32_t(q.code.size() - 1), rep};
     s.stream = stream;
@@ -427,7 +432,11 @@ class Assembler {
       --s.reader.index;  // the repeated instruction
     }
     const Instr& reader = q.code[s.reader.index];
-    if (!mayRead(reader, stream))
+    if (word && reader.op != Opcode::READ)
+      fail(v.col, fmt::format("!from word= names the producer of the MEM word a read takes: {} is not a read (a gather "
+                              "reads words per lane and is not checked)",
+                              formatInstr(p_, q.id, reader)));
+    if (!word && !mayRead(reader, stream))
       fail(v.col, fmt::format("{} does not read {} (it reads {})", formatInstr(p_, q.id, reader), formatStream(stream),
                               streamList(streamsRead(reader, 32 - reader.s1.id))));
     const auto key = std::make_tuple(s.reader, stream.east, stream.id);
@@ -648,7 +657,13 @@ class Assembler {
         const std::string bad = issueProblem(rq, s.reader.index, s.reader.rep);
         if (!bad.empty()) failAt(pd.line, pd.col, fmt::format("!from.{} names no issue: {}", s.reader.rep, bad));
       }
-      s.writer = resolveRef(pd);
+      s.writer = resolveRef(pd, s.stream == kWordRead);
+      if (s.stream == kWordRead) {
+        const std::string bad = wordSourceProblem(p_, s);
+        if (!bad.empty()) failAt(pd.line, pd.col, fmt::format("{}: {}", pd.ref, bad));
+        p_.sources.push_back(s);
+        continue;
+      }
       const Queue& wq = p_.queues[size_t(s.writer.queue)];
       const Instr& w = wq.code[s.writer.index];
       if (!mayWrite(w, s.stream))
@@ -666,10 +681,17 @@ class Assembler {
     int line, col;
   };
 
-  // The issue REF names: QUEUE@CYCLE, QUEUE#INDEX[.REP], LABEL or LABEL.K.
-  IssueRef resolveRef(const Pending& pd) {
+  // The issue REF names: QUEUE@CYCLE, QUEUE#INDEX[.REP], LABEL or LABEL.K;
+  // for a word also data, the data section.
+  IssueRef resolveRef(const Pending& pd, bool word) {
     const std::string& s = pd.ref;
     auto bad = [&](const std::string& msg) { failAt(pd.line, pd.col, msg); };
+    if (s == "data" && (word || !labelIssues_.count(s))) {
+      if (!word)
+        bad("data (the data section) writes no stream: it is a producer only of a read's word (!from word=data)");
+      if (labelIssues_.count(s)) bad("'data' is both a label and the data section here: rename the label");
+      return kInitialContents;
+    }
     auto checked = [&](IssueRef r) {
       const std::string why = issueProblem(p_.queues[size_t(r.queue)], r.index, r.rep);
       if (!why.empty()) bad(fmt::format("{} names no issue that writes: {}", s, why));
@@ -703,7 +725,8 @@ class Assembler {
     if (label == labelIssues_.end() && dot != std::string::npos && parseNum(s.substr(dot + 1), rep))
       label = labelIssues_.find(s.substr(0, dot));
     if (label == labelIssues_.end())
-      bad(fmt::format("unknown label '{}' (a REF is QUEUE@CYCLE, QUEUE#INDEX, LABEL or LABEL.K)", s));
+      bad(fmt::format("unknown label '{}' (a REF is QUEUE@CYCLE, QUEUE#INDEX, LABEL, LABEL.K or, for a word, data)",
+                      s));
     IssueRef r = label->second;
     r.rep = label->first == s ? 0 : rep;
     return checked(r);

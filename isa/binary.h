@@ -28,5 +28,10 @@ std::vector<uint8_t> readFileBytes(const std::string& path);  // throws lpu::Err
 // The assembler and the binary reader check stated stream sources with these.
 bool mayRead(const Instr& in, StreamRef s);
 bool mayWrite(const Instr& in, StreamRef s);
+// What is wrong with a source of a MEM word (s.stream == kWordRead), or "":
+// its reader must be a read (a gather reads words per lane: not checked), its
+// writer the data section (kInitialContents) or a write to the same slice and
+// address. The issues must exist (checkSources).
+std::string wordSourceProblem(const Program& p, const StreamSource& s);
 
 }  // namespace lpu

@@ -90,8 +90,10 @@ std::vector<Cycle> cyclesOf(const Queue& q) {
 }
 
 // A !from reference to issue w: QUEUE@CYCLE where that names it (after the
-// queue's only sync, or in a queue without one), else QUEUE#INDEX[.REP].
+// queue's only sync, or in a queue without one), else QUEUE#INDEX[.REP]; data
+// for the data section.
 std::string refText(const Program& p, const std::vector<std::vector<Cycle>>& at, const IssueRef& w) {
+  if (w == kInitialContents) return "data";
   if (w.queue < 0 || size_t(w.queue) >= p.queues.size()) return formatIssueRef(p, w);
   const Queue& q = p.queues[size_t(w.queue)];
   size_t syncs = 0, firstSync = 0;

@@ -3,6 +3,8 @@
 // back so that asm -> disasm -> asm gives the same bytes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "isa/assembler.h"
 #include "isa/binary.h"
 #include "isa/error.h"
@@ -31,6 +33,17 @@ const std::string kGood = kMem +
                           "  sync\n"
                           "  @5 mov.i8 s4w, s0e !from s0e=MEM.W0@0\n"
                           "  repeat 2, 1 !from.1 s0e=MEM.W0#1.1 !from.2 s0e=r.2\n";
+
+// MEM.W0 reads address 0 from the data section at 0, writes it at 1
+// (committed at 3), reads it back at 4 and again at 5 (a repeat, stride 0).
+// Indexes: sync 0, read 1, write 2, nop 3, read 4, repeat 5.
+const std::string kWord =
+    ".queue MEM.W0\n"
+    "  sync\n"
+    "  r: read 0, s0e !from word=data\n"
+    "  w: write 0, s1e\n"
+    "  @4 read 0, s2e !from word=MEM.W0@1\n"
+    "  repeat 1, 1, 0 !from.1 word=w\n";
 
 std::string asmError(const std::string& text) {
   try {
@@ -127,8 +140,12 @@ TEST_CASE("asm -> disasm -> asm gives the same bytes for a program with sources"
   }
   SECTION("examples/asm/gemv_int8_teaching.s: every read names its producer") {
     const Program p = assembleFile(sourcePath("examples/asm/gemv_int8_teaching.s"));
-    // lw 4 + its repetition 4 + abc 1 + 4 writes of y's planes.
-    REQUIRE(p.sources.size() == 13);
+    // lw 4 + its repetition 4 + abc 1 + 4 writes of y's planes; then the
+    // words of the 4 reads of W, their repetitions and the read of x.
+    REQUIRE(p.sources.size() == 22);
+    size_t words = 0;
+    for (const StreamSource& s : p.sources) words += s.stream == kWordRead && s.writer == kInitialContents;
+    CHECK(words == 9);
     // The first, by reader: the lw (MXM.W0.0#3 after notify, sync, nop 7)
     // reads s0w from MEM.W0's read (#1 after sync, and no nop for @0).
     CHECK(formatIssueRef(p, p.sources[0].reader) == "MXM.W0.0#3");
@@ -163,6 +180,42 @@ TEST_CASE("asm -> disasm -> asm gives the same bytes for a program with sources"
   }
 }
 
+TEST_CASE("!from word= names the write or the data section a read's MEM word holds", "[isa][sources]") {
+  const Program p = assemble(kWord, "word.s");
+  REQUIRE(p.sources.size() == 3);
+  CHECK(p.sources[0].reader == ref(0, 1));
+  CHECK(p.sources[0].stream == kWordRead);
+  CHECK(p.sources[0].writer == kInitialContents);
+  CHECK(p.sources[1].reader == ref(0, 4));
+  CHECK(p.sources[1].writer == ref(0, 2));
+  CHECK(p.sources[2].reader == ref(0, 4, 1));
+  CHECK(p.sources[2].stream == kWordRead);
+  CHECK(p.sources[2].writer == ref(0, 2));
+  const std::string text = disassemble(p);
+  INFO(text);
+  CHECK(text.find("read 0, s0e !from word=data") != std::string::npos);
+  CHECK(text.find("read 0, s2e !from word=MEM.W0@1") != std::string::npos);
+  CHECK(text.find("repeat 1, 1, 0 !from.1 word=MEM.W0@1") != std::string::npos);
+  CHECK(serialize(assemble(text, "back.s")) == serialize(p));
+  // In the binary: stream byte 0xff, the data section as writer queue 0xffffffff.
+  const std::vector<uint8_t> b = serialize(p);
+  const size_t entry = b.size() - 8 - 3 * 25;
+  CHECK(b[entry + 12] == 0xff);
+  CHECK(std::all_of(b.begin() + long(entry + 13), b.begin() + long(entry + 17), [](uint8_t x) { return x == 0xff; }));
+  CHECK(std::all_of(b.begin() + long(entry + 17), b.begin() + long(entry + 25), [](uint8_t x) { return x == 0; }));
+  CHECK(b[entry + 25 + 12] == 0xff);
+  const Program back = deserialize(b, "word.bin");
+  REQUIRE(back.sources.size() == 3);
+  CHECK(back.sources[0].writer == kInitialContents);
+  CHECK(back.sources[2].reader == ref(0, 4, 1));
+  CHECK(serialize(back) == b);
+  // A label named data is a stream's producer as before.
+  const Program lab =
+      assemble(".queue MEM.W0\n  data: read 0, s0e\n.queue VXM.0\n  @3 mov.i8 s4w, s0e !from s0e=data\n", "label.s");
+  REQUIRE(lab.sources.size() == 1);
+  CHECK(lab.sources[0].writer == ref(0, 0));
+}
+
 TEST_CASE("the !from example of isa/README.md assembles", "[isa][sources][docs]") {
   const auto doc = readFileBytes(sourcePath("isa/README.md"));
   const std::string text(doc.begin(), doc.end());
@@ -173,6 +226,55 @@ TEST_CASE("the !from example of isa/README.md assembles", "[isa][sources][docs]"
   REQUIRE(p.sources.size() == 3);
   CHECK(formatIssueRef(p, p.sources[2].reader) == "VXM.0#1.1");
   CHECK(formatIssueRef(p, p.sources[2].writer) == "MEM.W0#1.1");
+  const size_t w = text.find("  ```\n  .queue MEM.W0\n");
+  REQUIRE(w != std::string::npos);
+  const Program words = assemble(text.substr(w + 6, text.find("  ```", w + 6) - w - 6), "README.md");
+  REQUIRE(words.sources.size() == 2);
+  CHECK(words.sources[0].writer == kInitialContents);
+  CHECK(formatIssueRef(words, words.sources[1].writer) == "MEM.W0#2");  // read #0, nop 2 #1
+}
+
+TEST_CASE("bad input: !from word= on what has no word, or naming what did not write it", "[isa][sources][bad-input]") {
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {".queue MEM.W0\n  read 0, s0e\n  write 0, s1e !from word=data\n",
+       "bad.s:3:22: !from word= names the producer of the MEM word a read takes: write 0, s1e is not a read (a "
+       "gather reads words per lane and is not checked)"},
+      {".queue MEM.W0\n  read 0, s0e\n.queue VXM.0\n  @3 mov.i8 s4w, s0e !from word=data\n",
+       "bad.s:4:28: !from word= names the producer of the MEM word a read takes: mov.i8 s4w, s0e is not a read (a "
+       "gather reads words per lane and is not checked)"},
+      {".queue MEM.W0\n  read 0, s0e\n.queue VXM.0\n  @3 mov.i8 s4w, s0e !from s0e=data\n",
+       "bad.s:4:32: data (the data section) writes no stream: it is a producer only of a read's word (!from "
+       "word=data)"},
+      {".queue MEM.W0\n  r: read 0, s0e\n  @3 read 0, s1e !from word=r\n",
+       "bad.s:3:29: r: MEM.W0#0 is read 0, s0e, not a write to slice W0 (the producer of a word is a write to its "
+       "slice or data)"},
+      {".queue MEM.E0\n  e: write 0, s0w\n.queue MEM.W0\n  @3 read 0, s1e !from word=e\n",
+       "bad.s:4:29: e: MEM.E0#0 is write 0, s0w, not a write to slice W0 (the producer of a word is a write to its "
+       "slice or data)"},
+      {".queue MEM.W0\n  w: write 1, s0e\n  @3 read 0, s1e !from word=w\n",
+       "bad.s:3:29: w: MEM.W0#0 writes address 1, not address 0 that MEM.W0#2 reads"},
+      {".queue MEM.W0\n  w: write 0, s0e\n  @3 read 0, s1e\n  repeat 1, 1, 1 !from.1 word=w\n",
+       "bad.s:4:31: w: MEM.W0#0 writes address 0, not address 1 that MEM.W0#2.1 reads"},
+      {".queue MEM.W0\n  data: write 0, s0e\n  @3 read 0, s1e !from word=data\n",
+       "bad.s:3:29: 'data' is both a label and the data section here: rename the label"},
+      {".queue MEM.W0\n  w: write 0, s0e\n  @3 read 0, s1e !from word=data !from word=w\n",
+       "bad.s:3:40: two producers for one read: word of this issue has one already (line 3)"},
+      {".queue MEM.W0\n  read 0, s1e !from wrd=data\n",
+       "bad.s:2:21: expected a stream like s5e or s5w, or word (a read's MEM word), before '=', got 'wrd'"},
+      {".queue MEM.W0\n  read 0, s1e !from word=MEM.W0@7\n",
+       "bad.s:2:26: no issue of MEM.W0 at cycle 7 (its last issue is at cycle 0)"},
+  };
+  for (const Case& c : cases) {
+    INFO("input:\n" << c.text);
+    CHECK(asmError(c.text) == c.error);
+  }
+  const std::string path = tempPath("bad-word.s");
+  writeFile(path, cases[0].text);
+  checkBadInput("asm " + path + " -o " + tempPath("bad-word.bin"), "3:22: !from word= names the producer");
 }
 
 TEST_CASE("bad input: !from annotations name the file, line and column", "[isa][sources][bad-input]") {
@@ -284,7 +386,9 @@ TEST_CASE("bad input: a corrupt SRCS section is a one-line error", "[isa][source
   {
     auto b = good;
     b[entry + 12] = 64;
-    CHECK(binError(reframed(b)) == "bad.bin: corrupt: stream source 0 has stream byte 64");
+    CHECK(binError(reframed(b)) ==
+          "bad.bin: corrupt: stream source 0 has stream byte 64 (expected 0..63, or 255 for "
+          "a word)");
   }
   {  // an empty section, and a second one
     std::vector<uint8_t> b(good.begin(), good.begin() + long(entry));
@@ -315,6 +419,48 @@ TEST_CASE("bad input: a corrupt SRCS section is a one-line error", "[isa][source
   s = first;
   s.writer = ref(0, 4);
   CHECK(withSources({s}) == "bad.bin: corrupt: stream source MEM.W0#4 -> VXM.0#2: MEM.W0#4 does not write s0e");
+  // A word (stream byte 0xff) and the data section (writer queue 0xffffffff)
+  // only together, the data section with index 0 and rep 0.
+  const Program w = assemble(kWord, "word.s");
+  const std::vector<uint8_t> wb = serialize(w);
+  const size_t w0 = wb.size() - 8 - 3 * 25, w1 = w0 + 25;  // sources 0 (data -> MEM.W0#1), 1 (#2 -> #4)
+  auto patchedWord = [&](size_t at, uint32_t v, int n = 4) {
+    auto b = wb;
+    for (int i = 0; i < n; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i));
+    return reframed(b);
+  };
+  CHECK(binError(patchedWord(w0 + 12, 0, 1)) ==
+        "bad.bin: corrupt: stream source 0 names queue 4294967295, the program has 1 (0xffffffff, the data section, "
+        "is the writer of a word only)");
+  CHECK(binError(patchedWord(w0, 0xffffffff)) ==
+        "bad.bin: corrupt: stream source 0 names queue 4294967295, the program has 1 (0xffffffff, the data section, "
+        "is the writer of a word only)");
+  CHECK(binError(patchedWord(w0 + 17, 3)) ==
+        "bad.bin: corrupt: stream source 0 names the data section with index 3 and repetition 0 (expected 0 and 0)");
+  CHECK(binError(patchedWord(w0 + 21, 1)) ==
+        "bad.bin: corrupt: stream source 0 names the data section with index 0 and repetition 1 (expected 0 and 0)");
+  CHECK(binError(patchedWord(w0 + 12, 200, 1)) ==
+        "bad.bin: corrupt: stream source 0 has stream byte 200 (expected 0..63, or 255 for a word)");
+  CHECK(binError(patchedWord(w0 + 4, 2)) ==
+        "bad.bin: corrupt: word source the data section -> MEM.W0#2: MEM.W0#2 is write 0, s1e: only a read has a "
+        "word stated (a gather reads words per lane)");
+  CHECK(binError(patchedWord(w1 + 17, 1)) ==
+        "bad.bin: corrupt: word source MEM.W0#1 -> MEM.W0#4: MEM.W0#1 is read 0, s0e, not a write to slice W0 (the "
+        "producer of a word is a write to its slice or data)");
+  CHECK(binError(patchedWord(w1 + 12, 32, 1)) ==
+        "bad.bin: corrupt: stream source MEM.W0#2 -> MEM.W0#4: MEM.W0#4 does not read s0e");
+  {  // a word at a stream's reader: VXM.0#2 (mov) in the stream program
+    StreamSource word = first;
+    word.stream = kWordRead;
+    CHECK(withSources({word}) ==
+          "bad.bin: corrupt: word source MEM.W0#1 -> VXM.0#2: VXM.0#2 is mov.i8 s4w, s0e: only a read has a word "
+          "stated (a gather reads words per lane)");
+    StreamSource data = first;
+    data.writer = kInitialContents;
+    CHECK(withSources({data}) ==
+          "bad.bin: corrupt: stream source 0 names queue 4294967295, the program has 2 (0xffffffff, the data "
+          "section, is the writer of a word only)");
+  }
   // Through the CLI.
   const std::string path = tempPath("bad-srcs.bin");
   const auto b = patched(count, 0xffffffff);

@@ -19,7 +19,8 @@
 ;   is written then, and commits 2 cycles later: the last commit (W0) is at
 ;   20 + 2 = 22 cycles from the start barrier.
 ; Each read names its producer, !from STREAM=QUEUE@CYCLE (isa/README.md): the
-; value the reader takes from STREAM must be the one that issue wrote.
+; value the reader takes from STREAM must be the one that issue wrote. A MEM
+; read's word comes from the data section here: !from word=data.
 
 .chip teaching
 .tensor W int8 [8, 8] at W0 0 spread 4
@@ -49,25 +50,25 @@
 
 .queue MEM.W0
     sync
-    @0 read W[0], s0w           ; rows 0, 4
-    repeat 1, 1, 1
+    @0 read W[0], s0w !from word=data    ; rows 0, 4: the data section's
+    repeat 1, 1, 1 !from.1 word=data
     @20 write y[0], s0e !from s0e=MXM.W0.0@14   ; byte plane 0 of y
 .queue MEM.W1
     sync
-    @1 read W[1], s1w           ; rows 1, 5
-    repeat 1, 1, 1
+    @1 read W[1], s1w !from word=data    ; rows 1, 5: the data section's
+    repeat 1, 1, 1 !from.1 word=data
     @19 write y[0], s1e !from s1e=MXM.W0.0@14
 .queue MEM.W2
     sync
-    @2 read W[2], s2w           ; rows 2, 6
-    repeat 1, 1, 1
+    @2 read W[2], s2w !from word=data    ; rows 2, 6: the data section's
+    repeat 1, 1, 1 !from.1 word=data
     @18 write y[0], s2e !from s2e=MXM.W0.0@14
 .queue MEM.W3
     sync
-    @3 read W[3], s3w           ; rows 3, 7
-    repeat 1, 1, 1
+    @3 read W[3], s3w !from word=data    ; rows 3, 7: the data section's
+    repeat 1, 1, 1 !from.1 word=data
     @17 write y[0], s3e !from s3e=MXM.W0.0@14
 
 .queue MEM.E0
     sync
-    @1 read x[0], s4w
+    @1 read x[0], s4w !from word=data
