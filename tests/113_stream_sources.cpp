@@ -5,9 +5,11 @@
 
 #include <algorithm>
 
+#include "compiler/compile.h"
 #include "isa/assembler.h"
 #include "isa/binary.h"
 #include "isa/error.h"
+#include "models/graph.h"
 #include "support.h"
 
 using namespace lpu;
@@ -466,4 +468,22 @@ TEST_CASE("bad input: a corrupt SRCS section is a one-line error", "[isa][source
   const auto b = patched(count, 0xffffffff);
   writeFile(path, std::string(b.begin(), b.end()));
   checkBadInput("disasm " + path, "corrupt: 4294967295 stream sources");
+}
+
+TEST_CASE("a compiled program's word sources survive the binary and the disassembler", "[isa][sources]") {
+  // The compiler states each MEM read's word (the data section's or a
+  // write's): before the SRCS word encoding its binary did not load.
+  const Compiled c = compileGraph(loadGraph(sourcePath("examples/graphs/mlp.graph.json")), loadChip("groq-tsp-v1"),
+                                  CompileOptions{}, Policy::List);
+  const Program& p = c.program;
+  size_t data = 0, written = 0;
+  for (const StreamSource& s : p.sources)
+    if (s.stream == kWordRead) ++(s.writer == kInitialContents ? data : written);
+  CHECK(data > 0);
+  CHECK(written > 0);
+  const std::vector<uint8_t> b = serialize(p);
+  const Program back = deserialize(b, "mlp.bin");
+  CHECK(back.sources.size() == p.sources.size());
+  CHECK(serialize(back) == b);
+  CHECK(serialize(assemble(disassemble(back), "mlp.s")) == b);
 }
