@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "isa/formats.h"
 
@@ -11,6 +12,7 @@ namespace {
 struct Timed {
   Cycle cycle;
   Instr instr;
+  size_t id;  // which task slot (an index into the emitter's list of them)
 };
 
 // Does b continue a run from a: same instruction but the immediate, spaced d, stepped by stride?
@@ -34,7 +36,8 @@ RepeatLimits repeatLimits() {
   return {uint32_t((uint64_t(1) << width(Field::N)) - 1), (Cycle(1) << width(Field::D)) - 1, -half, half - 1};
 }
 
-void emitQueue(const std::vector<Timed>& items, Queue& q) {
+// Appends the items to q as code; refs[item.id] gets each item's issue.
+void emitQueue(const std::vector<Timed>& items, int queue, Queue& q, std::vector<IssueRef>& refs) {
   const RepeatLimits lim = repeatLimits();
   Cycle at = 0;
   for (size_t i = 0; i < items.size();) {
@@ -45,6 +48,7 @@ void emitQueue(const std::vector<Timed>& items, Queue& q) {
       q.code.push_back(nop);
     }
     q.code.push_back(items[i].instr);
+    const uint32_t index = uint32_t(q.code.size() - 1);
     size_t run = 0;
     if (i + 1 < items.size()) {
       const Cycle d = items[i + 1].cycle - items[i].cycle;
@@ -61,8 +65,109 @@ void emitQueue(const std::vector<Timed>& items, Queue& q) {
         q.code.push_back(r);
       }
     }
+    for (size_t k = 0; k <= run; ++k) refs[items[i + k].id] = IssueRef{queue, index, uint32_t(k)};
     at = items[i + run].cycle + 1;
     i += run + 1;
+  }
+}
+
+// One slot's streams (bound), each with the variable and plane it belongs to.
+struct VarPlane {
+  StreamRef s;
+  int var, plane;
+};
+// (A result goes on s0; operands come from s1 and s2, and from s0 for write and scatter.)
+std::vector<VarPlane> varPlanes(const std::vector<StreamRef>& streams, bool read, const Task& task, const Slot& slot,
+                                const Placement& pl) {
+  std::vector<VarPlane> out;
+  const bool s0read = slot.instr.op == Opcode::WRITE || slot.instr.op == Opcode::SCATTER;
+  for (const StreamRef& s : streams)
+    for (int f : {1, 2, 0}) {
+      if (read ? f == 0 && !s0read : f != 0) continue;
+      const int v = slot.var[f];
+      if (v < 0 || pl.east[size_t(v)] != s.east) continue;
+      const int p = int(s.id) - pl.streamBase[size_t(v)];
+      if (p >= 0 && p < task.vars[size_t(v)].planes) {
+        out.push_back({s, v, p});
+        break;
+      }
+    }
+  return out;
+}
+
+// The producer check's sources of one task: each stream read by one of its
+// slots comes from the slot of the task writing that plane of the same
+// variable, the nearest one upstream whose value passes the reader's
+// position in the cycle it reads (a value later replaced downstream is a
+// chain, e.g. a vector rewritten in place).
+void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, const std::vector<size_t>& ids,
+                 const std::vector<IssueRef>& refs, const std::vector<Instr>& bound, const std::vector<QueueId>& queues,
+                 std::vector<StreamSource>& out) {
+  struct Writer {
+    size_t slot;
+    int pos;
+    Cycle avail;
+  };
+  std::map<std::pair<int, int>, std::vector<Writer>> writers;  // (var, plane) -> slots writing it
+  const int ls = c.lanes_per_superlane, hop = c.stream_hop;
+  for (size_t j = 0; j < task.slots.size(); ++j) {
+    const Instr& in = bound[ids[j]];
+    const Cycle avail = pl.start + task.slots[j].rel + c.latencyOf(info(in.op).latency);
+    for (const VarPlane& w : varPlanes(streamsWritten(in, ls), false, task, task.slots[j], pl))
+      writers[{w.var, w.plane}].push_back({j, c.position(queues[ids[j]]), avail});
+  }
+  const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
+  for (size_t i = 0; i < task.slots.size(); ++i) {
+    const Instr& in = bound[ids[i]];
+    const int pos = c.position(queues[ids[i]]);
+    const Cycle t = pl.start + task.slots[i].rel;
+    for (const VarPlane& r : varPlanes(streamsRead(in, ls), true, task, task.slots[i], pl)) {
+      const auto it = writers.find({r.var, r.plane});
+      if (it == writers.end()) continue;  // made elsewhere (another chip's send arrives by recv, its own slot)
+      const Writer* best = nullptr;
+      for (const Writer& w : it->second) {
+        if (w.slot == i || slotOf(r.s.east, w.pos, w.avail) != slotOf(r.s.east, pos, t)) continue;
+        if (r.s.east ? w.pos > pos : w.pos < pos) continue;  // downstream of the reader
+        if (!best || (r.s.east ? w.pos > best->pos : w.pos < best->pos)) best = &w;
+      }
+      if (!best) continue;
+      const StreamSource src{refs[ids[i]], r.s, refs[ids[best->slot]]};
+      const auto same = [&](const StreamSource& o) {  // x op x reads one stream twice
+        return o.reader == src.reader && o.stream == src.stream && o.writer == src.writer;
+      };
+      if (std::none_of(out.end() - std::min<long>(long(out.size()), 8), out.end(), same)) out.push_back(src);
+    }
+  }
+}
+
+// The producer check's sources of MEM words: each read takes the value of
+// the last write to its word that commits by then, or the data section's.
+// (Gathers and scatters address words per lane, from a stream: not stated.)
+void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const std::vector<Instr>& bound,
+                 const std::vector<QueueId>& queues, const std::vector<Cycle>& when, std::vector<StreamSource>& out) {
+  struct Access {
+    Cycle at;  // a read's issue, a write's commit (a read in that cycle sees it)
+    bool read;
+    size_t id;
+  };
+  std::map<std::tuple<bool, int, uint32_t>, std::vector<Access>> words;  // (east, slice, address)
+  for (size_t i = 0; i < bound.size(); ++i) {
+    const Opcode op = bound[i].op;
+    if (queues[i].unit != Unit::MEM || (op != Opcode::READ && op != Opcode::WRITE)) continue;
+    const bool read = op == Opcode::READ;
+    words[{queues[i].east, queues[i].index, bound[i].imm}].push_back(
+        {read ? when[i] : when[i] + c.latency.mem_write, read, i});
+  }
+  for (auto& [word, list] : words) {
+    std::sort(list.begin(), list.end(), [](const Access& a, const Access& b) {
+      return a.at != b.at ? a.at < b.at : !a.read && b.read;  // a write committing in a read's cycle first
+    });
+    IssueRef last = kInitialContents;
+    for (const Access& a : list)
+      if (a.read)
+        out.push_back({refs[a.id], kWordRead, last});
+      else
+        last = refs[a.id];
   }
 }
 
@@ -70,7 +175,12 @@ void emitQueue(const std::vector<Timed>& items, Queue& q) {
 
 void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p, int chip) {
   std::map<int, std::vector<Timed>> byQueue;
+  std::vector<Instr> bound;     // per task slot, in task order: the instruction with its streams and ALU
+  std::vector<QueueId> queues;  // and its queue
+  std::vector<size_t> firstId;  // per task: its first slot's index in those
+  std::vector<Cycle> when;      // and its cycle
   for (size_t t = 0; t < tasks.size(); ++t) {
+    firstId.push_back(bound.size());
     if (chip >= 0 && tasks[t].chip != chip) continue;
     const Placement& pl = s.placed[t];
     for (size_t i = 0; i < tasks[t].slots.size(); ++i) {
@@ -84,9 +194,13 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
         }
       QueueId q = slot.queue;
       if (slot.anyVxm) q = QueueId{Unit::VXM, false, pl.vxmAlu[i], 0};
-      byQueue[queueIndex(c, q)].push_back({pl.start + slot.rel, in});
+      byQueue[queueIndex(c, q)].push_back({pl.start + slot.rel, in, bound.size()});
+      bound.push_back(in);
+      queues.push_back(q);
+      when.push_back(pl.start + slot.rel);
     }
   }
+  std::vector<IssueRef> refs(bound.size());
   bool first = true;
   for (auto& [index, items] : byQueue) {
     std::sort(items.begin(), items.end(), [](const Timed& a, const Timed& b) { return a.cycle < b.cycle; });
@@ -96,10 +210,18 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
     if (first) q.code.push_back(barrier);
     barrier.op = Opcode::SYNC;
     q.code.push_back(barrier);
-    emitQueue(items, q);
+    emitQueue(items, int(p.queues.size()), q, refs);
     p.queues.push_back(std::move(q));
     first = false;
   }
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    if (chip >= 0 && tasks[t].chip != chip) continue;
+    std::vector<size_t> ids(tasks[t].slots.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = firstId[t] + i;
+    taskSources(c, tasks[t], s.placed[t], ids, refs, bound, queues, p.sources);
+  }
+  wordSources(c, refs, bound, queues, when, p.sources);
+  checkSources(p, "compiler");
 }
 
 }  // namespace lpu

@@ -57,7 +57,9 @@ std::string shiftLayer(const std::string& name, int offset) {
 // Every queue's work `d` cycles later: its leading wait after the start barrier grows.
 void delayQueues(Program& p, Cycle d) {
   if (d == 0) return;
-  for (Queue& q : p.queues) {
+  std::vector<uint32_t> inserted(p.queues.size(), UINT32_MAX);  // per queue: where a nop went in
+  for (size_t qi = 0; qi < p.queues.size(); ++qi) {
+    Queue& q = p.queues[qi];
     size_t i = 0;
     while (i < q.code.size() && (q.code[i].op == Opcode::NOTIFY || q.code[i].op == Opcode::SYNC)) ++i;
     if (i < q.code.size() && q.code[i].op == Opcode::NOP) {
@@ -71,7 +73,11 @@ void delayQueues(Program& p, Cycle d) {
     nop.op = Opcode::NOP;
     nop.imm = uint32_t(d);
     q.code.insert(q.code.begin() + std::ptrdiff_t(i), nop);
+    inserted[qi] = uint32_t(i);
   }
+  for (StreamSource& s : p.sources)  // the issues after an inserted nop moved up one
+    for (IssueRef* r : {&s.reader, &s.writer})
+      if (r->queue >= 0 && r->index >= inserted[size_t(r->queue)]) ++r->index;
 }
 
 // An earlier stage's program for a stage built alike: tensors of other

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include "binary.h"
 #include "error.h"
@@ -87,6 +89,69 @@ bool parseDouble(const std::string& s, double& v) {
   return end == s.c_str() + s.size();
 }
 
+// "s0e..s3e, s8e": streams, consecutive ones as ranges.
+std::string streamList(const std::vector<StreamRef>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size();) {
+    size_t j = i;
+    while (j + 1 < v.size() && v[j + 1].east == v[i].east && v[j + 1].id == v[j].id + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += j == i ? formatStream(v[i]) : formatStream(v[i]) + ".." + formatStream(v[j]);
+    i = j + 1;
+  }
+  return out.empty() ? "none" : out;
+}
+
+bool doesWork(Opcode op) { return op != Opcode::NOP && op != Opcode::SYNC && op != Opcode::REPEAT; }
+
+// What is wrong with naming issue (index, rep) of queue q, or "" if nothing.
+std::string issueProblem(const Queue& q, uint64_t index, uint64_t rep) {
+  const std::string qn = formatQueueId(q.id);
+  if (index >= q.code.size()) return fmt::format("queue {} has {} instructions", qn, q.code.size());
+  const Instr& in = q.code[index];
+  if (!doesWork(in.op))
+    return fmt::format("{}#{} is a {}, not an instruction that issues work", qn, index, info(in.op).mnemonic);
+  if (rep == 0) return "";
+  if (index + 1 >= q.code.size() || q.code[index + 1].op != Opcode::REPEAT)
+    return fmt::format("{}#{} has no repeat after it (repetition {})", qn, index, rep);
+  if (rep > q.code[index + 1].n)
+    return fmt::format("{}#{} is repeated {} times, not {}", qn, index, q.code[index + 1].n, rep);
+  return "";
+}
+
+// A queue's work issues (no nop, sync or repeat line) as runs: instruction
+// `index` at `first` and its repetitions at first + k*d, k = 1..n. One segment
+// per sync (the issues before a queue's first sync dropped: @cycle counts from
+// the start barrier), each in cycle order.
+struct Run {
+  Cycle first, d;
+  uint32_t index, n;
+};
+std::vector<std::vector<Run>> issueRuns(const Queue& q) {
+  std::vector<std::vector<Run>> segs(1);
+  Cycle t = 0;
+  bool synced = false;
+  for (size_t i = 0; i < q.code.size(); ++i) {
+    const Instr& in = q.code[i];
+    if (in.op == Opcode::SYNC) {
+      if (synced) segs.emplace_back();
+      segs.back().clear();
+      synced = true;
+      t = 0;
+    } else if (in.op == Opcode::NOP) {
+      t += in.imm;
+    } else if (in.op == Opcode::REPEAT) {
+      t += Cycle(in.n) * in.d;
+    } else {
+      Run r{t, 1, uint32_t(i), 0};
+      if (i + 1 < q.code.size() && q.code[i + 1].op == Opcode::REPEAT) r.n = q.code[i + 1].n, r.d = q.code[i + 1].d;
+      segs.back().push_back(r);
+      ++t;
+    }
+  }
+  return segs;
+}
+
 std::string operandNames(const FormatSpec& f) {
   std::string s;
   for (const Operand& o : f.operands) {
@@ -127,8 +192,9 @@ class Assembler {
   }
 
  private:
-  [[noreturn]] void fail(int col, const std::string& msg) const {
-    throw Error(fmt::format("{}:{}:{}: {}", name_, line_, col, msg));
+  [[noreturn]] void fail(int col, const std::string& msg) const { failAt(line_, col, msg); }
+  [[noreturn]] void failAt(int line, int col, const std::string& msg) const {
+    throw Error(fmt::format("{}:{}:{}: {}", name_, line, col, msg));
   }
   void need(const std::vector<Token>& t, size_t n, const char* usage) const {
     if (t.size() < n) fail(t.back().col + int(t.back().text.size()), fmt::format("expected: {}", usage));
@@ -303,6 +369,11 @@ class Assembler {
   void instruction(std::vector<Token> t) {
     if (p_.queues.empty()) fail(t[0].col, "instruction outside a queue (start one with .queue NAME)");
     Queue& q = p_.queues.back();
+    size_t a = 0;  // the !annotations follow the operands
+    while (a < t.size() && t[a].text[0] != '!') ++a;
+    const std::vector<Token> notes(t.begin() + long(a), t.end());
+    t.resize(a);
+    if (t.empty()) fail(notes[0].col, "an annotation must follow an instruction on the same line");
     std::string label;
     if (t[0].text.back() == ':') {
       label = t[0].text.substr(0, t[0].text.size() - 1);
@@ -321,8 +392,59 @@ class Assembler {
       t.erase(t.begin());
       if (t.empty()) fail(1, "an @cycle anchor must be followed by an instruction");
     }
-    if (!label.empty()) labels_[label] = cycle_;
+    if (!label.empty()) {
+      labels_[label] = cycle_;
+      labelIssues_[label] = {int32_t(p_.queues.size() - 1), uint32_t(q.code.size()), 0};
+    }
     emit(q, parseInstr(q, t), t[0].col);
+    for (size_t i = 0; i < notes.size(); i += 2) annotation(q, notes, i);
+  }
+
+  // notes[i] is "!from" or "!from.K", notes[i + 1] "STREAM=REF": the
+  // instruction on this line (or the K-th repetition by the repeat on this
+  // line) reads STREAM and must find there the value REF wrote.
+  void annotation(const Queue& q, const std::vector<Token>& notes, size_t i) {
+    const Token& k = notes[i];
+    const bool isRepeat = q.code.back().op == Opcode::REPEAT;
+    uint32_t rep = 0;
+    if (k.text.rfind("!from.", 0) == 0)
+      rep = uintArg(Token{k.text.substr(6), k.col + 6}, "a repetition after !from.", 0xffffff);
+    else if (k.text != "!from")
+      fail(k.col, fmt::format("unknown annotation '{}' (expected !from STREAM=REF or !from.K STREAM=REF)", k.text));
+    if (i + 1 >= notes.size()) fail(k.col + int(k.text.size()), fmt::format("expected STREAM=REF after {}", k.text));
+    const Token& v = notes[i + 1];
+    const size_t eq = v.text.find('=');
+    if (eq == std::string::npos || eq + 1 == v.text.size())
+      fail(v.col, fmt::format("expected STREAM=REF (e.g. s4w=MEM.E0@1 or s4w=label), got '{}'", v.text));
+    const std::string what = v.text.substr(0, eq);
+    const bool word = what == "word";
+    if (!word && (what.size() < 2 || what[0] != 's'))
+      fail(v.col,
+           fmt::format("expected a stream like s5e or s5w, or word (a read's MEM word), before '=', got '{}'", what));
+    const StreamRef stream = word ? kWordRead : streamArg(Token{what, v.col});
+    StreamSource s;
+    s.reader = {int32_t(p_.queues.size() - 1), uint32_t(q.code.size() - 1), rep};
+    s.stream = stream;
+    if (isRepeat) {
+      if (rep == 0 || rep > q.code.back().n)
+        fail(k.col, fmt::format("a !from on a repeat line names the repetition it is for: !from.K with K in 1..{}",
+                                q.code.back().n));
+      --s.reader.index;  // the repeated instruction
+    }
+    const Instr& reader = q.code[s.reader.index];
+    if (word && reader.op != Opcode::READ)
+      fail(v.col, fmt::format("!from word= names the producer of the MEM word a read takes: {} is not a read (a gather "
+                              "reads words per lane and is not checked)",
+                              formatInstr(p_, q.id, reader)));
+    if (!word && !mayRead(reader, stream))
+      fail(v.col, fmt::format("{} does not read {} (it reads {})", formatInstr(p_, q.id, reader), formatStream(stream),
+                              streamList(streamsRead(reader, 32 - reader.s1.id))));
+    const auto key = std::make_tuple(s.reader, stream.east, stream.id);
+    const auto [it, added] = stated_.emplace(key, line_);
+    if (!added)
+      fail(v.col, fmt::format("two producers for one read: {} of this issue has one already (line {})",
+                              formatStream(stream), it->second));
+    pending_.push_back({s, v.text.substr(eq + 1), line_, v.col + int(eq) + 1});
   }
 
   static Instr nopFor(Cycle n) {
@@ -415,6 +537,15 @@ class Assembler {
     return 0;
   }
 
+  StreamRef streamArg(const Token& tok) const {
+    const std::string& s = tok.text;
+    unsigned id = 0;
+    if (s.size() < 3 || s[0] != 's' || (s.back() != 'e' && s.back() != 'w') ||
+        !parseNum(std::string_view(s).substr(1, s.size() - 2), id) || id > 31)
+      fail(tok.col, fmt::format("expected a stream like s5e or s5w (id 0..31), got '{}'", s));
+    return StreamRef{uint8_t(id), s.back() == 'e'};
+  }
+
   void operand(const Queue& q, Instr& in, const FormatSpec& f, const Operand& o, const Token& tok) {
     const std::string& s = tok.text;
     const uint64_t max = (uint64_t(1) << widthOf(f, o.field)) - 1;
@@ -426,15 +557,9 @@ class Assembler {
       }
     };
     switch (o.syntax) {
-      case Syntax::Stream: {
-        unsigned id = 0;
-        if (s.size() < 3 || s[0] != 's' || (s.back() != 'e' && s.back() != 'w') ||
-            !parseNum(std::string_view(s).substr(1, s.size() - 2), id) || id > 31)
-          fail(tok.col, fmt::format("expected a stream like s5e or s5w (id 0..31), got '{}'", s));
-        const StreamRef r{uint8_t(id), s.back() == 'e'};
-        (o.field == Field::S0 ? in.s0 : o.field == Field::S1 ? in.s1 : in.s2) = r;
+      case Syntax::Stream:
+        (o.field == Field::S0 ? in.s0 : o.field == Field::S1 ? in.s1 : in.s2) = streamArg(tok);
         break;
-      }
       case Syntax::Number: setNum(uintArg(tok, "a number", max)); break;
       case Syntax::Signed: {
         int64_t v;
@@ -524,6 +649,119 @@ class Assembler {
         throw Error(fmt::format("{}: tensor {} has {} values, expected {} ({} x {})", name_, t.name,
                                 t.data.size() / size_t(bytes(t.dtype)), want / size_t(bytes(t.dtype)), t.rows, t.cols));
     }
+    // The producers: references may name queues and labels after their reader.
+    for (const Pending& pd : pending_) {
+      StreamSource s = pd.source;
+      const Queue& rq = p_.queues[size_t(s.reader.queue)];
+      if (s.reader.rep > 0) {
+        const std::string bad = issueProblem(rq, s.reader.index, s.reader.rep);
+        if (!bad.empty()) failAt(pd.line, pd.col, fmt::format("!from.{} names no issue: {}", s.reader.rep, bad));
+      }
+      s.writer = resolveRef(pd, s.stream == kWordRead);
+      if (s.stream == kWordRead) {
+        const std::string bad = wordSourceProblem(p_, s);
+        if (!bad.empty()) failAt(pd.line, pd.col, fmt::format("{}: {}", pd.ref, bad));
+        p_.sources.push_back(s);
+        continue;
+      }
+      const Queue& wq = p_.queues[size_t(s.writer.queue)];
+      const Instr& w = wq.code[s.writer.index];
+      if (!mayWrite(w, s.stream))
+        failAt(pd.line, pd.col,
+               fmt::format("{} is {}, which does not write {} (it writes {})", pd.ref, formatInstr(p_, wq.id, w),
+                           formatStream(s.stream), streamList(streamsWritten(w, 32 - w.s0.id))));
+      p_.sources.push_back(s);
+    }
+    checkSources(p_, name_);
+  }
+
+  struct Pending {
+    StreamSource source;  // the writer still to resolve
+    std::string ref;
+    int line, col;
+  };
+
+  // The issue REF names: QUEUE@CYCLE, QUEUE#INDEX[.REP], LABEL or LABEL.K;
+  // for a word also data, the data section.
+  IssueRef resolveRef(const Pending& pd, bool word) {
+    const std::string& s = pd.ref;
+    auto bad = [&](const std::string& msg) { failAt(pd.line, pd.col, msg); };
+    if (s == "data" && (word || !labelIssues_.count(s))) {
+      if (!word)
+        bad("data (the data section) writes no stream: it is a producer only of a read's word (!from word=data)");
+      if (labelIssues_.count(s)) bad("'data' is both a label and the data section here: rename the label");
+      return kInitialContents;
+    }
+    auto checked = [&](IssueRef r) {
+      const std::string why = issueProblem(p_.queues[size_t(r.queue)], r.index, r.rep);
+      if (!why.empty()) bad(fmt::format("{} names no issue that writes: {}", s, why));
+      return r;
+    };
+    const size_t at = s.find_first_of("@#");
+    if (at != std::string::npos) {
+      const std::string qn = s.substr(0, at);
+      const auto id = parseQueueId(qn);
+      if (!id) bad(fmt::format("invalid queue name '{}' in '{}' (expected QUEUE@CYCLE, e.g. MEM.E0@1)", qn, s));
+      int32_t qi = -1;
+      for (size_t i = 0; i < p_.queues.size(); ++i)
+        if (p_.queues[i].id == *id) qi = int32_t(i);
+      if (qi < 0) bad(fmt::format("unknown queue {} in '{}' (the program has no .queue {})", qn, s, qn));
+      if (s[at] == '#') {
+        const std::string rest = s.substr(at + 1);
+        const size_t dot = rest.find('.');
+        uint32_t index = 0, rep = 0;
+        if (!parseNum(rest.substr(0, dot), index) || (dot != std::string::npos && !parseNum(rest.substr(dot + 1), rep)))
+          bad(fmt::format("expected QUEUE#INDEX or QUEUE#INDEX.REP, got '{}'", s));
+        return checked({qi, index, rep});
+      }
+      Cycle c;
+      if (!parseNum(s.substr(at + 1), c) || c < 0 || c > kMaxCycle)
+        bad(fmt::format("expected QUEUE@CYCLE with a cycle number 0..{}, got '{}'", kMaxCycle, s));
+      return issueAt(pd, qi, c);
+    }
+    auto label = labelIssues_.find(s);
+    uint32_t rep = 0;
+    const size_t dot = s.rfind('.');
+    if (label == labelIssues_.end() && dot != std::string::npos && parseNum(s.substr(dot + 1), rep))
+      label = labelIssues_.find(s.substr(0, dot));
+    if (label == labelIssues_.end())
+      bad(fmt::format("unknown label '{}' (a REF is QUEUE@CYCLE, QUEUE#INDEX, LABEL, LABEL.K or, for a word, data)",
+                      s));
+    IssueRef r = label->second;
+    r.rep = label->first == s ? 0 : rep;
+    return checked(r);
+  }
+
+  // The work issue of queue qi at cycle c (from the start barrier).
+  IssueRef issueAt(const Pending& pd, int32_t qi, Cycle c) {
+    auto& segs = runs_[qi];
+    if (segs.empty()) segs = issueRuns(p_.queues[size_t(qi)]);
+    const std::string qn = formatQueueId(p_.queues[size_t(qi)].id);
+    std::vector<IssueRef> hits;
+    for (const auto& seg : segs) {
+      const auto it = std::upper_bound(seg.begin(), seg.end(), c, [](Cycle x, const Run& r) { return x < r.first; });
+      if (it == seg.begin()) continue;
+      const Run& r = *std::prev(it);
+      if ((c - r.first) % r.d == 0 && (c - r.first) / r.d <= r.n)
+        hits.push_back({qi, r.index, uint32_t((c - r.first) / r.d)});
+    }
+    if (hits.size() == 1) return hits[0];
+    if (hits.size() > 1)
+      failAt(pd.line, pd.col,
+             fmt::format("{} is ambiguous: {} issues at cycle {} after more than one sync (name it {}#INDEX)", pd.ref,
+                         qn, c, qn));
+    Cycle before = -1, after = -1;  // the nearest issues, for the message
+    for (const auto& seg : segs)
+      for (const Run& r : seg) {
+        if (r.first < c) before = std::max(before, r.first + std::min<Cycle>(r.n, (c - 1 - r.first) / r.d) * r.d);
+        const Cycle k = r.first > c ? 0 : (c - r.first) / r.d + 1;
+        if (k <= r.n && (after < 0 || r.first + k * r.d < after)) after = r.first + k * r.d;
+      }
+    const std::string near = before >= 0 && after >= 0 ? fmt::format("nearest: cycles {} and {}", before, after)
+                             : before >= 0             ? fmt::format("its last issue is at cycle {}", before)
+                             : after >= 0              ? fmt::format("its first issue is at cycle {}", after)
+                                                       : "it issues no work";
+    failAt(pd.line, pd.col, fmt::format("no issue of {} at cycle {} ({})", qn, c, near));
   }
 
   std::string name_;
@@ -533,6 +771,10 @@ class Assembler {
   bool sawSync_ = false, barrier_ = false;
   uint64_t tensorBytes_ = 0, issues_ = 0;
   std::map<std::string, Cycle> labels_;
+  std::map<std::string, IssueRef> labelIssues_;                // the labelled instruction
+  std::vector<Pending> pending_;                               // !from annotations, resolved at the end
+  std::map<std::tuple<IssueRef, bool, uint8_t>, int> stated_;  // (reader, stream) -> line of its !from
+  std::map<int32_t, std::vector<std::vector<Run>>> runs_;      // issueRuns per queue, as needed
 };
 
 }  // namespace

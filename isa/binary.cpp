@@ -6,13 +6,20 @@
 #include <fstream>
 #include <iterator>
 
+#include "assembler.h"
 #include "encoding.h"
 #include "error.h"
+#include "formats.h"
 
 namespace lpu {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'P', 'U', 'P', 'R', 'O', 'G', '\0'};
+// The optional sections after the queues, each a 4-byte tag then its contents.
+constexpr uint32_t kSourcesTag = 'S' | 'R' << 8 | 'C' << 16 | uint32_t('S') << 24;  // "SRCS"
+constexpr size_t kSourceBytes = 25;          // reader queue, index, rep | stream | writer queue, index, rep
+constexpr uint8_t kWordByte = 0xff;          // the stream byte of kWordRead (a stream's: east << 5 | id)
+constexpr uint32_t kDataQueue = 0xffffffff;  // the writer queue of kInitialContents (the data section)
 
 uint64_t fnv1a(const uint8_t* p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -109,6 +116,17 @@ std::vector<uint8_t> serialize(const Program& p) {
     b.u(q.code.size(), 4);
     for (const Instr& in : q.code) b.u(encode(in), 8);
   }
+  // Written only when there are sources: a program without keeps its bytes.
+  if (!p.sources.empty()) {
+    b.u(kSourcesTag, 4);
+    b.u(p.sources.size(), 4);
+    for (const StreamSource& s : p.sources) {
+      b.u(uint32_t(s.reader.queue), 4), b.u(s.reader.index, 4), b.u(s.reader.rep, 4);
+      b.u(s.stream == kWordRead ? kWordByte : (uint32_t(s.stream.east) << 5) | (s.stream.id & 31u), 1);
+      b.u(s.writer == kInitialContents ? kDataQueue : uint32_t(s.writer.queue), 4);
+      b.u(s.writer.index, 4), b.u(s.writer.rep, 4);
+    }
+  }
   Writer file;
   file.out.insert(file.out.end(), kMagic, kMagic + 8);
   file.u(kBinaryVersion, 4);
@@ -199,8 +217,65 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     }
     p.queues.push_back(std::move(q));
   }
-  if (r.pos != r.end)
-    throw Error(fmt::format("{}: corrupt: {} unread bytes at the end of the body", name, r.end - r.pos));
+  while (r.pos != r.end) {
+    const size_t at = r.pos;
+    const uint64_t tag = r.u(4, "section tag");
+    if (tag != kSourcesTag)
+      throw Error(fmt::format("{}: corrupt: unknown section tag 0x{:08x} at byte {} (expected SRCS)", name, tag, at));
+    if (!p.sources.empty())
+      throw Error(fmt::format("{}: corrupt: a second stream sources section at byte {}", name, at));
+    const uint64_t n = r.count("stream sources", kSourceBytes);
+    if (n == 0) throw Error(fmt::format("{}: corrupt: an empty stream sources section at byte {}", name, at));
+    p.sources.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      auto issue = [&](const char* what, bool word) {
+        const uint64_t q = r.u(4, what);
+        IssueRef ref;
+        ref.queue = int32_t(q);
+        ref.index = uint32_t(r.u(4, what));
+        ref.rep = uint32_t(r.u(4, what));
+        if (word && q == kDataQueue) {
+          if (ref == kInitialContents) return ref;
+          throw Error(
+              fmt::format("{}: corrupt: stream source {} names the data section with index {} and repetition "
+                          "{} (expected 0 and 0)",
+                          name, i, ref.index, ref.rep));
+        }
+        if (q >= p.queues.size())
+          throw Error(fmt::format(
+              "{}: corrupt: stream source {} names queue {}, the program has {}{}", name, i, q, p.queues.size(),
+              q == kDataQueue ? " (0xffffffff, the data section, is the writer of a word only)" : ""));
+        return ref;
+      };
+      StreamSource s;
+      s.reader = issue("stream source reader", false);
+      const uint64_t st = r.u(1, "stream source stream");
+      if (st > 63 && st != kWordByte)
+        throw Error(fmt::format("{}: corrupt: stream source {} has stream byte {} (expected 0..63, or 255 for a word)",
+                                name, i, st));
+      s.stream = st == kWordByte ? kWordRead : StreamRef{uint8_t(st & 31), bool(st >> 5)};
+      s.writer = issue("stream source writer", st == kWordByte);
+      p.sources.push_back(s);
+    }
+  }
+  checkSources(p, name);
+  for (const StreamSource& s : p.sources) {
+    if (s.stream == kWordRead) {
+      const std::string bad = wordSourceProblem(p, s);
+      if (!bad.empty())
+        throw Error(fmt::format("{}: corrupt: word source {} -> {}: {}", name, formatIssueRef(p, s.writer),
+                                formatIssueRef(p, s.reader), bad));
+      continue;
+    }
+    const Instr& reader = p.queues[size_t(s.reader.queue)].code[s.reader.index];
+    const Instr& writer = p.queues[size_t(s.writer.queue)].code[s.writer.index];
+    const bool reads = mayRead(reader, s.stream);
+    if (!reads || !mayWrite(writer, s.stream))
+      throw Error(fmt::format("{}: corrupt: stream source {} -> {}: {} does not {} {}", name,
+                              formatIssueRef(p, s.writer), formatIssueRef(p, s.reader),
+                              formatIssueRef(p, reads ? s.writer : s.reader), reads ? "write" : "read",
+                              formatStream(s.stream)));
+  }
   return p;
 }
 
@@ -219,5 +294,48 @@ void writeProgram(const Program& p, const std::string& path) {
 }
 
 Program readProgram(const std::string& path) { return deserialize(readFileBytes(path), path); }
+
+namespace {
+
+bool among(const std::vector<StreamRef>& streams, StreamRef s) {
+  for (const StreamRef& x : streams)
+    if (x == s) return true;
+  return false;
+}
+
+}  // namespace
+
+bool mayRead(const Instr& in, StreamRef s) { return among(streamsRead(in, 32 - in.s1.id), s); }
+bool mayWrite(const Instr& in, StreamRef s) { return among(streamsWritten(in, 32 - in.s0.id), s); }
+
+namespace {
+
+// The MEM address a read or write issue takes: its immediate, stepped by its repeat.
+uint32_t addressOf(const Queue& q, const IssueRef& r) {
+  const Instr& in = q.code[r.index];
+  return r.rep ? repeated(in, q.code[r.index + 1].stride, r.rep).imm : in.imm;
+}
+
+}  // namespace
+
+std::string wordSourceProblem(const Program& p, const StreamSource& s) {
+  const Queue& rq = p.queues[size_t(s.reader.queue)];
+  const Instr& rd = rq.code[s.reader.index];
+  if (rq.id.unit != Unit::MEM || rd.op != Opcode::READ)
+    return fmt::format("{} is {}: only a read has a word stated (a gather reads words per lane)",
+                       formatIssueRef(p, s.reader), formatInstr(p, rq.id, rd));
+  if (s.writer == kInitialContents) return "";
+  const Queue& wq = p.queues[size_t(s.writer.queue)];
+  const Instr& w = wq.code[s.writer.index];
+  if (wq.id.unit != Unit::MEM || w.op != Opcode::WRITE || !(wq.id == rq.id))
+    return fmt::format("{} is {}, not a write to slice {} (the producer of a word is a write to its slice or data)",
+                       formatIssueRef(p, s.writer), formatInstr(p, wq.id, w),
+                       formatSlice(SliceRef{rq.id.east, uint8_t(rq.id.index)}));
+  const uint32_t want = addressOf(rq, s.reader), got = addressOf(wq, s.writer);
+  if (want != got)
+    return fmt::format("{} writes address {}, not address {} that {} reads", formatIssueRef(p, s.writer), got, want,
+                       formatIssueRef(p, s.reader));
+  return "";
+}
 
 }  // namespace lpu

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "assembler.h"
 #include "formats.h"
@@ -72,6 +73,39 @@ std::string instrText(const Program& p, const QueueId& q, const Instr& in) {
   return s;
 }
 
+// The issue cycle of each instruction of a queue (issueCycles() without
+// expanding repeats: a repeat's entry is its first repetition).
+std::vector<Cycle> cyclesOf(const Queue& q) {
+  std::vector<Cycle> at(q.code.size());
+  Cycle t = 0;
+  for (size_t i = 0; i < q.code.size(); ++i) {
+    const Instr& in = q.code[i];
+    at[i] = in.op == Opcode::SYNC ? 0 : in.op == Opcode::REPEAT ? t - 1 + in.d : t;
+    t = in.op == Opcode::SYNC     ? 0
+        : in.op == Opcode::NOP    ? t + in.imm
+        : in.op == Opcode::REPEAT ? t + Cycle(in.n) * in.d
+                                  : t + 1;
+  }
+  return at;
+}
+
+// A !from reference to issue w: QUEUE@CYCLE where that names it (after the
+// queue's only sync, or in a queue without one), else QUEUE#INDEX[.REP]; data
+// for the data section.
+std::string refText(const Program& p, const std::vector<std::vector<Cycle>>& at, const IssueRef& w) {
+  if (w == kInitialContents) return "data";
+  if (w.queue < 0 || size_t(w.queue) >= p.queues.size()) return formatIssueRef(p, w);
+  const Queue& q = p.queues[size_t(w.queue)];
+  size_t syncs = 0, firstSync = 0;
+  for (size_t i = 0; i < q.code.size(); ++i)
+    if (q.code[i].op == Opcode::SYNC && syncs++ == 0) firstSync = i;
+  const bool repOk = w.rep == 0 || (w.index + 1 < q.code.size() && q.code[w.index + 1].op == Opcode::REPEAT);
+  if (w.index >= q.code.size() || !repOk || syncs > 1 || (syncs == 1 && w.index < firstSync))
+    return formatIssueRef(p, w);
+  const Cycle d = w.rep ? q.code[w.index + 1].d : 0;
+  return fmt::format("{}@{}", formatQueueId(q.id), at[size_t(w.queue)][w.index] + Cycle(w.rep) * d);
+}
+
 }  // namespace
 
 std::string formatInstr(const Program& p, const QueueId& q, const Instr& in) { return instrText(p, q, in); }
@@ -102,21 +136,26 @@ std::string disassemble(const Program& p) {
     for (uint32_t l : m.lanes) out += fmt::format(" {}", l);
     out += "\n";
   }
+  // !from annotations: a read by an instruction on its line, by a repetition on its repeat's.
+  std::vector<std::vector<Cycle>> cycles;
+  for (const Queue& q : p.queues) cycles.push_back(cyclesOf(q));
+  std::map<std::pair<int32_t, uint32_t>, std::string> notes;
+  for (const StreamSource& s : p.sources) {
+    const auto line = std::make_pair(s.reader.queue, s.reader.index + (s.reader.rep ? 1 : 0));
+    notes[line] += s.reader.rep ? fmt::format(" !from.{} ", s.reader.rep) : " !from ";
+    notes[line] += formatStream(s.stream) + "=" + refText(p, cycles, s.writer);
+  }
   for (const Queue& q : p.queues) {
+    const int32_t qi = int32_t(&q - p.queues.data());
     out += fmt::format("\n.queue {}\n", formatQueueId(q.id));
     size_t firstSync = q.code.size();
     for (size_t i = 0; i < q.code.size() && firstSync == q.code.size(); ++i)
       if (q.code[i].op == Opcode::SYNC) firstSync = i;
-    // The issue cycles of issueCycles(), walked without expanding repeats.
-    Cycle t = 0;
     for (size_t i = 0; i < q.code.size(); ++i) {
       const Instr& in = q.code[i];
-      const Cycle at = in.op == Opcode::SYNC ? 0 : in.op == Opcode::REPEAT ? t - 1 + in.d : t;
-      t = in.op == Opcode::SYNC     ? 0
-          : in.op == Opcode::NOP    ? t + in.imm
-          : in.op == Opcode::REPEAT ? t + Cycle(in.n) * in.d
-                                    : t + 1;
-      const std::string text = instrText(p, q.id, in);
+      const Cycle at = cycles[size_t(qi)][i];
+      const auto note = notes.find({qi, uint32_t(i)});
+      const std::string text = instrText(p, q.id, in) + (note == notes.end() ? "" : note->second);
       if (in.op == Opcode::REPEAT && in.n == 0) {  // a repeat of 0
         out += fmt::format("    {}\n", text);
         continue;

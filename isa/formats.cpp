@@ -108,6 +108,58 @@ int resultPlanes(const Instr& in) {
   return f.dtSuffix ? bytes(in.dt) : 1;
 }
 
+namespace {
+
+void planes(std::vector<StreamRef>& out, StreamRef base, int n) {
+  for (int i = 0; i < n; ++i) out.push_back(StreamRef{uint8_t(base.id + i), base.east});
+}
+
+}  // namespace
+
+std::vector<StreamRef> streamsRead(const Instr& in, int lanesPerSuperlane) {
+  std::vector<StreamRef> out;
+  const OpInfo& oi = info(in.op);
+  switch (oi.unit) {
+    case Unit::MEM:
+      if (in.op == Opcode::GATHER || in.op == Opcode::SCATTER) planes(out, in.s1, 4);  // the i32 map
+      if (in.op == Opcode::WRITE || in.op == Opcode::SCATTER) planes(out, in.s0, 1);
+      break;
+    case Unit::VXM:
+      planes(out, in.s1, bytes(in.op == Opcode::CVT ? in.dt2 : in.dt));
+      if (oi.format == Format::Binary) planes(out, in.s2, bytes(in.dt));
+      break;
+    case Unit::MXM:
+      if (in.op == Opcode::LW) planes(out, in.s1, int(in.n) * bytes(in.dt));
+      if (in.op == Opcode::ABC) planes(out, in.s1, bytes(in.dt));
+      break;
+    case Unit::SXM: planes(out, in.s1, in.op == Opcode::TRANSPOSE ? lanesPerSuperlane : bytes(in.dt)); break;
+    case Unit::C2C:
+      if (in.op == Opcode::SEND) planes(out, in.s1, 1);
+      break;
+    case Unit::ICU: break;
+  }
+  return out;
+}
+
+std::vector<StreamRef> streamsWritten(const Instr& in, int lanesPerSuperlane) {
+  std::vector<StreamRef> out;
+  switch (info(in.op).unit) {
+    case Unit::MEM:
+      if (in.op == Opcode::READ || in.op == Opcode::GATHER) planes(out, in.s0, 1);
+      break;
+    case Unit::VXM: planes(out, in.s0, bytes(in.dt)); break;
+    case Unit::MXM:
+      if (in.op == Opcode::ACC) planes(out, in.s0, bytes(in.dt));
+      break;
+    case Unit::SXM: planes(out, in.s0, in.op == Opcode::TRANSPOSE ? lanesPerSuperlane : bytes(in.dt)); break;
+    case Unit::C2C:
+      if (in.op == Opcode::RECV) planes(out, in.s0, 1);
+      break;
+    case Unit::ICU: break;
+  }
+  return out;
+}
+
 std::string_view usage(Format f) {
   constexpr std::string_view u[] = {
       "",        "n",         "n, d[, stride]", "slice, addr", "",          "addr, stream",      "data, map",

@@ -51,6 +51,11 @@ int fieldWidth(Format f, Field x);
 // RECV), 0 for none (WRITE and SCATTER read s0). TRANSPOSE writes
 // lanes_per_superlane streams, a chip parameter, and is not counted here.
 int resultPlanes(const Instr& in);
+// The streams an instruction reads and those it writes when it issues, plane
+// by plane (what the simulator's units do; `lanesPerSuperlane` is the chip's,
+// for TRANSPOSE). Control, CONFIG, IW and DESKEW touch none.
+std::vector<StreamRef> streamsRead(const Instr& in, int lanesPerSuperlane);
+std::vector<StreamRef> streamsWritten(const Instr& in, int lanesPerSuperlane);
 // The operands as the reference writes them, e.g. "z, x, #imm".
 std::string_view usage(Format f);
 

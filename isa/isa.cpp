@@ -61,7 +61,10 @@ std::string_view latencyName(Lat l) {
   return names[size_t(l)];
 }
 
-std::string formatStream(StreamRef s) { return "s" + std::to_string(s.id) + (s.east ? "e" : "w"); }
+std::string formatStream(StreamRef s) {
+  if (s.id == 255 && !s.east) return "word";  // kWordRead (isa/program.h)
+  return "s" + std::to_string(s.id) + (s.east ? "e" : "w");
+}
 
 std::string formatSlice(SliceRef s) { return (s.east ? "E" : "W") + std::to_string(s.index); }
 

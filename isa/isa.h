@@ -89,7 +89,7 @@ struct StreamRef {
   bool east = true;
   bool operator==(const StreamRef& o) const { return id == o.id && east == o.east; }
 };
-std::string formatStream(StreamRef s);  // "s5e"
+std::string formatStream(StreamRef s);  // "s5e"; "word" for kWordRead
 std::string_view latencyName(Lat l);
 
 // A MEM slice name: hemisphere and index from the VXM outwards ("W0", "E43").

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "error.h"
 #include "numeric.h"
@@ -119,6 +121,45 @@ int Program::findMap(const std::string& name) const {
   for (size_t i = 0; i < maps.size(); ++i)
     if (maps[i].name == name) return int(i);
   return -1;
+}
+
+std::string formatIssueRef(const Program& p, const IssueRef& r) {
+  if (r == kInitialContents) return "the data section";
+  const std::string q = r.queue >= 0 && size_t(r.queue) < p.queues.size() ? formatQueueId(p.queues[size_t(r.queue)].id)
+                                                                          : fmt::format("queue {}", r.queue);
+  return r.rep ? fmt::format("{}#{}.{}", q, r.index, r.rep) : fmt::format("{}#{}", q, r.index);
+}
+
+namespace {
+
+// The issue exists: an instruction that does work, and rep at most the
+// repetitions of the repeat right after it.
+bool issues(const Program& p, const IssueRef& r) {
+  if (r.queue < 0 || size_t(r.queue) >= p.queues.size()) return false;
+  const auto& code = p.queues[size_t(r.queue)].code;
+  if (r.index >= code.size()) return false;
+  const Opcode op = code[r.index].op;
+  if (op == Opcode::NOP || op == Opcode::SYNC || op == Opcode::REPEAT) return false;
+  if (r.rep == 0) return true;
+  return r.index + 1 < code.size() && code[r.index + 1].op == Opcode::REPEAT && r.rep <= code[r.index + 1].n;
+}
+
+}  // namespace
+
+void checkSources(Program& p, const std::string& where) {
+  auto& s = p.sources;
+  const auto key = [](const StreamSource& a) { return std::make_tuple(a.reader, a.stream.east, a.stream.id); };
+  std::sort(s.begin(), s.end(), [&](const StreamSource& a, const StreamSource& b) { return key(a) < key(b); });
+  for (size_t i = 0; i < s.size(); ++i) {
+    for (const IssueRef* r : {&s[i].reader, &s[i].writer})
+      if (!issues(p, *r) && !(r == &s[i].writer && s[i].stream == kWordRead && *r == kInitialContents))
+        throw Error(fmt::format("{}: stream source {} -> {}: the program has no issue {}", where,
+                                formatIssueRef(p, s[i].writer), formatIssueRef(p, s[i].reader), formatIssueRef(p, *r)));
+    if (i > 0 && key(s[i - 1]) == key(s[i]))
+      throw Error(fmt::format("{}: {} reads {} with two producers stated: {} and {}", where,
+                              formatIssueRef(p, s[i].reader), formatStream(s[i].stream),
+                              formatIssueRef(p, s[i - 1].writer), formatIssueRef(p, s[i].writer)));
+  }
 }
 
 Instr repeated(const Instr& base, int32_t stride, uint32_t k) {

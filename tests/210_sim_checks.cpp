@@ -5,6 +5,7 @@
 // the wire per vector + link 10. No barrier: queues start at cycle 0.
 #include <catch2/catch.hpp>
 
+#include "isa/assembler.h"
 #include "support.h"
 
 using namespace lpu;
@@ -151,4 +152,87 @@ TEST_CASE("two sends closer than a vector's time on the wire", "[sim][check]") {
 TEST_CASE("a second notify", "[sim][check]") {
   REQUIRE_THROWS_WITH(runAsm(".queue VXM.0\n  notify\n  sync\n.queue VXM.1\n  notify\n  sync\n", "teaching"),
                       Contains("a second notify"));
+}
+
+namespace {
+
+// z from E2 (pos 9, read at 0) and x from E0 (pos 7, read at 2) ride the same
+// slot of s4w: k = avail + pos = 0 + 2 + 9 = 2 + 2 + 7 = 11. E1 (pos 8) takes
+// z at 11 - 8 = 3; x replaces z from pos 7 on, and W0 (pos 5) takes x at
+// 11 - 5 = 6. Queues in order 0..3; each instruction after its nop is code[1].
+const char* kSameSlot =
+    ".tensor x i8 [1, 8] at E0 0\n.tensor z i8 [1, 8] at E2 0\n.tensor w i8 [1, 8] at E1 0\n"
+    ".tensor y i8 [1, 8] at W0 0\n.values x 1 2 3 4 5 6 7 8\n.values z 9 9 9 9 9 9 9 9\n.output y\n"
+    ".queue MEM.E2\n  read z[0], s4w\n.queue MEM.E1\n  @3 write w[0], s4w\n"
+    ".queue MEM.E0\n  @2 read x[0], s4w\n.queue MEM.W0\n  @6 write y[0], s4w\n";
+
+Program sameSlot(bool dropX) {
+  Program p = assemble(kSameSlot, "same-slot.s");
+  const StreamRef s4w{4, false};
+  p.sources = {{IssueRef{0, 0, 0}, kWordRead, kInitialContents},  // z and x are the data section's
+               {IssueRef{1, 1, 0}, s4w, IssueRef{0, 0, 0}},
+               {IssueRef{2, 1, 0}, kWordRead, kInitialContents},
+               {IssueRef{3, 1, 0}, s4w, IssueRef{2, 1, 0}}};
+  if (dropX) {  // E0's read of x is gone: W0 now takes z, and every other check passes
+    p.queues[2].code.clear();
+    p.sources.erase(p.sources.begin() + 2);
+  }
+  return p;
+}
+
+SimResult runProgram(const Program& p, bool checkSources) {
+  RunRequest req;
+  req.options.checkSources = checkSources;
+  return simulate(p, loadChip("teaching"), "same-slot.s", req);
+}
+
+}  // namespace
+
+TEST_CASE("the producer check verifies the writer of each stated read", "[sim][check]") {
+  const SimResult r = runProgram(sameSlot(false), true);
+  CHECK(values(output(r, "y")) == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK(r.sources.checked == 2);        // E1's and W0's reads of s4w, one plane each
+  CHECK(r.sources.words_checked == 2);  // E2's and E0's reads of z and x
+  CHECK(r.sources.unstated == 0);
+}
+
+TEST_CASE("a dropped producer whose reader takes another value passing by", "[sim][check]") {
+  // Without the producer check the program runs and y silently gets z.
+  const SimResult r = runProgram(sameSlot(true), false);
+  CHECK(values(output(r, "y")) == std::vector<double>(8, 9));
+  REQUIRE_THROWS_WITH(
+      runProgram(sameSlot(true), true),
+      Contains("cycle 6, MEM.W0, write y[0], s4w: reads s4w at MEM.W0 in cycle 6 the value of cycle 0, "
+               "MEM.E2, read z[0], s4w, but its producer is MEM.E0#1, which the program does not have"));
+}
+
+TEST_CASE("a dropped MEM write leaves its reader the word's older value", "[sim][check]") {
+  // z from E2 (pos 9, read at 0) on s4w, k = 0 + 2 + 9 = 11: E1 (pos 8) writes it to w at 11 - 8 = 3 and E0
+  // (pos 7) over x at 11 - 7 = 4, committing at 6. E0 reads x at 8 onto s5w (k = 8 + 2 + 7 = 17) and W0
+  // (pos 5) writes it to y at 17 - 5 = 12.
+  const char* text =
+      ".tensor x i8 [1, 8] at E0 0\n.tensor z i8 [1, 8] at E2 0\n.tensor w i8 [1, 8] at E1 0\n"
+      ".tensor y i8 [1, 8] at W0 0\n.values x 1 2 3 4 5 6 7 8\n.values z 9 9 9 9 9 9 9 9\n.output y\n"
+      ".queue MEM.E2\n  read z[0], s4w\n.queue MEM.E1\n  @3 write w[0], s4w\n"
+      ".queue MEM.E0\n  @4 write x[0], s4w\n  @8 read x[0], s5w\n.queue MEM.W0\n  @12 write y[0], s5w\n";
+  Program p = assemble(text, "word.s");
+  // Queues 0..3; E0's code: nop 4, write (1), nop 3, read (3).
+  const StreamRef s4w{4, false}, s5w{5, false};
+  p.sources = {{IssueRef{0, 0, 0}, kWordRead, kInitialContents},
+               {IssueRef{1, 1, 0}, s4w, IssueRef{0, 0, 0}},
+               {IssueRef{2, 1, 0}, s4w, IssueRef{0, 0, 0}},
+               {IssueRef{2, 3, 0}, kWordRead, IssueRef{2, 1, 0}},
+               {IssueRef{3, 1, 0}, s5w, IssueRef{2, 3, 0}}};
+  const SimResult r = runProgram(p, true);
+  CHECK(values(output(r, "y")) == std::vector<double>(8, 9));
+  CHECK(r.sources.checked == 3);        // s4w at E1 and E0, s5w at W0
+  CHECK(r.sources.words_checked == 2);  // E2's z, E0's x
+  Instr nop;  // E0's write dropped (a one-cycle nop keeps the read's cycle): z is still read, by E1
+  nop.op = Opcode::NOP;
+  nop.imm = 1;
+  p.queues[2].code[1] = nop;
+  CHECK(values(output(runProgram(p, false), "y")) == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});  // silently
+  REQUIRE_THROWS_WITH(runProgram(p, true),
+                      Contains("cycle 8, MEM.E0, read x[0], s5w: reads address 0 holding the value of the data "
+                               "section, but its producer is MEM.E0#1 (nop 1)"));
 }

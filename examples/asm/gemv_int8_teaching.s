@@ -18,6 +18,9 @@
 ;   y's plane b lives in slice Wb (pos 5-b): it arrives at 15 + 5 - b = 20 - b,
 ;   is written then, and commits 2 cycles later: the last commit (W0) is at
 ;   20 + 2 = 22 cycles from the start barrier.
+; Each read names its producer, !from STREAM=QUEUE@CYCLE (isa/README.md): the
+; value the reader takes from STREAM must be the one that issue wrote. A MEM
+; read's word comes from the data section here: !from word=data.
 
 .chip teaching
 .tensor W int8 [8, 8] at W0 0 spread 4
@@ -37,33 +40,35 @@
 .queue MXM.W0.0
     notify
     sync
-    @7 lw.i8 s0w, 4, 0          ; rows 0..3 from s0w..s3w
-    repeat 1, 1, 4              ; rows 4..7, one cycle later
-    @9 iw 8                     ; install all 8 rows
-    @10 abc.i8 s4w, 0           ; acc0 = x . W
-    @14 acc.i32 s0e, 0          ; y onto s0e..s3e
+    ; rows 0..3 from s0w..s3w, read by W0..W3 at 0..3
+    @7 lw.i8 s0w, 4, 0 !from s0w=MEM.W0@0 !from s1w=MEM.W1@1 !from s2w=MEM.W2@2 !from s3w=MEM.W3@3
+    ; rows 4..7, one cycle later
+    repeat 1, 1, 4 !from.1 s0w=MEM.W0@1 !from.1 s1w=MEM.W1@2 !from.1 s2w=MEM.W2@3 !from.1 s3w=MEM.W3@4
+    @9 iw 8                                 ; install all 8 rows
+    @10 abc.i8 s4w, 0 !from s4w=MEM.E0@1    ; acc0 = x . W
+    @14 acc.i32 s0e, 0                      ; y onto s0e..s3e
 
 .queue MEM.W0
     sync
-    @0 read W[0], s0w           ; rows 0, 4
-    repeat 1, 1, 1
-    @20 write y[0], s0e         ; byte plane 0 of y
+    @0 read W[0], s0w !from word=data    ; rows 0, 4: the data section's
+    repeat 1, 1, 1 !from.1 word=data
+    @20 write y[0], s0e !from s0e=MXM.W0.0@14   ; byte plane 0 of y
 .queue MEM.W1
     sync
-    @1 read W[1], s1w           ; rows 1, 5
-    repeat 1, 1, 1
-    @19 write y[0], s1e
+    @1 read W[1], s1w !from word=data    ; rows 1, 5: the data section's
+    repeat 1, 1, 1 !from.1 word=data
+    @19 write y[0], s1e !from s1e=MXM.W0.0@14
 .queue MEM.W2
     sync
-    @2 read W[2], s2w           ; rows 2, 6
-    repeat 1, 1, 1
-    @18 write y[0], s2e
+    @2 read W[2], s2w !from word=data    ; rows 2, 6: the data section's
+    repeat 1, 1, 1 !from.1 word=data
+    @18 write y[0], s2e !from s2e=MXM.W0.0@14
 .queue MEM.W3
     sync
-    @3 read W[3], s3w           ; rows 3, 7
-    repeat 1, 1, 1
-    @17 write y[0], s3e
+    @3 read W[3], s3w !from word=data    ; rows 3, 7: the data section's
+    repeat 1, 1, 1 !from.1 word=data
+    @17 write y[0], s3e !from s3e=MXM.W0.0@14
 
 .queue MEM.E0
     sync
-    @1 read x[0], s4w
+    @1 read x[0], s4w !from word=data

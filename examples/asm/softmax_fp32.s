@@ -29,6 +29,10 @@
 ;  89-b  W(b) reads e back: at the VXM at 92
 ;  92    y = e * r2 on s0w..s3w at 93; plane b reaches W(b) at 94 + b
 ;  97    the last write (W3) commits at 97 + 2 = 99 cycles.
+;
+; Each read names its producer (isa/README.md): !from STREAM=QUEUE@CYCLE for a
+; stream plane (one per byte plane), !from word=REF for a MEM word: data (the
+; data section) for x, the write of e at 50+b for e.
 
 .chip teaching
 .tensor x f32 [1, 8] at W0 0
@@ -40,64 +44,75 @@
 .queue VXM.0
     notify
     sync
-    @18 max.f32 s4e, s0w, s4w       ; v = max(rot(x,4), x)
-    @31 max.f32 s4e, s0w, s4w
-    @44 max.f32 s4e, s0w, s4w       ; m
-    @45 sub.f32 s0w, s0e, s4e       ; d = x - m
-    @46 exp.f32 s4e, s0w            ; e, eastward to the SXM
-    @61 add.f32 s4e, s0w, s4w       ; partial sums
-    @74 add.f32 s4e, s0w, s4w
-    @87 add.f32 s4e, s0w, s4w       ; s
-    @88 rsqrt.f32 s0w, s4e          ; r = 1/sqrt(s)
-    @91 mul.f32 s4w, s0w, s0w       ; r2 = 1/s
-    @92 mul.f32 s0w, s0e, s4w       ; y = e / s
+    ; v = max(rot(x,4), x)
+    @18 max.f32 s4e, s0w, s4w !from s0w=SXM.E.0@11 !from s1w=SXM.E.0@11 !from s2w=SXM.E.0@11 !from s3w=SXM.E.0@11 !from s4w=SXM.E.1@11 !from s5w=SXM.E.1@11 !from s6w=SXM.E.1@11 !from s7w=SXM.E.1@11
+    @31 max.f32 s4e, s0w, s4w !from s0w=SXM.E.0@24 !from s1w=SXM.E.0@24 !from s2w=SXM.E.0@24 !from s3w=SXM.E.0@24 !from s4w=SXM.E.1@24 !from s5w=SXM.E.1@24 !from s6w=SXM.E.1@24 !from s7w=SXM.E.1@24
+    ; m
+    @44 max.f32 s4e, s0w, s4w !from s0w=SXM.E.0@37 !from s1w=SXM.E.0@37 !from s2w=SXM.E.0@37 !from s3w=SXM.E.0@37 !from s4w=SXM.E.1@37 !from s5w=SXM.E.1@37 !from s6w=SXM.E.1@37 !from s7w=SXM.E.1@37
+    ; d = x - m
+    @45 sub.f32 s0w, s0e, s4e !from s0e=MEM.W0@42 !from s1e=MEM.W1@41 !from s2e=MEM.W2@40 !from s3e=MEM.W3@39 !from s4e=VXM.0@44 !from s5e=VXM.0@44 !from s6e=VXM.0@44 !from s7e=VXM.0@44
+    ; e, eastward to the SXM
+    @46 exp.f32 s4e, s0w !from s0w=VXM.0@45 !from s1w=VXM.0@45 !from s2w=VXM.0@45 !from s3w=VXM.0@45
+    ; partial sums
+    @61 add.f32 s4e, s0w, s4w !from s0w=SXM.E.0@54 !from s1w=SXM.E.0@54 !from s2w=SXM.E.0@54 !from s3w=SXM.E.0@54 !from s4w=SXM.E.1@54 !from s5w=SXM.E.1@54 !from s6w=SXM.E.1@54 !from s7w=SXM.E.1@54
+    @74 add.f32 s4e, s0w, s4w !from s0w=SXM.E.0@67 !from s1w=SXM.E.0@67 !from s2w=SXM.E.0@67 !from s3w=SXM.E.0@67 !from s4w=SXM.E.1@67 !from s5w=SXM.E.1@67 !from s6w=SXM.E.1@67 !from s7w=SXM.E.1@67
+    ; s
+    @87 add.f32 s4e, s0w, s4w !from s0w=SXM.E.0@80 !from s1w=SXM.E.0@80 !from s2w=SXM.E.0@80 !from s3w=SXM.E.0@80 !from s4w=SXM.E.1@80 !from s5w=SXM.E.1@80 !from s6w=SXM.E.1@80 !from s7w=SXM.E.1@80
+    ; r = 1/sqrt(s)
+    @88 rsqrt.f32 s0w, s4e !from s4e=VXM.0@87 !from s5e=VXM.0@87 !from s6e=VXM.0@87 !from s7e=VXM.0@87
+    ; r2 = 1/s
+    @91 mul.f32 s4w, s0w, s0w !from s0w=VXM.0@88 !from s1w=VXM.0@88 !from s2w=VXM.0@88 !from s3w=VXM.0@88
+    ; y = e / s
+    @92 mul.f32 s0w, s0e, s4w !from s0e=MEM.W0@89 !from s1e=MEM.W1@88 !from s2e=MEM.W2@87 !from s3e=MEM.W3@86 !from s4w=VXM.0@91 !from s5w=VXM.0@91 !from s6w=VXM.0@91 !from s7w=VXM.0@91
 
 .queue VXM.1
     sync
-    @46 exp.f32 s4w, s0w            ; e, westward to MEM
+    ; e, westward to MEM
+    @46 exp.f32 s4w, s0w !from s0w=VXM.0@45 !from s1w=VXM.0@45 !from s2w=VXM.0@45 !from s3w=VXM.0@45
 
 .queue SXM.E.0
     sync
-    @11 rot.f32 s0w, s0e, 4
-    @24 rot.f32 s0w, s4e, 2
-    @37 rot.f32 s0w, s4e, 1
-    @54 rot.f32 s0w, s4e, 4
-    @67 rot.f32 s0w, s4e, 2
-    @80 rot.f32 s0w, s4e, 1
+    @11 rot.f32 s0w, s0e, 4 !from s0e=MEM.W0@3 !from s1e=MEM.W1@2 !from s2e=MEM.W2@1 !from s3e=MEM.W3@0
+    @24 rot.f32 s0w, s4e, 2 !from s4e=VXM.0@18 !from s5e=VXM.0@18 !from s6e=VXM.0@18 !from s7e=VXM.0@18
+    @37 rot.f32 s0w, s4e, 1 !from s4e=VXM.0@31 !from s5e=VXM.0@31 !from s6e=VXM.0@31 !from s7e=VXM.0@31
+    @54 rot.f32 s0w, s4e, 4 !from s4e=VXM.0@46 !from s5e=VXM.0@46 !from s6e=VXM.0@46 !from s7e=VXM.0@46
+    @67 rot.f32 s0w, s4e, 2 !from s4e=VXM.0@61 !from s5e=VXM.0@61 !from s6e=VXM.0@61 !from s7e=VXM.0@61
+    @80 rot.f32 s0w, s4e, 1 !from s4e=VXM.0@74 !from s5e=VXM.0@74 !from s6e=VXM.0@74 !from s7e=VXM.0@74
 .queue SXM.E.1
     sync
-    @11 rot.f32 s4w, s0e, 0         ; the unrotated copy, delay-matched
-    @24 rot.f32 s4w, s4e, 0
-    @37 rot.f32 s4w, s4e, 0
-    @54 rot.f32 s4w, s4e, 0
-    @67 rot.f32 s4w, s4e, 0
-    @80 rot.f32 s4w, s4e, 0
+    ; the unrotated copy, delay-matched
+    @11 rot.f32 s4w, s0e, 0 !from s0e=MEM.W0@3 !from s1e=MEM.W1@2 !from s2e=MEM.W2@1 !from s3e=MEM.W3@0
+    @24 rot.f32 s4w, s4e, 0 !from s4e=VXM.0@18 !from s5e=VXM.0@18 !from s6e=VXM.0@18 !from s7e=VXM.0@18
+    @37 rot.f32 s4w, s4e, 0 !from s4e=VXM.0@31 !from s5e=VXM.0@31 !from s6e=VXM.0@31 !from s7e=VXM.0@31
+    @54 rot.f32 s4w, s4e, 0 !from s4e=VXM.0@46 !from s5e=VXM.0@46 !from s6e=VXM.0@46 !from s7e=VXM.0@46
+    @67 rot.f32 s4w, s4e, 0 !from s4e=VXM.0@61 !from s5e=VXM.0@61 !from s6e=VXM.0@61 !from s7e=VXM.0@61
+    @80 rot.f32 s4w, s4e, 0 !from s4e=VXM.0@74 !from s5e=VXM.0@74 !from s6e=VXM.0@74 !from s7e=VXM.0@74
 
 .queue MEM.W0
     sync
-    @3 read x[0], s0e
-    @42 read x[0], s0e
-    @50 write e[0], s4w
-    @89 read e[0], s0e
-    @94 write y[0], s0w
+    @3 read x[0], s0e !from word=data
+    @42 read x[0], s0e !from word=data
+    @50 write e[0], s4w !from s4w=VXM.1@46
+    @89 read e[0], s0e !from word=MEM.W0@50
+    @94 write y[0], s0w !from s0w=VXM.0@92
 .queue MEM.W1
     sync
-    @2 read x[0], s1e
-    @41 read x[0], s1e
-    @51 write e[0], s5w
-    @88 read e[0], s1e
-    @95 write y[0], s1w
+    @2 read x[0], s1e !from word=data
+    @41 read x[0], s1e !from word=data
+    @51 write e[0], s5w !from s5w=VXM.1@46
+    @88 read e[0], s1e !from word=MEM.W1@51
+    @95 write y[0], s1w !from s1w=VXM.0@92
 .queue MEM.W2
     sync
-    @1 read x[0], s2e
-    @40 read x[0], s2e
-    @52 write e[0], s6w
-    @87 read e[0], s2e
-    @96 write y[0], s2w
+    @1 read x[0], s2e !from word=data
+    @40 read x[0], s2e !from word=data
+    @52 write e[0], s6w !from s6w=VXM.1@46
+    @87 read e[0], s2e !from word=MEM.W2@52
+    @96 write y[0], s2w !from s2w=VXM.0@92
 .queue MEM.W3
     sync
-    @0 read x[0], s3e
-    @39 read x[0], s3e
-    @53 write e[0], s7w
-    @86 read e[0], s3e
-    @97 write y[0], s3w
+    @0 read x[0], s3e !from word=data
+    @39 read x[0], s3e !from word=data
+    @53 write e[0], s7w !from s7w=VXM.1@46
+    @86 read e[0], s3e !from word=MEM.W3@53
+    @97 write y[0], s3w !from s3w=VXM.0@92

@@ -14,6 +14,8 @@
 ; VXM.0 adds at cycle 6; the sum is on s4w..s7w at cycle 7 (vxm_alu 1).
 ;   z plane b: slice W_b (pos 5-b) writes at cycle 7 + (1+b) = 8+b.
 ; The last write (W3, cycle 11) commits at 11 + 2 = 13: the program takes 13 cycles.
+; Each read names its producer (isa/README.md): !from STREAM=QUEUE@CYCLE for a
+; stream plane, !from word=data for a MEM word the data section holds.
 
 .chip teaching
 .tensor x f32 [1, 8] at W0 0
@@ -26,34 +28,35 @@
 .queue VXM.0
     notify                      ; the start barrier: releases every queue 1 cycle later
     sync
-    @6 add.f32 s4w, s0e, s0w    ; x on s0e..s3e, y on s0w..s3w, z onto s4w..s7w
+    ; x on s0e..s3e, y on s0w..s3w, z onto s4w..s7w
+    @6 add.f32 s4w, s0e, s0w !from s0e=MEM.W0@3 !from s1e=MEM.W1@2 !from s2e=MEM.W2@1 !from s3e=MEM.W3@0 !from s0w=MEM.E0@3 !from s1w=MEM.E1@2 !from s2w=MEM.E2@1 !from s3w=MEM.E3@0
 
 .queue MEM.W3
     sync
-    @0 read x[0], s3e
-    @11 write z[0], s7w
+    @0 read x[0], s3e !from word=data
+    @11 write z[0], s7w !from s7w=VXM.0@6
 .queue MEM.W2
     sync
-    @1 read x[0], s2e
-    @10 write z[0], s6w
+    @1 read x[0], s2e !from word=data
+    @10 write z[0], s6w !from s6w=VXM.0@6
 .queue MEM.W1
     sync
-    @2 read x[0], s1e
-    @9 write z[0], s5w
+    @2 read x[0], s1e !from word=data
+    @9 write z[0], s5w !from s5w=VXM.0@6
 .queue MEM.W0
     sync
-    @3 read x[0], s0e
-    @8 write z[0], s4w
+    @3 read x[0], s0e !from word=data
+    @8 write z[0], s4w !from s4w=VXM.0@6
 
 .queue MEM.E3
     sync
-    @0 read y[0], s3w
+    @0 read y[0], s3w !from word=data
 .queue MEM.E2
     sync
-    @1 read y[0], s2w
+    @1 read y[0], s2w !from word=data
 .queue MEM.E1
     sync
-    @2 read y[0], s1w
+    @2 read y[0], s1w !from word=data
 .queue MEM.E0
     sync
-    @3 read y[0], s0w
+    @3 read y[0], s0w !from word=data

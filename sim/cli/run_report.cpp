@@ -52,6 +52,8 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   o["sram_bytes"] = c.sram;
   o["sram_bytes"]["total"] = c.sram.total();
   o["utilization"] = j["utilization"];
+  o["stream_reads"] = j["stream_reads"];  // the producer check's counts
+  o["word_reads"] = j["word_reads"];
   o["scheduler"] = policyName(c.policy);
   o["precision"] = precisionName(c.precision);
   o["compile_wall_s"] = c.wall_s;

@@ -19,9 +19,17 @@ Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOp
       fabric_(c.streams_per_direction, c.stream_hop, c.eastEdge(), [this](const Origin& o) { return describe(o); }) {
   fabric_.setPositionNamer([this](int pos) { return positionName(pos); });
   for (const Queue& q : p.queues) pos_.push_back(c.position(q.id));
+  if (opt.checkSources) {
+    sources_.resize(p.queues.size());
+    sourceCursor_.assign(p.queues.size(), 0);
+    for (const StreamSource& s : p.sources)  // sorted by reader (checkSources)
+      if (s.reader.queue >= 0 && size_t(s.reader.queue) < p.queues.size())
+        sources_[size_t(s.reader.queue)].push_back(&s);
+  }
   for (int e = 0; e < 2; ++e)
     for (int i = 0; i < c.mem_slices_per_hemisphere; ++i) {
       mem_.push_back(std::make_unique<MemSlice>(c, SliceRef{bool(e), uint8_t(i)}, opt.functional));
+      if (opt.checkSources && opt.functional) mem_.back()->trackWriters();
       mem_.back()->setDescribe([this](const Origin& o) { return describe(o); });
     }
   for (int e = 0; e < 2; ++e)
@@ -67,8 +75,8 @@ void Chip::countControl(int q, const Instr& in, Cycle t, Cycle dur) {
   if (opt_.trace && in.op != Opcode::NOP) trace_.push_back({q, t, dur, in});
 }
 
-void Chip::execute(int q, const Instr& in, Cycle t) {
-  const Origin who{q, in, t};
+void Chip::execute(int q, const Instr& in, Cycle t, uint32_t index, uint32_t rep) {
+  const Origin who{q, in, t, index, rep};
   try {
     dispatch(q, in, t, who);
   } catch (const Violation& v) {
@@ -110,11 +118,83 @@ void Chip::dispatch(int q, const Instr& in, Cycle t, const Origin& who) {
   }
 }
 
-std::vector<Plane> Chip::readPlanes(StreamRef base, int n, int pos, Cycle t) {
+std::vector<Plane> Chip::readPlanes(StreamRef base, int n, int pos, Cycle t, const Origin& who) {
   std::vector<Plane> v;
   v.reserve(size_t(n));
-  for (int i = 0; i < n; ++i) v.push_back(fabric_.read(StreamRef{uint8_t(base.id + i), base.east}, pos, t));
+  for (int i = 0; i < n; ++i) v.push_back(readStream(StreamRef{uint8_t(base.id + i), base.east}, pos, t, who));
   return v;
+}
+
+Plane Chip::readStream(StreamRef s, int pos, Cycle t, const Origin& who) {
+  const Origin* writer = nullptr;
+  Plane p = fabric_.read(s, pos, t, &writer);
+  if (opt_.checkSources) checkSource(s, pos, t, who, *writer);
+  return p;
+}
+
+const IssueRef* Chip::statedSource(const Origin& reader, StreamRef s) {
+  if (reader.queue < 0 || size_t(reader.queue) >= sources_.size()) return nullptr;
+  const auto& list = sources_[size_t(reader.queue)];
+  size_t& i = sourceCursor_[size_t(reader.queue)];
+  const auto before = [&](const IssueRef& r) {
+    return r.index != reader.index ? r.index < reader.index : r.rep < reader.rep;
+  };
+  while (i < list.size() && before(list[i]->reader)) ++i;
+  for (size_t j = i; j < list.size() && list[j]->reader.index == reader.index && list[j]->reader.rep == reader.rep; ++j)
+    if (list[j]->stream == s) return &list[j]->writer;
+  return nullptr;
+}
+
+namespace {
+
+std::string producerName(const Program& p, const IssueRef& want) {
+  if (want == kInitialContents) return formatIssueRef(p, want);
+  const bool exists =
+      want.queue >= 0 && size_t(want.queue) < p.queues.size() && want.index < p.queues[size_t(want.queue)].code.size();
+  if (!exists) return formatIssueRef(p, want) + ", which the program does not have";
+  const Queue& q = p.queues[size_t(want.queue)];
+  return fmt::format("{} ({})", formatIssueRef(p, want), formatInstr(p, q.id, q.code[want.index]));
+}
+
+}  // namespace
+
+void Chip::checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer) {
+  const IssueRef* want = statedSource(reader, s);
+  if (!want) {
+    ++sourceStats_.unstated;
+    return;
+  }
+  ++sourceStats_.checked;
+  if (writer.is(*want)) return;
+  throw Violation(
+      fmt::format("reads {} at {} in cycle {} the value of {}, but its producer is {}: dropped, moved or "
+                  "overtaken",
+                  formatStream(s), positionName(pos), t, describe(writer), producerName(prog_, *want)));
+}
+
+void Chip::checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader) {
+  if (!opt_.checkSources || !opt_.functional) return;  // (timing-only runs do not know where scatters write)
+  const IssueRef* want = statedSource(reader, kWordRead);
+  const IssueRef* got = m.writerOf(addr);
+  if (!got) {  // a scatter wrote some of its lanes: several writers
+    ++sourceStats_.words_scattered;
+    return;
+  }
+  if (!want) {
+    ++sourceStats_.words_unstated;
+    return;
+  }
+  ++sourceStats_.words_checked;
+  if (*got == *want) return;
+  std::string holder = formatIssueRef(prog_, *got);
+  if (got->queue >= 0) {
+    const Queue& q = prog_.queues[size_t(got->queue)];
+    holder = fmt::format("{} ({})", holder, formatInstr(prog_, q.id, q.code[got->index]));
+  }
+  throw Violation(
+      fmt::format("reads address {} holding the value of {}, but its producer is {}: dropped, moved or "
+                  "overtaken",
+                  addr, holder, producerName(prog_, *want)));
 }
 
 void Chip::writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who) {
@@ -151,16 +231,19 @@ std::vector<Plane> Chip::planesOf(const std::vector<double>& v, DType t) const {
 void Chip::execMem(const QueueId& id, int pos, const Instr& in, Cycle t, const Origin& who) {
   MemSlice& m = mem(SliceRef{id.east, uint8_t(id.index)});
   switch (in.op) {
-    case Opcode::READ: fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.read(in.imm, t, who), who); break;
-    case Opcode::WRITE: m.write(in.imm, t, fabric_.read(in.s0, pos, t), who); break;
+    case Opcode::READ:
+      fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.read(in.imm, t, who), who);
+      checkWordSource(m, in.imm, who);
+      break;
+    case Opcode::WRITE: m.write(in.imm, t, readStream(in.s0, pos, t, who), who); break;
     case Opcode::GATHER:
     case Opcode::SCATTER: {
-      const auto map = lanesOf(readPlanes(in.s1, 4, pos, t), DType::I32);
+      const auto map = lanesOf(readPlanes(in.s1, 4, pos, t, who), DType::I32);
       std::vector<uint32_t> addrs(map.begin(), map.end());
       if (in.op == Opcode::GATHER)
         fabric_.write(in.s0, pos, t + cfg_.latency.mem_read, m.gather(addrs, t, who), who);
       else
-        m.scatter(addrs, t, fabric_.read(in.s0, pos, t), who);
+        m.scatter(addrs, t, readStream(in.s0, pos, t, who), who);
       break;
     }
     default: break;
@@ -171,13 +254,13 @@ void Chip::execVxm(int pos, const Instr& in, Cycle t, const Origin& who) {
   const OpInfo& oi = info(in.op);
   const Cycle avail = t + cfg_.latencyOf(oi.latency);
   if (in.op == Opcode::MOV) {  // any type: copy the planes
-    writePlanes(in.s0, readPlanes(in.s1, bytes(in.dt), pos, t), pos, avail, who);
+    writePlanes(in.s0, readPlanes(in.s1, bytes(in.dt), pos, t, who), pos, avail, who);
     return;
   }
   const DType src = in.op == Opcode::CVT ? in.dt2 : in.dt;
-  std::vector<double> x = lanesOf(readPlanes(in.s1, bytes(src), pos, t), src);
+  std::vector<double> x = lanesOf(readPlanes(in.s1, bytes(src), pos, t, who), src);
   std::vector<double> y;
-  if (oi.format == Format::Binary) y = lanesOf(readPlanes(in.s2, bytes(in.dt), pos, t), in.dt);
+  if (oi.format == Format::Binary) y = lanesOf(readPlanes(in.s2, bytes(in.dt), pos, t, who), in.dt);
   if (oi.format == Format::Immediate && !x.empty()) {
     uint8_t b[4] = {uint8_t(in.imm), uint8_t(in.imm >> 8), uint8_t(in.imm >> 16), uint8_t(in.imm >> 24)};
     y.assign(x.size(), loadElement(isFloat(in.dt) ? DType::F32 : DType::I32, b));
@@ -201,13 +284,13 @@ void Chip::execMxm(const QueueId& id, int pos, const Instr& in, Cycle t, const O
       std::vector<std::vector<double>> rows;
       for (uint32_t r = 0; r < in.n; ++r)
         rows.push_back(
-            lanesOf(readPlanes(StreamRef{uint8_t(in.s1.id + r * uint32_t(w)), in.s1.east}, w, pos, t), in.dt));
+            lanesOf(readPlanes(StreamRef{uint8_t(in.s1.id + r * uint32_t(w)), in.s1.east}, w, pos, t, who), in.dt));
       pl.loadRows(in.dt, in.imm, rows, in.n, t);
       break;
     }
     case Opcode::IW: pl.install(in.imm, t); break;
     case Opcode::ABC:
-      pl.activate(in.dt, lanesOf(readPlanes(in.s1, bytes(in.dt), pos, t), in.dt), in.imm, in.mode, t);
+      pl.activate(in.dt, lanesOf(readPlanes(in.s1, bytes(in.dt), pos, t, who), in.dt), in.imm, in.mode, t);
       break;
     case Opcode::ACC:
       writePlanes(in.s0, planesOf(pl.drain(in.dt, in.imm, t), in.dt), pos, t + cfg_.latency.mxm_acc, who);
@@ -220,7 +303,7 @@ void Chip::execSxm(int pos, const Instr& in, Cycle t, const Origin& who) {
   const Cycle avail = t + cfg_.latencyOf(info(in.op).latency);
   if (in.op == Opcode::TRANSPOSE) {  // per superlane: stream j lane l -> stream l lane j
     const int ls = cfg_.lanes_per_superlane;
-    const auto in_ = readPlanes(in.s1, ls, pos, t);
+    const auto in_ = readPlanes(in.s1, ls, pos, t, who);
     std::vector<Plane> out(static_cast<size_t>(ls));
     if (in_[0]) {
       for (int j = 0; j < ls; ++j) {
@@ -234,7 +317,7 @@ void Chip::execSxm(int pos, const Instr& in, Cycle t, const Origin& who) {
     return;
   }
   const auto src = sxmSourceLanes(cfg_, prog_, in);
-  auto planes = readPlanes(in.s1, bytes(in.dt), pos, t);
+  auto planes = readPlanes(in.s1, bytes(in.dt), pos, t, who);
   for (Plane& p : planes) {
     if (!p) continue;
     auto v = std::make_shared<std::vector<uint8_t>>(p->size(), 0);
@@ -249,7 +332,7 @@ void Chip::execC2c(int pos, const Instr& in, Cycle t, const Origin& who) {
   C2cLink& link = c2c_[in.imm];
   switch (in.op) {
     case Opcode::DESKEW: link.deskew(t); break;
-    case Opcode::SEND: link.send(fabric_.read(in.s1, pos, t), t, who); break;
+    case Opcode::SEND: link.send(readStream(in.s1, pos, t, who), t, who); break;
     case Opcode::RECV: fabric_.write(in.s0, pos, t + cfg_.latency.c2c_recv, link.receive(t), who); break;
     default: break;
   }

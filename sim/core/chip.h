@@ -17,9 +17,21 @@
 namespace lpu {
 
 struct SimOptions {
-  bool functional = true;  // compute values; false: timing only, no SRAM contents
-  bool trace = false;      // record one event per issued instruction
+  bool functional = true;    // compute values; false: timing only, no SRAM contents
+  bool trace = false;        // record one event per issued instruction
+  bool checkSources = true;  // the producer check: each read the program states a source for (Program::sources)
 };
+
+// The producer check's count: stream reads (one per plane) whose writer the
+// program states and the simulator verified, and those it states none for;
+// the same for the MEM words read instructions take, and those not checked
+// because a scatter wrote some of their lanes (several writers; gathers are
+// not counted).
+struct SourceStats {
+  uint64_t checked = 0, unstated = 0;
+  uint64_t words_checked = 0, words_unstated = 0, words_scattered = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceStats, checked, unstated, words_checked, words_unstated, words_scattered)
 
 struct TraceEvent {
   int queue;
@@ -39,7 +51,8 @@ class Chip {
 
   // Issues one instruction of queue `q` in cycle t; throws lpu::Error with
   // "cycle C, QUEUE, instruction: what" on a broken timing assumption.
-  void execute(int q, const Instr& in, Cycle t);
+  // `index` and `rep` name the issue (Program::sources' IssueRef).
+  void execute(int q, const Instr& in, Cycle t, uint32_t index = 0, uint32_t rep = 0);
   // Control instructions handled by the queue itself (nop, sync, repeat).
   void countControl(int q, const Instr& in, Cycle t, Cycle dur);
   // Regular checks while running (slots that left the chip) and at the end.
@@ -50,6 +63,7 @@ class Chip {
   Cycle lastRetire() const { return lastRetire_; }
   const std::array<UnitStats, kUnitCount>& stats() const { return stats_; }
   const std::vector<TraceEvent>& trace() const { return trace_; }
+  const SourceStats& sourceStats() const { return sourceStats_; }
   std::string describe(const Origin& o) const;
   std::string queueName(int q) const;
   const Program& program() const { return prog_; }
@@ -78,7 +92,13 @@ class Chip {
   void execSxm(int pos, const Instr& in, Cycle t, const Origin& who);
   void execC2c(int pos, const Instr& in, Cycle t, const Origin& who);
 
-  std::vector<Plane> readPlanes(StreamRef base, int n, int pos, Cycle t);
+  std::vector<Plane> readPlanes(StreamRef base, int n, int pos, Cycle t, const Origin& who);
+  // One plane from the fabric, its writer checked against the program's stated source.
+  Plane readStream(StreamRef s, int pos, Cycle t, const Origin& who);
+  void checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer);
+  // The producer the program states for `reader`'s read of s (kWordRead: its MEM word), or null.
+  const IssueRef* statedSource(const Origin& reader, StreamRef s);
+  void checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader);
   void writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who);
   std::vector<double> lanesOf(const std::vector<Plane>& planes, DType t) const;  // empty if timing-only
   std::vector<Plane> planesOf(const std::vector<double>& v, DType t) const;
@@ -97,6 +117,11 @@ class Chip {
   Cycle lastRetire_ = 0;
   std::array<UnitStats, kUnitCount> stats_{};
   std::vector<TraceEvent> trace_;
+  // Program::sources by reader queue, and per queue the first not yet passed
+  // (a queue issues in order, so its reads come in the sources' order).
+  std::vector<std::vector<const StreamSource*>> sources_;
+  std::vector<size_t> sourceCursor_;
+  SourceStats sourceStats_;
 };
 
 }  // namespace lpu

@@ -67,6 +67,10 @@ void MemSlice::write(uint32_t addr, Cycle t, const Plane& data, const Origin& wh
   const Cycle commit = t + writeDelay_;
   usePort(addr, commit, who, "this write's commit");
   pending_[addr] = {commit, who};
+  if (track_) {
+    if (writers_.empty()) writers_.assign(words_, kInitialContents);
+    writers_[addr] = IssueRef{who.queue, who.index, who.rep};
+  }
   // Storing now is exact: any read before `commit` is an error.
   if (functional_ && data) std::memcpy(storage() + size_t(addr) * size_t(lanes_), data->data(), size_t(lanes_));
 }
@@ -100,10 +104,19 @@ void MemSlice::scatter(const std::vector<uint32_t>& addrs, Cycle t, const Plane&
   for (uint32_t a : addrs) {
     checkAddr(a);
     pending_[a] = {t + writeDelay_, who};
+    if (track_) {
+      if (writers_.empty()) writers_.assign(words_, kInitialContents);
+      writers_[a] = IssueRef{-2, 0, 0};  // its lanes now have several writers
+    }
   }
   if (!functional_ || !data) return;
   uint8_t* d = storage();
   for (size_t i = 0; i < addrs.size(); ++i) d[size_t(addrs[i]) * size_t(lanes_) + i] = (*data)[i];
+}
+
+const IssueRef* MemSlice::writerOf(uint32_t addr) const {
+  if (writers_.empty()) return &kInitialContents;
+  return writers_[addr].queue == -2 ? nullptr : &writers_[addr];
 }
 
 void MemSlice::poke(uint32_t addr, const uint8_t* lanes, size_t n) {

@@ -30,6 +30,10 @@ class MemSlice {
   void poke(uint32_t addr, const uint8_t* lanes, size_t n);
   const uint8_t* peek(uint32_t addr) const;
   uint32_t words() const { return words_; }
+  // The producer check (functional runs): who wrote the word last, the data
+  // section (kInitialContents), or null once a scatter wrote some of its lanes.
+  void trackWriters() { track_ = true; }
+  const IssueRef* writerOf(uint32_t addr) const;
 
   using Describe = std::function<std::string(const Origin&)>;
   void setDescribe(Describe d) { describe_ = std::move(d); }
@@ -54,6 +58,8 @@ class MemSlice {
   std::vector<std::vector<PortUse>> ports_by_bank_;  // ring of cycles per bank
   std::unordered_map<uint32_t, std::pair<Cycle, Origin>> pending_;  // addr -> commit cycle
   Describe describe_;
+  bool track_ = false;
+  std::vector<IssueRef> writers_;  // per word once written; queue -2: scattered
 };
 
 }  // namespace lpu

@@ -11,7 +11,7 @@ QueueRunner::Next QueueRunner::run(Cycle now, Chip& chip) {
     if (repK_ <= repN_ && repN_ > 0) {  // a repeat in progress
       const Cycle at = repBase_ + Cycle(repK_) * repD_;
       if (at > now) return {State::Wait, at};
-      chip.execute(index_, repeated(last_, repStride_, repK_), now);
+      chip.execute(index_, repeated(last_, repStride_, repK_), now, lastIndex_, repK_);
       if (++repK_ > repN_) {
         repN_ = 0;
         lastIssue_ = now;
@@ -50,9 +50,10 @@ QueueRunner::Next QueueRunner::run(Cycle now, Chip& chip) {
         repStride_ = in.stride;
         break;
       default:
-        chip.execute(index_, in, now);
+        chip.execute(index_, in, now, uint32_t(pc_ - 1), 0);
         hasLast_ = true;
         last_ = in;
+        lastIndex_ = uint32_t(pc_ - 1);
         lastIssue_ = now;
         next_ = now + 1;
         break;

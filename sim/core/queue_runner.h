@@ -28,6 +28,7 @@ class QueueRunner {
   Cycle next_;
   bool hasLast_ = false;
   Instr last_;
+  uint32_t lastIndex_ = 0;
   Cycle lastIssue_ = 0;
   // A repeat in progress: repetition k issues at repBase_ + k * repD_.
   uint32_t repK_ = 0, repN_ = 0;

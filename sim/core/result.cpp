@@ -39,6 +39,7 @@ SimResult collectResult(const Chip& chip, const std::string& programName, Cycle 
   r.clock_hz = c.clock_hz;
   r.cycles = std::max<Cycle>(0, chip.lastRetire() - release);
   r.units = chip.stats();
+  r.sources = chip.sourceStats();
   for (int u = 0; u < kUnitCount; ++u) r.queues[size_t(u)] = queuesOf(c, Unit(u));
   for (const Tensor& t : chip.program().tensors) {
     if (!t.output) continue;
@@ -71,6 +72,11 @@ std::string resultJson(const SimResult& r, size_t maxValues) {
     const double denom = double(r.cycles) * r.queues[size_t(u)];
     j["utilization"][name] = denom > 0 ? double(r.units[size_t(u)].busy) / denom : 0.0;
   }
+  // The producer check: stream reads (planes) whose producer was stated and verified, and those without one.
+  j["stream_reads"] = {{"producer_checked", r.sources.checked}, {"producer_unstated", r.sources.unstated}};
+  j["word_reads"] = {{"producer_checked", r.sources.words_checked},
+                     {"producer_unstated", r.sources.words_unstated},
+                     {"scattered", r.sources.words_scattered}};
   j["outputs"] = nlohmann::ordered_json::array();
   for (const OutputValue& o : r.outputs) {
     nlohmann::ordered_json e;

@@ -26,12 +26,13 @@ struct SimResult {
   std::array<UnitStats, kUnitCount> units{};
   std::array<int, kUnitCount> queues{};  // queues per unit class, for utilisation
   std::vector<OutputValue> outputs;
+  SourceStats sources;  // the producer check
   double wall_s = 0;
   double seconds() const { return double(cycles) / clock_hz; }
 };
 // (The simulation process hands its result over in this form; resultJson is the report.)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SimResult, program, chip, cycles, clock_hz, functional, units, queues, outputs,
-                                   wall_s)
+                                   sources, wall_s)
 
 SimResult collectResult(const Chip& chip, const std::string& programName, Cycle release);
 

@@ -104,13 +104,14 @@ std::string StreamFabric::diagnoseEmpty(StreamRef s, int pos, Cycle t) const {
   return fmt::format("no value on {} reaches {} near that cycle", formatStream(s), positionName(pos));
 }
 
-Plane StreamFabric::read(StreamRef s, int pos, Cycle t) {
+Plane StreamFabric::read(StreamRef s, int pos, Cycle t, const Origin** writer) {
   const int32_t i = find(s, slotOf(s, pos, t));
   Segment* g = i < 0 ? nullptr : const_cast<Segment*>(covering(pool_[size_t(i)], s, pos));
   if (!g)
     throw Violation(fmt::format("reads {} at {} in cycle {} but the stream holds no value there: {}", formatStream(s),
                                 positionName(pos), t, diagnoseEmpty(s, pos, t)));
   g->read = true;
+  if (writer) *writer = &g->who;
   return g->data;
 }
 

@@ -27,8 +27,9 @@ class StreamFabric {
 
   // The value becomes visible at position `pos` in cycle `avail`.
   void write(StreamRef s, int pos, Cycle avail, Plane data, const Origin& who);
-  // Throws lpu::Error if no value is at (s, pos) in cycle t.
-  Plane read(StreamRef s, int pos, Cycle t);
+  // Throws lpu::Error if no value is at (s, pos) in cycle t. `writer`, when
+  // given, is set to who wrote the value read.
+  Plane read(StreamRef s, int pos, Cycle t, const Origin** writer = nullptr);
   // Checks and drops the slots that have left the chip by cycle `now`
   // (all of them with `now` = infinity at the end of a run).
   void sweep(Cycle now);

@@ -18,6 +18,8 @@ struct Origin {
   int queue = -1;  // index into Program::queues
   Instr instr;
   Cycle issue = 0;
+  uint32_t index = 0, rep = 0;  // which issue (IssueRef): code[index], its rep-th repetition
+  bool is(const IssueRef& r) const { return queue == r.queue && index == r.index && rep == r.rep; }
 };
 
 // A broken timing assumption found by a unit, without its context; the chip
