@@ -95,43 +95,53 @@ std::vector<VarPlane> varPlanes(const std::vector<StreamRef>& streams, bool read
   return out;
 }
 
+// Per task slot (in task order): its emitted instruction and cycle, and its
+// queue's position on the chip.
+struct SlotAt {
+  const Timed* item = nullptr;
+  int pos = 0;
+};
+
 // The producer check's sources of one task: each stream read by one of its
 // slots comes from the slot of the task writing that plane of the same
 // variable, the nearest one upstream whose value passes the reader's
 // position in the cycle it reads (a value later replaced downstream is a
 // chain, e.g. a vector rewritten in place).
-void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, const std::vector<size_t>& ids,
-                 const std::vector<IssueRef>& refs, const std::vector<Instr>& bound, const std::vector<QueueId>& queues,
-                 std::vector<StreamSource>& out) {
+void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, size_t first,
+                 const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at, std::vector<StreamSource>& out) {
   struct Writer {
+    int var, plane;
     size_t slot;
     int pos;
     Cycle avail;
   };
-  std::map<std::pair<int, int>, std::vector<Writer>> writers;  // (var, plane) -> slots writing it
+  std::vector<Writer> writers;  // sorted by (var, plane)
   const int ls = c.lanes_per_superlane, hop = c.stream_hop;
   for (size_t j = 0; j < task.slots.size(); ++j) {
-    const Instr& in = bound[ids[j]];
-    const Cycle avail = pl.start + task.slots[j].rel + c.latencyOf(info(in.op).latency);
-    for (const VarPlane& w : varPlanes(streamsWritten(in, ls), false, task, task.slots[j], pl))
-      writers[{w.var, w.plane}].push_back({j, c.position(queues[ids[j]]), avail});
+    const SlotAt& a = at[first + j];
+    const Cycle avail = a.item->cycle + c.latencyOf(info(a.item->instr.op).latency);
+    for (const VarPlane& w : varPlanes(streamsWritten(a.item->instr, ls), false, task, task.slots[j], pl))
+      writers.push_back({w.var, w.plane, j, a.pos, avail});
   }
+  const auto key = [](const Writer& w) { return std::make_pair(w.var, w.plane); };
+  std::sort(writers.begin(), writers.end(), [&](const Writer& x, const Writer& y) { return key(x) < key(y); });
   const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
   for (size_t i = 0; i < task.slots.size(); ++i) {
-    const Instr& in = bound[ids[i]];
-    const int pos = c.position(queues[ids[i]]);
-    const Cycle t = pl.start + task.slots[i].rel;
-    for (const VarPlane& r : varPlanes(streamsRead(in, ls), true, task, task.slots[i], pl)) {
-      const auto it = writers.find({r.var, r.plane});
-      if (it == writers.end()) continue;  // made elsewhere (another chip's send arrives by recv, its own slot)
+    const SlotAt& a = at[first + i];
+    const int pos = a.pos;
+    const Cycle t = a.item->cycle;
+    for (const VarPlane& r : varPlanes(streamsRead(a.item->instr, ls), true, task, task.slots[i], pl)) {
+      // (none: made elsewhere; another chip's send arrives by recv, its own slot)
+      auto w = std::lower_bound(writers.begin(), writers.end(), std::make_pair(r.var, r.plane),
+                                [&](const Writer& x, const std::pair<int, int>& k) { return key(x) < k; });
       const Writer* best = nullptr;
-      for (const Writer& w : it->second) {
-        if (w.slot == i || slotOf(r.s.east, w.pos, w.avail) != slotOf(r.s.east, pos, t)) continue;
-        if (r.s.east ? w.pos > pos : w.pos < pos) continue;  // downstream of the reader
-        if (!best || (r.s.east ? w.pos > best->pos : w.pos < best->pos)) best = &w;
+      for (; w != writers.end() && w->var == r.var && w->plane == r.plane; ++w) {
+        if (w->slot == i || slotOf(r.s.east, w->pos, w->avail) != slotOf(r.s.east, pos, t)) continue;
+        if (r.s.east ? w->pos > pos : w->pos < pos) continue;  // downstream of the reader
+        if (!best || (r.s.east ? w->pos > best->pos : w->pos < best->pos)) best = &*w;
       }
       if (!best) continue;
-      const StreamSource src{refs[ids[i]], r.s, refs[ids[best->slot]]};
+      const StreamSource src{refs[first + i], r.s, refs[first + best->slot]};
       const auto same = [&](const StreamSource& o) {  // x op x reads one stream twice
         return o.reader == src.reader && o.stream == src.stream && o.writer == src.writer;
       };
@@ -143,31 +153,35 @@ void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, con
 // The producer check's sources of MEM words: each read takes the value of
 // the last write to its word that commits by then, or the data section's.
 // (Gathers and scatters address words per lane, from a stream: not stated.)
-void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const std::vector<Instr>& bound,
-                 const std::vector<QueueId>& queues, const std::vector<Cycle>& when, std::vector<StreamSource>& out) {
+void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at,
+                 const std::vector<QueueId>& queueOf, std::vector<StreamSource>& out) {
   struct Access {
-    Cycle at;  // a read's issue, a write's commit (a read in that cycle sees it)
+    uint64_t word;  // east, slice, address
+    Cycle at;       // a read's issue, a write's commit (a read in that cycle sees it)
     bool read;
-    size_t id;
+    uint32_t id;
   };
-  std::map<std::tuple<bool, int, uint32_t>, std::vector<Access>> words;  // (east, slice, address)
-  for (size_t i = 0; i < bound.size(); ++i) {
-    const Opcode op = bound[i].op;
-    if (queues[i].unit != Unit::MEM || (op != Opcode::READ && op != Opcode::WRITE)) continue;
-    const bool read = op == Opcode::READ;
-    words[{queues[i].east, queues[i].index, bound[i].imm}].push_back(
-        {read ? when[i] : when[i] + c.latency.mem_write, read, i});
+  std::vector<Access> list;
+  for (size_t i = 0; i < at.size(); ++i) {
+    if (!at[i].item) continue;  // another chip's
+    const Instr& in = at[i].item->instr;
+    const QueueId& q = queueOf[i];
+    if (q.unit != Unit::MEM || (in.op != Opcode::READ && in.op != Opcode::WRITE)) continue;
+    const bool read = in.op == Opcode::READ;
+    const uint64_t word = (uint64_t(q.east) << 40) | (uint64_t(q.index) << 32) | in.imm;
+    list.push_back({word, read ? at[i].item->cycle : at[i].item->cycle + c.latency.mem_write, read, uint32_t(i)});
   }
-  for (auto& [word, list] : words) {
-    std::sort(list.begin(), list.end(), [](const Access& a, const Access& b) {
-      return a.at != b.at ? a.at < b.at : !a.read && b.read;  // a write committing in a read's cycle first
-    });
-    IssueRef last = kInitialContents;
-    for (const Access& a : list)
-      if (a.read)
-        out.push_back({refs[a.id], kWordRead, last});
-      else
-        last = refs[a.id];
+  std::sort(list.begin(), list.end(), [](const Access& a, const Access& b) {
+    if (a.word != b.word) return a.word < b.word;
+    return a.at != b.at ? a.at < b.at : !a.read && b.read;  // a write committing in a read's cycle first
+  });
+  IssueRef last = kInitialContents;
+  for (size_t k = 0; k < list.size(); ++k) {
+    if (k == 0 || list[k].word != list[k - 1].word) last = kInitialContents;
+    if (list[k].read)
+      out.push_back({refs[list[k].id], kWordRead, last});
+    else
+      last = refs[list[k].id];
   }
 }
 
@@ -175,12 +189,10 @@ void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const s
 
 void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Schedule& s, Program& p, int chip) {
   std::map<int, std::vector<Timed>> byQueue;
-  std::vector<Instr> bound;     // per task slot, in task order: the instruction with its streams and ALU
-  std::vector<QueueId> queues;  // and its queue
-  std::vector<size_t> firstId;  // per task: its first slot's index in those
-  std::vector<Cycle> when;      // and its cycle
+  std::vector<size_t> firstId;   // per task: its first slot's id
+  std::vector<QueueId> queueOf;  // per slot id
   for (size_t t = 0; t < tasks.size(); ++t) {
-    firstId.push_back(bound.size());
+    firstId.push_back(queueOf.size());
     if (chip >= 0 && tasks[t].chip != chip) continue;
     const Placement& pl = s.placed[t];
     for (size_t i = 0; i < tasks[t].slots.size(); ++i) {
@@ -194,16 +206,17 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
         }
       QueueId q = slot.queue;
       if (slot.anyVxm) q = QueueId{Unit::VXM, false, pl.vxmAlu[i], 0};
-      byQueue[queueIndex(c, q)].push_back({pl.start + slot.rel, in, bound.size()});
-      bound.push_back(in);
-      queues.push_back(q);
-      when.push_back(pl.start + slot.rel);
+      byQueue[queueIndex(c, q)].push_back({pl.start + slot.rel, in, queueOf.size()});
+      queueOf.push_back(q);
     }
   }
-  std::vector<IssueRef> refs(bound.size());
+  std::vector<IssueRef> refs(queueOf.size());
+  std::vector<SlotAt> at(queueOf.size());
   bool first = true;
   for (auto& [index, items] : byQueue) {
     std::sort(items.begin(), items.end(), [](const Timed& a, const Timed& b) { return a.cycle < b.cycle; });
+    const int pos = c.position(queueAt(c, index));
+    for (const Timed& item : items) at[item.id] = {&item, pos};
     Queue q{queueAt(c, index), {}};
     Instr barrier;
     barrier.op = Opcode::NOTIFY;  // the start barrier
@@ -214,13 +227,9 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
     p.queues.push_back(std::move(q));
     first = false;
   }
-  for (size_t t = 0; t < tasks.size(); ++t) {
-    if (chip >= 0 && tasks[t].chip != chip) continue;
-    std::vector<size_t> ids(tasks[t].slots.size());
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = firstId[t] + i;
-    taskSources(c, tasks[t], s.placed[t], ids, refs, bound, queues, p.sources);
-  }
-  wordSources(c, refs, bound, queues, when, p.sources);
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (chip < 0 || tasks[t].chip == chip) taskSources(c, tasks[t], s.placed[t], firstId[t], refs, at, p.sources);
+  wordSources(c, refs, at, queueOf, p.sources);
   checkSources(p, "compiler");
 }
 
