@@ -145,6 +145,23 @@ bool Layout::takeInner(int h, uint32_t n, uint32_t spread, Tensor& t) {
   return true;
 }
 
+int Layout::addSpreadRows(Program& prog, const std::string& name, uint32_t rows) {
+  const int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) >
+                innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  if (innerSlices_[h] <= 0) return -1;
+  const uint32_t spread = uint32_t(innerSlices_[h]), n = (rows + spread - 1) / spread;
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::I8;
+  t.rows = rows;
+  t.cols = uint32_t(c_.lanes());
+  if (!takeInner(h, n, spread, t)) return -1;
+  askedBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());
+  activationBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());
+  prog.tensors.push_back(std::move(t));
+  return int(prog.tensors.size()) - 1;
+}
+
 void Layout::addProgramText(Program& prog) {
   const size_t n = prog.queues.size();
   for (size_t i = 0; i < n; ++i)

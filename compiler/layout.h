@@ -41,6 +41,12 @@ class Layout {
   const std::vector<PlaneId>& planes() const { return planes_; }
   int groups() const { return int(groups_.size()); }
   SliceRef groupSlice(int g) const { return groups_[size_t(g)].first; }
+  // The group whose first slice is s (a constant's or activation's), or -1.
+  int groupAt(SliceRef s) const {
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].first.east == s.east && groups_[g].first.index == s.index) return int(g);
+    return -1;
+  }
   // Weight slices of a plane: S consecutive slices, outward from `first`.
   SliceRef planeSlice(const PlaneId& p) const;
 
@@ -57,6 +63,11 @@ class Layout {
   enum class Place { Plane, Any, Inner };
   int addTile(Program& prog, const PlaneId& p, const std::string& name, DType dt, uint32_t rows, bool cache = false,
               Place where = Place::Any);
+  // int8 rows of an activation, a row a slice over the activation slices of
+  // the hemisphere with the wider free band (so that consecutive rows are
+  // read in one cycle from different slices), from their top address down
+  // as tiles are. Returns the tensor index, or -1 if they do not fit.
+  int addSpreadRows(Program& prog, const std::string& name, uint32_t rows);
   // Whether tile t lies outside its plane's own slices.
   bool inner(const Tensor& t) const { return t.slice.index < innerSlices_[t.slice.east]; }
 

@@ -163,13 +163,40 @@ void lowerElementwise(Lowerer& L, const GOp& op) {
 
 // ---- matrix multiply: weight tiles streamed through the MXM planes ---------
 
-TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, int r, int i, Cycle at,
-                               const PlaneId& plane, DType wt) {
+const Lowerer::Int8Rows* Lowerer::int8Rows(const ActTensor& x) {
+  if (const auto it = int8_.find(x.name); it != int8_.end()) return it->second.tensor < 0 ? nullptr : &it->second;
+  Int8Rows& q = int8_[x.name];
+  q.tensor = layout_.addSpreadRows(p, x.name + ".i8", uint32_t(x.vrows()));
+  if (q.tensor < 0) return nullptr;
+  q.firstRow = layout_.newRows(x.vrows());
+  const int v = c.vxmPosition();
+  const double xs = o.activationScale;
+  for (int64_t r = 0; r < x.rows; ++r) {  // a task a row: its chunks one a cycle
+    TaskBuilder b = builder(fmt::format("{}.i8[{}]", x.name, r));
+    for (int64_t k = 0; k < x.chunks; ++k) {
+      const int row = int(r * x.chunks + k);
+      const Cycle at = Cycle(k);
+      auto xv = b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row);
+      auto sv = b.vxm(Opcode::MULI, DType::F32, at, xv, {}, f32bits(float(1.0 / xs)));
+      auto qv = b.vxm(Opcode::CVT, DType::I8, at + c.latency.vxm_alu, sv, {}, 0, DType::F32);
+      b.write(q.tensor, uint32_t(row), qv, q.firstRow + row);
+    }
+    addTask(b);
+  }
+  return &q;
+}
+
+TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, const Lowerer::Int8Rows* xq, int r,
+                               int i, Cycle at, const PlaneId& plane, DType wt) {
   const ChipConfig& c = L.c;
   const int v = c.vxmPosition(), lanes = c.lanes();
   const double xs = L.o.activationScale;
   const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
   const Cycle toPlane = Cycle(std::abs(v - pp)) * c.stream_hop;
+  if (xq) {  // quantized already: the row goes from its slice to the plane
+    const int row = int(r * x.chunks + i);
+    return b.read(xq->tensor, uint32_t(row), pp, at, xq->firstRow + row);
+  }
   if (wt == DType::I8) {  // x / scale -> int8
     const Cycle f = at - toPlane - c.latency.vxm_convert - c.latency.vxm_alu;
     const int row = int(r * x.chunks + i);
@@ -228,7 +255,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
   const int scaleT =
       wt == DType::I8 ? columnScales(L, op.name + ".scale", nChunks, colScale, !wv.empty(), xs, {x.group}) : -1;
   const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], {x.group}) : nullptr;
-  std::vector<int> avoid{x.group};
+  std::vector<int> avoid{x.group};  // y's writes then never wait for the reads of x, the scales or the bias
+  if (scaleT >= 0) avoid.push_back(L.layout_.groupAt(L.p.tensors[size_t(scaleT)].slice));
   if (bias) avoid.push_back(bias->group);
   ActTensor& y = L.newAct(op.outputs[0], x.rows, N, avoid);
   const int v = c.vxmPosition();
@@ -271,8 +299,10 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     }
     return t;
   };
+  // Several rows: quantized once, each row then a read from its own slice.
+  const Lowerer::Int8Rows* xq = wt == DType::I8 && !perHead && x.rows > 1 ? L.int8Rows(x) : nullptr;
   job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
-    return feedMatmulRow(L, b, x, r, i, at, plane, wt);
+    return feedMatmulRow(L, b, x, xq, r, i, at, plane, wt);
   };
   job.drain = [&](TaskBuilder& b, int r, int j, TaskBuilder::Val acc) {
     if (wt == DType::I8 || bias) {

@@ -75,6 +75,14 @@ class Lowerer {
   bool ownsKvHead(int g) const { return o.tp <= 1 || g % o.tp == o.rank; }
   const Layout& layout() const { return layout_; }
   const ActTensor& act(const std::string& name) const;
+  // int8: activation x quantized once (x / activationScale) into int8 rows
+  // spread a row a slice (Layout::addSpreadRows), for matmuls of several
+  // rows: each plane's feed is then one read of its own slice, not an fp32
+  // read of x's 4 slices and two VXM ops. Null if they do not fit.
+  struct Int8Rows {
+    int tensor = -1, firstRow = 0;
+  };
+  const Int8Rows* int8Rows(const ActTensor& x);
 
   // Shared by the table rows.
   const Graph& g;
@@ -159,6 +167,7 @@ class Lowerer {
   std::map<std::string, int> constants_;
   std::map<std::string, Cache> caches_;
   std::map<std::string, ActTensor> heads_;
+  std::map<std::string, Int8Rows> int8_;
   size_t nextPlane_ = 0;
   int chunkTurn_ = 0;
   std::vector<std::string> gathers_, reductions_;

@@ -21,8 +21,8 @@ void lowerShape(Lowerer& L, const GOp& op);        // shape.cpp: Reshape, Transp
 // The activation row r, chunk i of x as an MXM operand (int8 at the static
 // activation scale, or fp16; fp16 tiles take half a chunk), at the plane in
 // cycle `at`.
-TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, int r, int i, Cycle at,
-                               const PlaneId& plane, DType wt);
+TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, const Lowerer::Int8Rows* xq, int r,
+                               int i, Cycle at, const PlaneId& plane, DType wt);
 
 uint32_t f32bits(float f);
 // Values as a tensor's bytes (element type t).

@@ -268,7 +268,7 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
         return b.read(selIdx->tensor, uint32_t(choice), v, at, selIdx->firstRow + choice);
       };
     job.feed = [&](TaskBuilder& b, int, int i, Cycle at, const PlaneId& plane) {
-      return feedMatmulRow(L, b, in, r, i, at, plane, wt);
+      return feedMatmulRow(L, b, in, nullptr, r, i, at, plane, wt);
     };
     job.drain = [&](TaskBuilder& b, int, int j, Val acc) {
       Cycle e = b.availAt(acc, v);
