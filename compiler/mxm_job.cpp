@@ -131,14 +131,28 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
 
       // Drain each row's accumulator into the job's destination.
       TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", job.label, j, r0));
-      // ACC m (accumulator accBase + m) issues m cycles after the first, as ABC m did in the last pass.
+      // ACC m (accumulator accBase + m) issues at accAt[m] >= m, as ABC m did m cycles after the first in the
+      // last pass. Slots past the first pass the switch (sxm_shift later): each ACC is then put where its
+      // result reaches the VXM in a cycle of its own, so that their scale reads and writes never share one.
       const DType accType = job.wt == DType::I8 ? DType::I32 : DType::F32;
+      std::vector<Cycle> accAt(size_t(nr * slots));
+      {
+        std::vector<bool> taken;
+        Cycle t = 0;
+        for (int m = 0; m < nr * slots; ++m, ++t) {
+          const Cycle late = slots > 1 && m % slots > 0 ? c.latency.sxm_shift : 0;
+          while (size_t(t + late) < taken.size() && taken[size_t(t + late)]) ++t;
+          if (taken.size() <= size_t(t + late)) taken.resize(size_t(t + late) + 1, false);
+          taken[size_t(t + late)] = true;
+          accAt[size_t(m)] = t;
+        }
+      }
       for (int m = 0; m < nr * slots; ++m) {
         Instr acc;
         acc.op = Opcode::ACC;
         acc.dt = accType;
         acc.imm = uint32_t(accBase + m);
-        const TaskBuilder::Val out = db.issue(m, q2, acc);
+        const TaskBuilder::Val out = db.issue(accAt[size_t(m)], q2, acc);
         const int k = m / slots, sl = m % slots;
         if (slots == 1) {
           job.drain(db, r0 + k, j, out);
@@ -159,7 +173,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       const int drain = L.addTask(db);
       for (int m = 0; m < nr * slots; ++m) {
         ps.drain[size_t(accBase + m)] = drain;
-        ps.drainRel[size_t(accBase + m)] = db.rel(m);
+        ps.drainRel[size_t(accBase + m)] = db.rel(accAt[size_t(m)]);
       }
     }
   }

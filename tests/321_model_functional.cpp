@@ -151,7 +151,8 @@ TEST_CASE("narrow last chunks packed (matmul k tiles, embedding token halves): l
     const Compiled c = compileGraph(buildGraph(m, req), loadChip("groq-tsp-v1"), o, Policy::List);
     // Tiles of the embedding's last chunk: int8 tiles hold 320 tokens, V2 = 640 (two tiles, not three);
     // fp16 160, V2 = 480 (three, not five). The MLP's down projection (k = 1536: 5 int8 or 10 fp16 k
-    // tiles) keeps 4 a tile in its last chunk: 2 or 3 tiles.
+    // tiles; n = 384, its last chunk 64 lanes) keeps 320 / 64 = 5 a tile there (64 accumulators allow
+    // it): 1 or 2 tiles.
     int embed = 0, down = 0;
     for (const Tensor& t : c.program.tensors) {
       const bool last = t.name.size() > 2 && t.name.substr(t.name.size() - 2) == "_1";  // output chunk 1
@@ -159,7 +160,7 @@ TEST_CASE("narrow last chunks packed (matmul k tiles, embedding token halves): l
       down += last && t.name.rfind("l0.down.w", 0) == 0;
     }
     CHECK(embed == (p == Precision::Int8 ? 2 : 3));
-    CHECK(down == (p == Precision::Int8 ? 2 : 3));
+    CHECK(down == (p == Precision::Int8 ? 1 : 2));
     const Generation g = generate(m, w, p, 6, {1, 650, 699, 500, 480, 639});
     std::cout << "narrow gpt2 " << precisionName(p) << " (embedding tiles " << embed << ", down tiles " << down
               << "): max abs logit error " << g.worst << " (largest logit " << g.scale << ")\n";
