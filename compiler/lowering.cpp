@@ -252,9 +252,13 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
 
   // Post-processing constants per output chunk: int8 column scale x
   // activation scale, and the bias.
-  const int scaleT =
-      wt == DType::I8 ? columnScales(L, op.name + ".scale", nChunks, colScale, !wv.empty(), xs, {x.group}) : -1;
+  // The bias first (a constant, perhaps placed by an earlier op), then this op's scales off its group: a
+  // drain of several rows reads the scale of one row as it reads the bias of another.
   const ActTensor* bias = op.inputs.size() == 3 ? &L.constant(op.inputs[2], {x.group}) : nullptr;
+  std::vector<int> scaleAvoid{x.group};
+  if (bias) scaleAvoid.push_back(bias->group);
+  const int scaleT =
+      wt == DType::I8 ? columnScales(L, op.name + ".scale", nChunks, colScale, !wv.empty(), xs, scaleAvoid) : -1;
   std::vector<int> avoid{x.group};  // y's writes then never wait for the reads of x, the scales or the bias
   if (scaleT >= 0) avoid.push_back(L.layout_.groupAt(L.p.tensors[size_t(scaleT)].slice));
   if (bias) avoid.push_back(bias->group);

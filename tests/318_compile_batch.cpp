@@ -21,16 +21,15 @@ namespace {
 
 // y = x . w, x [rows, k], w [k, n].
 Graph matmulGraph(int rows, int k, int n) {
-  const nlohmann::json j = {
-      {"format", "lpusim-graph"},
-      {"version", 1},
-      {"name", fmt::format("matmul [{} x {}] x [{} x {}]", rows, k, k, n)},
-      {"mode", "custom"},
-      {"tensors",
-       {{{"name", "x"}, {"shape", {rows, k}}, {"kind", "input"}},
-        {{"name", "w"}, {"shape", {k, n}}, {"kind", "weight"}},
-        {{"name", "y"}, {"shape", {rows, n}}, {"kind", "output"}}}},
-      {"ops", {{{"op", "MatMul"}, {"name", "mm"}, {"inputs", {"x", "w"}}, {"outputs", {"y"}}}}}};
+  const nlohmann::json j = {{"format", "lpusim-graph"},
+                            {"version", 1},
+                            {"name", fmt::format("matmul [{} x {}] x [{} x {}]", rows, k, k, n)},
+                            {"mode", "custom"},
+                            {"tensors",
+                             {{{"name", "x"}, {"shape", {rows, k}}, {"kind", "input"}},
+                              {{"name", "w"}, {"shape", {k, n}}, {"kind", "weight"}},
+                              {{"name", "y"}, {"shape", {rows, n}}, {"kind", "output"}}}},
+                            {"ops", {{{"op", "MatMul"}, {"name", "mm"}, {"inputs", {"x", "w"}}, {"outputs", {"y"}}}}}};
   return graphFromJson(j, "matmul graph");
 }
 
@@ -74,8 +73,8 @@ TEST_CASE("a batch of 32 rows through one int8 matmul costs about a cycle per ex
   // chunks 0..6 go 2, 2, 2, 1 to the planes: at most 2 x 4 = 8 tiles on one plane. The goal: at most
   // about 2 cycles per extra row per tile on a plane, 2 x 31 x 8 = 496 cycles over the single row.
   const Cycle extra = batch.compiled.predicted - one.compiled.predicted;
-  std::cout << "batch of 32: " << batch.compiled.predicted << " cycles, one row " << one.compiled.predicted
-            << ": " << double(extra) / 31 / 8 << " cycles per extra row per tile on a plane\n";
+  std::cout << "batch of 32: " << batch.compiled.predicted << " cycles, one row " << one.compiled.predicted << ": "
+            << double(extra) / 31 / 8 << " cycles per extra row per tile on a plane\n";
   CHECK(extra <= 2 * 31 * 8);
   // Each tile is loaded once per group of rows that fits a set of accumulators (64, in two sets of 32):
   // chunks 0..5 once for all 32 rows, 3 x 20 + 4 = 64 LW of 16 rows each; the packed chunk takes 2
@@ -119,9 +118,43 @@ TEST_CASE("every accumulator count from 1 to 64 compiles a batched matmul, exact
     // Loads: 3 chunks, 2 k tiles each (1 where packed), once per group of accumulators / 2 rows
     // (accumulators / 4 for the packed chunk, 2 accumulators a row), each of 320 or 320 / 16 LW of 16 rows.
     const int group = std::max(1, accs / 2), packedGroup = std::max(1, accs / 4);
-    const int lws = 2 * 2 * ((40 + group - 1) / group) * 20 + (accs >= 2 ? ((40 + packedGroup - 1) / packedGroup) * 20
-                                                                         : 2 * ((40 + group - 1) / group) * 20);
+    const int lws = 2 * 2 * ((40 + group - 1) / group) * 20 +
+                    (accs >= 2 ? ((40 + packedGroup - 1) / packedGroup) * 20 : 2 * ((40 + group - 1) / group) * 20);
     INFO(accs << " accumulators");
     CHECK(count(r.compiled.program, Opcode::LW) == size_t(lws));
   }
+}
+
+TEST_CASE("a batched matmul with a bias: the drain reads scales and bias of different rows in one cycle, exact",
+          "[compile][batch]") {
+  // Found by gpt2 --batch 8: with the scales and the bias on one group's slices, row m's bias read
+  // (vxm_alu after its scale read) met row m + 4's scale read on the same queue.
+  nlohmann::json j = {{"format", "lpusim-graph"},
+                      {"version", 1},
+                      {"name", "batched matmul with bias"},
+                      {"mode", "custom"},
+                      {"tensors",
+                       {{{"name", "x"}, {"shape", {8, 768}}, {"kind", "input"}},
+                        {{"name", "w"}, {"shape", {768, 768}}, {"kind", "weight"}},
+                        {{"name", "b"}, {"shape", {768}}, {"kind", "weight"}},
+                        {{"name", "y"}, {"shape", {8, 768}}, {"kind", "output"}}}},
+                      {"ops", {{{"op", "MatMul"}, {"name", "mm"}, {"inputs", {"x", "w", "b"}}, {"outputs", {"y"}}}}}};
+  const Graph g = graphFromJson(j, "bias graph");
+  CompileOptions o;
+  o.values = seededValues(5);
+  const Run r = compileAndRun(g, loadChip("groq-tsp-v1"), o);
+  const Eigen::MatrixXd x = valuesOf(g, o.values, "x"), w = valuesOf(g, o.values, "w"), b = valuesOf(g, o.values, "b");
+  std::vector<double> want, got;
+  const std::vector<double> held = values(output(r.result, "y"));  // 3 chunks of 320 lanes a row
+  for (Eigen::Index row = 0; row < 8; ++row)
+    for (Eigen::Index n = 0; n < 768; ++n) {
+      const double cs = std::max(w.col(n).cwiseAbs().maxCoeff() / 127.0, 1e-30);
+      double acc = 0;
+      for (Eigen::Index k = 0; k < 768; ++k)
+        acc += std::clamp(std::nearbyint(double(float(x(row, k)) * float(1.0 / o.activationScale))), -128.0, 127.0) *
+               std::nearbyint(w(k, n) / cs);
+      want.push_back(acc * float(cs * o.activationScale) + b(0, n));
+      got.push_back(held[size_t(row * 960 + n)]);
+    }
+  checkClose(got, want, 1e-4, "8 rows with bias");
 }
