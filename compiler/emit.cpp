@@ -227,9 +227,11 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
     p.queues.push_back(std::move(q));
     first = false;
   }
+  std::vector<StreamSource> sources;
   for (size_t t = 0; t < tasks.size(); ++t)
-    if (chip < 0 || tasks[t].chip == chip) taskSources(c, tasks[t], s.placed[t], firstId[t], refs, at, p.sources);
-  wordSources(c, refs, at, queueOf, p.sources);
+    if (chip < 0 || tasks[t].chip == chip) taskSources(c, tasks[t], s.placed[t], firstId[t], refs, at, sources);
+  wordSources(c, refs, at, queueOf, sources);
+  p.sources = std::move(sources);
   checkSources(p, "compiler");
 }
 
