@@ -111,32 +111,34 @@ void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, siz
                  const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at, std::vector<StreamSource>& out) {
   struct Writer {
     int var, plane;
+    Cycle stream;  // the stream slot its value travels in
     size_t slot;
     int pos;
-    Cycle avail;
   };
-  std::vector<Writer> writers;  // sorted by (var, plane)
+  std::vector<Writer> writers;  // sorted by (var, plane, stream slot)
   const int ls = c.lanes_per_superlane, hop = c.stream_hop;
+  const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
   for (size_t j = 0; j < task.slots.size(); ++j) {
     const SlotAt& a = at[first + j];
     const Cycle avail = a.item->cycle + c.latencyOf(info(a.item->instr.op).latency);
     for (const VarPlane& w : varPlanes(streamsWritten(a.item->instr, ls), false, task, task.slots[j], pl))
-      writers.push_back({w.var, w.plane, j, a.pos, avail});
+      writers.push_back({w.var, w.plane, slotOf(w.s.east, a.pos, avail), j, a.pos});
   }
-  const auto key = [](const Writer& w) { return std::make_pair(w.var, w.plane); };
+  const auto key = [](const Writer& w) { return std::make_tuple(w.var, w.plane, w.stream); };
   std::sort(writers.begin(), writers.end(), [&](const Writer& x, const Writer& y) { return key(x) < key(y); });
-  const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
   for (size_t i = 0; i < task.slots.size(); ++i) {
     const SlotAt& a = at[first + i];
     const int pos = a.pos;
     const Cycle t = a.item->cycle;
     for (const VarPlane& r : varPlanes(streamsRead(a.item->instr, ls), true, task, task.slots[i], pl)) {
       // (none: made elsewhere; another chip's send arrives by recv, its own slot)
-      auto w = std::lower_bound(writers.begin(), writers.end(), std::make_pair(r.var, r.plane),
-                                [&](const Writer& x, const std::pair<int, int>& k) { return key(x) < k; });
+      // Writers of the variable's plane into the slot passing the reader (a variable's planes flow one way).
+      const auto want = std::make_tuple(r.var, r.plane, slotOf(r.s.east, pos, t));
+      auto w = std::lower_bound(writers.begin(), writers.end(), want,
+                                [&](const Writer& x, const decltype(want)& k) { return key(x) < k; });
       const Writer* best = nullptr;
-      for (; w != writers.end() && w->var == r.var && w->plane == r.plane; ++w) {
-        if (w->slot == i || slotOf(r.s.east, w->pos, w->avail) != slotOf(r.s.east, pos, t)) continue;
+      for (; w != writers.end() && key(*w) == want; ++w) {
+        if (w->slot == i) continue;
         if (r.s.east ? w->pos > pos : w->pos < pos) continue;  // downstream of the reader
         if (!best || (r.s.east ? w->pos > best->pos : w->pos < best->pos)) best = &*w;
       }

@@ -100,8 +100,7 @@ SourceList::Cursor::Cursor(const SourceList& l, int32_t queue) {
 }
 
 std::optional<IssueRef> SourceList::Cursor::find(uint32_t index, uint32_t rep, StreamRef s) {
-  while (at_ != end_ && (at_->index < index || (at_->index == index && uint64_t(at_->rep) + at_->count <= rep)))
-    ++at_;
+  while (at_ != end_ && (at_->index < index || (at_->index == index && uint64_t(at_->rep) + at_->count <= rep))) ++at_;
   if (at_ == end_ || at_->index != index || rep < at_->rep) return std::nullopt;
   const uint32_t k = rep - at_->rep;
   for (const Entry* e = entries_ + at_->entry; e != entries_ + at_->entry + at_->width; ++e)
