@@ -95,6 +95,38 @@ std::vector<VarPlane> varPlanes(const std::vector<StreamRef>& streams, bool read
   return out;
 }
 
+// A source as found, with its reader's slot id.
+struct Stated {
+  uint32_t id;
+  StreamSource source;
+};
+
+// The sources in the order of their readers' issues (`order`: per slot id,
+// its issue's place in the program's queue by queue order of issues), each
+// issue's by stream, and one of each: x op x reads one stream twice.
+std::vector<StreamSource> inIssueOrder(const std::vector<Stated>& found, const std::vector<uint32_t>& order) {
+  std::vector<size_t> end(order.size() + 1, 0);  // a counting sort: per issue, where its sources end
+  for (const Stated& s : found) ++end[order[s.id] + 1];
+  for (size_t i = 1; i < end.size(); ++i) end[i] += end[i - 1];
+  std::vector<StreamSource> out(found.size());
+  for (const Stated& s : found) out[end[order[s.id]]++] = s.source;
+  const auto before = [](const StreamSource& a, const StreamSource& b) {
+    return std::make_pair(a.stream.east, a.stream.id) < std::make_pair(b.stream.east, b.stream.id);
+  };
+  const auto same = [](const StreamSource& a, const StreamSource& b) {
+    return a.reader == b.reader && a.stream == b.stream && a.writer == b.writer;
+  };
+  size_t kept = 0;
+  for (size_t i = 0, from = 0; i < order.size(); from = end[i], ++i) {
+    for (size_t j = from + 1; j < end[i]; ++j)  // (few: insertion, stable)
+      for (size_t k = j; k > from && before(out[k], out[k - 1]); --k) std::swap(out[k], out[k - 1]);
+    for (size_t j = from; j < end[i]; ++j)
+      if (kept == 0 || !same(out[kept - 1], out[j])) out[kept++] = out[j];
+  }
+  out.resize(kept);
+  return out;
+}
+
 // Per task slot (in task order): its emitted instruction and cycle, and its
 // queue's position on the chip.
 struct SlotAt {
@@ -108,44 +140,41 @@ struct SlotAt {
 // position in the cycle it reads (a value later replaced downstream is a
 // chain, e.g. a vector rewritten in place).
 void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, size_t first,
-                 const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at, std::vector<StreamSource>& out) {
+                 const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at, std::vector<Stated>& out) {
   struct Writer {
     int var, plane;
+    Cycle stream;  // the stream slot its value travels in
     size_t slot;
     int pos;
-    Cycle avail;
   };
-  std::vector<Writer> writers;  // sorted by (var, plane)
+  std::vector<Writer> writers;  // sorted by (var, plane, stream slot)
   const int ls = c.lanes_per_superlane, hop = c.stream_hop;
+  const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
   for (size_t j = 0; j < task.slots.size(); ++j) {
     const SlotAt& a = at[first + j];
     const Cycle avail = a.item->cycle + c.latencyOf(info(a.item->instr.op).latency);
     for (const VarPlane& w : varPlanes(streamsWritten(a.item->instr, ls), false, task, task.slots[j], pl))
-      writers.push_back({w.var, w.plane, j, a.pos, avail});
+      writers.push_back({w.var, w.plane, slotOf(w.s.east, a.pos, avail), j, a.pos});
   }
-  const auto key = [](const Writer& w) { return std::make_pair(w.var, w.plane); };
+  const auto key = [](const Writer& w) { return std::make_tuple(w.var, w.plane, w.stream); };
   std::sort(writers.begin(), writers.end(), [&](const Writer& x, const Writer& y) { return key(x) < key(y); });
-  const auto slotOf = [&](bool east, int pos, Cycle t) { return east ? t - Cycle(pos) * hop : t + Cycle(pos) * hop; };
   for (size_t i = 0; i < task.slots.size(); ++i) {
     const SlotAt& a = at[first + i];
     const int pos = a.pos;
     const Cycle t = a.item->cycle;
     for (const VarPlane& r : varPlanes(streamsRead(a.item->instr, ls), true, task, task.slots[i], pl)) {
       // (none: made elsewhere; another chip's send arrives by recv, its own slot)
-      auto w = std::lower_bound(writers.begin(), writers.end(), std::make_pair(r.var, r.plane),
-                                [&](const Writer& x, const std::pair<int, int>& k) { return key(x) < k; });
+      // Writers of the variable's plane into the slot passing the reader (a variable's planes flow one way).
+      const auto want = std::make_tuple(r.var, r.plane, slotOf(r.s.east, pos, t));
+      auto w = std::lower_bound(writers.begin(), writers.end(), want,
+                                [&](const Writer& x, const decltype(want)& k) { return key(x) < k; });
       const Writer* best = nullptr;
-      for (; w != writers.end() && w->var == r.var && w->plane == r.plane; ++w) {
-        if (w->slot == i || slotOf(r.s.east, w->pos, w->avail) != slotOf(r.s.east, pos, t)) continue;
+      for (; w != writers.end() && key(*w) == want; ++w) {
+        if (w->slot == i) continue;
         if (r.s.east ? w->pos > pos : w->pos < pos) continue;  // downstream of the reader
         if (!best || (r.s.east ? w->pos > best->pos : w->pos < best->pos)) best = &*w;
       }
-      if (!best) continue;
-      const StreamSource src{refs[first + i], r.s, refs[first + best->slot]};
-      const auto same = [&](const StreamSource& o) {  // x op x reads one stream twice
-        return o.reader == src.reader && o.stream == src.stream && o.writer == src.writer;
-      };
-      if (std::none_of(out.end() - std::min<long>(long(out.size()), 8), out.end(), same)) out.push_back(src);
+      if (best) out.push_back({uint32_t(first + i), {refs[first + i], r.s, refs[first + best->slot]}});
     }
   }
 }
@@ -154,7 +183,7 @@ void taskSources(const ChipConfig& c, const Task& task, const Placement& pl, siz
 // the last write to its word that commits by then, or the data section's.
 // (Gathers and scatters address words per lane, from a stream: not stated.)
 void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const std::vector<SlotAt>& at,
-                 const std::vector<QueueId>& queueOf, std::vector<StreamSource>& out) {
+                 const std::vector<QueueId>& queueOf, std::vector<Stated>& out) {
   struct Access {
     uint64_t word;  // east, slice, address
     Cycle at;       // a read's issue, a write's commit (a read in that cycle sees it)
@@ -179,7 +208,7 @@ void wordSources(const ChipConfig& c, const std::vector<IssueRef>& refs, const s
   for (size_t k = 0; k < list.size(); ++k) {
     if (k == 0 || list[k].word != list[k - 1].word) last = kInitialContents;
     if (list[k].read)
-      out.push_back({refs[list[k].id], kWordRead, last});
+      out.push_back({list[k].id, {refs[list[k].id], kWordRead, last}});
     else
       last = refs[list[k].id];
   }
@@ -227,9 +256,15 @@ void emitQueues(const ChipConfig& c, const std::vector<Task>& tasks, const Sched
     p.queues.push_back(std::move(q));
     first = false;
   }
+  std::vector<uint32_t> order(queueOf.size(), 0);  // per slot id: its issue's place in the program
+  uint32_t issue = 0;
+  for (const auto& [index, items] : byQueue)
+    for (const Timed& item : items) order[item.id] = issue++;
+  std::vector<Stated> found;
   for (size_t t = 0; t < tasks.size(); ++t)
-    if (chip < 0 || tasks[t].chip == chip) taskSources(c, tasks[t], s.placed[t], firstId[t], refs, at, p.sources);
-  wordSources(c, refs, at, queueOf, p.sources);
+    if (chip < 0 || tasks[t].chip == chip) taskSources(c, tasks[t], s.placed[t], firstId[t], refs, at, found);
+  wordSources(c, refs, at, queueOf, found);
+  p.sources = inIssueOrder(found, order);
   checkSources(p, "compiler");
 }
 

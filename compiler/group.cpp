@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <functional>
@@ -75,9 +76,10 @@ void delayQueues(Program& p, Cycle d) {
     q.code.insert(q.code.begin() + std::ptrdiff_t(i), nop);
     inserted[qi] = uint32_t(i);
   }
-  for (StreamSource& s : p.sources)  // the issues after an inserted nop moved up one
-    for (IssueRef* r : {&s.reader, &s.writer})
-      if (r->queue >= 0 && r->index >= inserted[size_t(r->queue)]) ++r->index;
+  // The issues after an inserted nop moved up one. (A copy whose queues all
+  // had a leading nop keeps sharing its sources with the stage it copies.)
+  if (std::any_of(inserted.begin(), inserted.end(), [](uint32_t i) { return i != UINT32_MAX; }))
+    p.sources.moveUp(inserted);
 }
 
 // An earlier stage's program for a stage built alike: tensors of other

@@ -650,6 +650,7 @@ class Assembler {
                                 t.data.size() / size_t(bytes(t.dtype)), want / size_t(bytes(t.dtype)), t.rows, t.cols));
     }
     // The producers: references may name queues and labels after their reader.
+    std::vector<StreamSource> sources;
     for (const Pending& pd : pending_) {
       StreamSource s = pd.source;
       const Queue& rq = p_.queues[size_t(s.reader.queue)];
@@ -661,7 +662,7 @@ class Assembler {
       if (s.stream == kWordRead) {
         const std::string bad = wordSourceProblem(p_, s);
         if (!bad.empty()) failAt(pd.line, pd.col, fmt::format("{}: {}", pd.ref, bad));
-        p_.sources.push_back(s);
+        sources.push_back(s);
         continue;
       }
       const Queue& wq = p_.queues[size_t(s.writer.queue)];
@@ -670,8 +671,9 @@ class Assembler {
         failAt(pd.line, pd.col,
                fmt::format("{} is {}, which does not write {} (it writes {})", pd.ref, formatInstr(p_, wq.id, w),
                            formatStream(s.stream), streamList(streamsWritten(w, 32 - w.s0.id))));
-      p_.sources.push_back(s);
+      sources.push_back(s);
     }
+    p_.sources = std::move(sources);
     checkSources(p_, name_);
   }
 

@@ -217,16 +217,16 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
     }
     p.queues.push_back(std::move(q));
   }
+  std::vector<StreamSource> sources;
   while (r.pos != r.end) {
     const size_t at = r.pos;
     const uint64_t tag = r.u(4, "section tag");
     if (tag != kSourcesTag)
       throw Error(fmt::format("{}: corrupt: unknown section tag 0x{:08x} at byte {} (expected SRCS)", name, tag, at));
-    if (!p.sources.empty())
-      throw Error(fmt::format("{}: corrupt: a second stream sources section at byte {}", name, at));
+    if (!sources.empty()) throw Error(fmt::format("{}: corrupt: a second stream sources section at byte {}", name, at));
     const uint64_t n = r.count("stream sources", kSourceBytes);
     if (n == 0) throw Error(fmt::format("{}: corrupt: an empty stream sources section at byte {}", name, at));
-    p.sources.reserve(n);
+    sources.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       auto issue = [&](const char* what, bool word) {
         const uint64_t q = r.u(4, what);
@@ -255,9 +255,10 @@ Program deserialize(const std::vector<uint8_t>& file, const std::string& name) {
                                 name, i, st));
       s.stream = st == kWordByte ? kWordRead : StreamRef{uint8_t(st & 31), bool(st >> 5)};
       s.writer = issue("stream source writer", st == kWordByte);
-      p.sources.push_back(s);
+      sources.push_back(s);
     }
   }
+  p.sources = std::move(sources);
   checkSources(p, name);
   for (const StreamSource& s : p.sources) {
     if (s.stream == kWordRead) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <tuple>
 
 #include "error.h"
@@ -146,19 +147,19 @@ bool issues(const Program& p, const IssueRef& r) {
 
 }  // namespace
 
-void checkSources(Program& p, const std::string& where) {
-  auto& s = p.sources;
+void checkSources(const Program& p, const std::string& where) {
   const auto key = [](const StreamSource& a) { return std::make_tuple(a.reader, a.stream.east, a.stream.id); };
-  std::sort(s.begin(), s.end(), [&](const StreamSource& a, const StreamSource& b) { return key(a) < key(b); });
-  for (size_t i = 0; i < s.size(); ++i) {
-    for (const IssueRef* r : {&s[i].reader, &s[i].writer})
-      if (!issues(p, *r) && !(r == &s[i].writer && s[i].stream == kWordRead && *r == kInitialContents))
+  std::optional<StreamSource> last;
+  for (const StreamSource& s : p.sources) {
+    for (const IssueRef* r : {&s.reader, &s.writer})
+      if (!issues(p, *r) && !(r == &s.writer && s.stream == kWordRead && *r == kInitialContents))
         throw Error(fmt::format("{}: stream source {} -> {}: the program has no issue {}", where,
-                                formatIssueRef(p, s[i].writer), formatIssueRef(p, s[i].reader), formatIssueRef(p, *r)));
-    if (i > 0 && key(s[i - 1]) == key(s[i]))
+                                formatIssueRef(p, s.writer), formatIssueRef(p, s.reader), formatIssueRef(p, *r)));
+    if (last && key(*last) == key(s))
       throw Error(fmt::format("{}: {} reads {} with two producers stated: {} and {}", where,
-                              formatIssueRef(p, s[i].reader), formatStream(s[i].stream),
-                              formatIssueRef(p, s[i - 1].writer), formatIssueRef(p, s[i].writer)));
+                              formatIssueRef(p, s.reader), formatStream(s.stream), formatIssueRef(p, last->writer),
+                              formatIssueRef(p, s.writer)));
+    last = s;
   }
 }
 

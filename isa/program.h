@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "isa.h"
+#include "sources.h"
 
 namespace lpu {
 
@@ -59,33 +60,6 @@ struct Queue {
   std::vector<Instr> code;
 };
 
-// One issue of a program: queue `queue`'s instruction code[index], or its
-// rep-th repetition by the repeat that follows it (rep 0: the instruction itself).
-struct IssueRef {
-  int32_t queue = -1;  // index into Program::queues
-  uint32_t index = 0;
-  uint32_t rep = 0;
-  bool operator==(const IssueRef& o) const { return queue == o.queue && index == o.index && rep == o.rep; }
-  bool operator<(const IssueRef& o) const {
-    return queue != o.queue ? queue < o.queue : index != o.index ? index < o.index : rep < o.rep;
-  }
-};
-
-// What a read of a stream means to read: when `reader` issues and reads
-// `stream`, the value there must be the one `writer` put on it (the producer
-// check: a dropped or moved producer otherwise lets the reader take another
-// value passing through the same stream slot, silently). With `stream` =
-// kWordRead it is the MEM word a read instruction takes: `writer` is the
-// write whose value it holds, or kInitialContents (queue -1) for the data
-// section's (a dropped write otherwise leaves an older value there).
-struct StreamSource {
-  IssueRef reader;
-  StreamRef stream;
-  IssueRef writer;
-};
-constexpr StreamRef kWordRead{255, false};  // not a stream: the word a read instruction reads
-constexpr IssueRef kInitialContents{-1, 0, 0};
-
 struct Program {
   std::string chip;  // preset the program was written for
   std::vector<Tensor> tensors;
@@ -93,7 +67,7 @@ struct Program {
   std::vector<Queue> queues;
   // The producer of each stream read the program states (the compiler states
   // all of them; assembly with !from), sorted by reader, then stream.
-  std::vector<StreamSource> sources;
+  SourceList sources;
 
   const Tensor* findTensor(const std::string& name) const;
   int findMap(const std::string& name) const;  // -1 if absent
@@ -127,10 +101,10 @@ std::vector<Issue> issueCycles(const Queue& q);
 
 // "MEM.W4#12" or, for a repetition, "MEM.W4#12.3" (queue, index into its code, repetition).
 std::string formatIssueRef(const Program& p, const IssueRef& r);
-// Sorts p.sources by reader, then stream; throws lpu::Error("<where>: ...") if
-// one names a queue, instruction or repetition the program does not have, or
-// states two producers for one read.
-void checkSources(Program& p, const std::string& where);
+// Throws lpu::Error("<where>: ...") if one of p.sources names a queue,
+// instruction or repetition the program does not have, or two state
+// producers for one read.
+void checkSources(const Program& p, const std::string& where);
 
 // The instruction as the k-th repetition issues it (address/row stepped).
 Instr repeated(const Instr& base, int32_t stride, uint32_t k);

@@ -169,14 +169,15 @@ const char* kSameSlot =
 Program sameSlot(bool dropX) {
   Program p = assemble(kSameSlot, "same-slot.s");
   const StreamRef s4w{4, false};
-  p.sources = {{IssueRef{0, 0, 0}, kWordRead, kInitialContents},  // z and x are the data section's
-               {IssueRef{1, 1, 0}, s4w, IssueRef{0, 0, 0}},
-               {IssueRef{2, 1, 0}, kWordRead, kInitialContents},
-               {IssueRef{3, 1, 0}, s4w, IssueRef{2, 1, 0}}};
+  std::vector<StreamSource> sources{{IssueRef{0, 0, 0}, kWordRead, kInitialContents},  // z and x: the data section's
+                                    {IssueRef{1, 1, 0}, s4w, IssueRef{0, 0, 0}},
+                                    {IssueRef{2, 1, 0}, kWordRead, kInitialContents},
+                                    {IssueRef{3, 1, 0}, s4w, IssueRef{2, 1, 0}}};
   if (dropX) {  // E0's read of x is gone: W0 now takes z, and every other check passes
     p.queues[2].code.clear();
-    p.sources.erase(p.sources.begin() + 2);
+    sources.erase(sources.begin() + 2);
   }
+  p.sources = std::move(sources);
   return p;
 }
 

@@ -1,10 +1,13 @@
 // Multi-chip systems: the wiring, all chips in one simulation with C2C links
 // checked, and pipeline parallelism predicted to the cycle.
 #include <fmt/format.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 #include "isa/assembler.h"
 #include "sim/cli/model_run.h"
@@ -410,7 +413,25 @@ TEST_CASE("stages built alike are compiled once and moved in time: the same cycl
     INFO("chip " << reused.chips[k]);
     CHECK(reused.stages[k].predicted == each.stages[k].predicted);
     CHECK(reused.result.chips[k].cycles == each.result.chips[k].cycles);
-    copies += reused.stages[k].tasks > 0 && reused.stages[k].wall_s == 0 && each.stages[k].wall_s > 0;
+    CHECK(reused.result.chips[k].sources.checked == each.result.chips[k].sources.checked);
+    CHECK(reused.result.chips[k].sources.unstated == 0);
+    const bool copy = reused.stages[k].tasks > 0 && reused.stages[k].wall_s == 0 && each.stages[k].wall_s > 0;
+    copies += copy;
+    const Program &pa = reused.stages[k].program, &pb = each.stages[k].program;
+    CHECK_FALSE(pb.sources.shared());
+    if (!copy || copies > 4) continue;
+    // A copy (one stage's) states the producers compiling it states (by name: a
+    // copy keeps its stage's order of queues) and shares the list of the stage it
+    // copies (no nop went in before its work).
+    CHECK(pa.sources.shared());
+    const auto named = [](const Program& p) {
+      std::multiset<std::string> out;
+      for (const StreamSource& s : p.sources)
+        out.insert(formatIssueRef(p, s.reader) + formatStream(s.stream) + formatIssueRef(p, s.writer));
+      return out;
+    };
+    CHECK(pa.sources.size() == pb.sources.size());
+    CHECK(named(pa) == named(pb));
   }
   CHECK(copies >= 4);  // at least one stage of 4 chips was a copy
 }

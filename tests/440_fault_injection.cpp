@@ -114,19 +114,16 @@ Program rebuild(const Program& base, const std::vector<Unrolled>& qs, const Faul
     }
     p.queues.push_back(std::move(q));
   }
-  p.sources.clear();
+  std::vector<StreamSource> sources;
   for (const StreamSource& s : base.sources) {
     const auto r = moved.find(s.reader), w = moved.find(s.writer);
     if (r == moved.end()) continue;  // the reader was dropped
-    p.sources.push_back({r->second, s.stream,
-                         w != moved.end()               ? w->second
-                         : s.writer == kInitialContents ? s.writer
-                                                        : kDropped});
+    sources.push_back({r->second, s.stream,
+                       w != moved.end()               ? w->second
+                       : s.writer == kInitialContents ? s.writer
+                                                      : kDropped});
   }
-  std::sort(p.sources.begin(), p.sources.end(), [](const StreamSource& a, const StreamSource& b) {
-    return std::make_tuple(a.reader, a.stream.east, a.stream.id) <
-           std::make_tuple(b.reader, b.stream.east, b.stream.id);
-  });
+  p.sources = std::move(sources);  // (sorted by reader, then stream)
   return p;
 }
 

@@ -19,13 +19,8 @@ Chip::Chip(const ChipConfig& c, const Program& p, std::string programName, SimOp
       fabric_(c.streams_per_direction, c.stream_hop, c.eastEdge(), [this](const Origin& o) { return describe(o); }) {
   fabric_.setPositionNamer([this](int pos) { return positionName(pos); });
   for (const Queue& q : p.queues) pos_.push_back(c.position(q.id));
-  if (opt.checkSources) {
-    sources_.resize(p.queues.size());
-    sourceCursor_.assign(p.queues.size(), 0);
-    for (const StreamSource& s : p.sources)  // sorted by reader (checkSources)
-      if (s.reader.queue >= 0 && size_t(s.reader.queue) < p.queues.size())
-        sources_[size_t(s.reader.queue)].push_back(&s);
-  }
+  if (opt.checkSources)
+    for (size_t q = 0; q < p.queues.size(); ++q) sources_.emplace_back(p.sources, int32_t(q));
   for (int e = 0; e < 2; ++e)
     for (int i = 0; i < c.mem_slices_per_hemisphere; ++i) {
       mem_.push_back(std::make_unique<MemSlice>(c, SliceRef{bool(e), uint8_t(i)}, opt.functional));
@@ -132,17 +127,9 @@ Plane Chip::readStream(StreamRef s, int pos, Cycle t, const Origin& who) {
   return p;
 }
 
-const IssueRef* Chip::statedSource(const Origin& reader, StreamRef s) {
-  if (reader.queue < 0 || size_t(reader.queue) >= sources_.size()) return nullptr;
-  const auto& list = sources_[size_t(reader.queue)];
-  size_t& i = sourceCursor_[size_t(reader.queue)];
-  const auto before = [&](const IssueRef& r) {
-    return r.index != reader.index ? r.index < reader.index : r.rep < reader.rep;
-  };
-  while (i < list.size() && before(list[i]->reader)) ++i;
-  for (size_t j = i; j < list.size() && list[j]->reader.index == reader.index && list[j]->reader.rep == reader.rep; ++j)
-    if (list[j]->stream == s) return &list[j]->writer;
-  return nullptr;
+std::optional<IssueRef> Chip::statedSource(const Origin& reader, StreamRef s) {
+  if (reader.queue < 0 || size_t(reader.queue) >= sources_.size()) return std::nullopt;
+  return sources_[size_t(reader.queue)].find(reader.index, reader.rep, s);
 }
 
 namespace {
@@ -159,7 +146,7 @@ std::string producerName(const Program& p, const IssueRef& want) {
 }  // namespace
 
 void Chip::checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer) {
-  const IssueRef* want = statedSource(reader, s);
+  const std::optional<IssueRef> want = statedSource(reader, s);
   if (!want) {
     ++sourceStats_.unstated;
     return;
@@ -174,7 +161,7 @@ void Chip::checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, cons
 
 void Chip::checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader) {
   if (!opt_.checkSources || !opt_.functional) return;  // (timing-only runs do not know where scatters write)
-  const IssueRef* want = statedSource(reader, kWordRead);
+  const std::optional<IssueRef> want = statedSource(reader, kWordRead);
   const IssueRef* got = m.writerOf(addr);
   if (!got) {  // a scatter wrote some of its lanes: several writers
     ++sourceStats_.words_scattered;

@@ -97,7 +97,7 @@ class Chip {
   Plane readStream(StreamRef s, int pos, Cycle t, const Origin& who);
   void checkSource(StreamRef s, int pos, Cycle t, const Origin& reader, const Origin& writer);
   // The producer the program states for `reader`'s read of s (kWordRead: its MEM word), or null.
-  const IssueRef* statedSource(const Origin& reader, StreamRef s);
+  std::optional<IssueRef> statedSource(const Origin& reader, StreamRef s);
   void checkWordSource(MemSlice& m, uint32_t addr, const Origin& reader);
   void writePlanes(StreamRef base, const std::vector<Plane>& v, int pos, Cycle avail, const Origin& who);
   std::vector<double> lanesOf(const std::vector<Plane>& planes, DType t) const;  // empty if timing-only
@@ -117,10 +117,9 @@ class Chip {
   Cycle lastRetire_ = 0;
   std::array<UnitStats, kUnitCount> stats_{};
   std::vector<TraceEvent> trace_;
-  // Program::sources by reader queue, and per queue the first not yet passed
-  // (a queue issues in order, so its reads come in the sources' order).
-  std::vector<std::vector<const StreamSource*>> sources_;
-  std::vector<size_t> sourceCursor_;
+  // Per queue, its reads' stated producers (a queue issues in order, so its
+  // reads come in the sources' order).
+  std::vector<SourceList::Cursor> sources_;
   SourceStats sourceStats_;
 };
 
