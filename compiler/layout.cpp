@@ -146,8 +146,7 @@ bool Layout::takeInner(int h, uint32_t n, uint32_t spread, Tensor& t) {
 }
 
 int Layout::addSpreadRows(Program& prog, const std::string& name, uint32_t rows) {
-  const int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) >
-                innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  const int h = widerFreeBand();
   if (innerSlices_[h] <= 0) return -1;
   const uint32_t spread = uint32_t(innerSlices_[h]), n = (rows + spread - 1) / spread;
   Tensor t;
@@ -180,9 +179,7 @@ void Layout::addText(Program& prog, const std::string& name, uint64_t bytes) {
   for (size_t i = 1; i < planes_.size(); ++i)
     if (planeNext_[i] < planeNext_[best]) best = i;
   const uint32_t s = uint32_t(c_.mxm_weight_streams), words = (t.rows + s - 1) / s;
-  // else the hemisphere with the wider free band between activations and tiles
-  const int h = innerTop_[1] - std::min(innerTop_[1], activationTop(true)) >
-                innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  const int h = widerFreeBand();  // else the free band of a hemisphere's activation slices
   const uint32_t spread = uint32_t(std::max(1, innerSlices_[h])), n = (t.rows + spread - 1) / spread;
   if (uint64_t(planeNext_[best]) + words > words_ && innerSlices_[h] > 0 && takeInner(h, n, spread, t)) {
     askedBytes_ += uint64_t(n) * spread * uint64_t(c_.lanes());

@@ -8,6 +8,7 @@
 // bottom): spread over those fewer slices, so that a load brings fewer rows
 // per cycle, but no byte of SRAM is kept from the weights.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,11 @@ class Layout {
   // of them, below the tiles already there; false if activations reach that high.
   bool takeInner(int h, uint32_t n, uint32_t spread, Tensor& t);
   uint32_t activationTop(bool east) const;  // the highest address activations took in a hemisphere
+  // The hemisphere with the wider free band between activations and the tiles above them.
+  int widerFreeBand() const {
+    return innerTop_[1] - std::min(innerTop_[1], activationTop(true)) >
+           innerTop_[0] - std::min(innerTop_[0], activationTop(false));
+  }
   const ChipConfig& c_;
   std::vector<PlaneId> planes_;
   std::vector<std::pair<SliceRef, int>> groups_;  // first slice, planes per group (4)

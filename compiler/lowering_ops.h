@@ -4,7 +4,7 @@
 
 namespace lpu {
 
-void lowerMatMul(Lowerer& L, const GOp& op);       // lowering.cpp
+void lowerMatMul(Lowerer& L, const GOp& op);       // matmul.cpp
 void lowerElementwise(Lowerer& L, const GOp& op);  // lowering.cpp
 void lowerNorm(Lowerer& L, const GOp& op);         // reduce.cpp: RmsNorm, LayerNorm
 void lowerSoftmax(Lowerer& L, const GOp& op);      // reduce.cpp
@@ -20,7 +20,7 @@ void lowerShape(Lowerer& L, const GOp& op);        // shape.cpp: Reshape, Transp
 
 // The activation row r, chunk i of x as an MXM operand (int8 at the static
 // activation scale, or fp16; fp16 tiles take half a chunk), at the plane in
-// cycle `at`.
+// cycle `at` (matmul.cpp); from xq, when given, x's int8 rows (Lowerer::int8Rows).
 TaskBuilder::Val feedMatmulRow(Lowerer& L, TaskBuilder& b, const ActTensor& x, const Lowerer::Int8Rows* xq, int r,
                                int i, Cycle at, const PlaneId& plane, DType wt);
 

@@ -16,6 +16,27 @@ TaskBuilder::Val feedHalf(Lowerer& L, TaskBuilder& b, TaskBuilder::Val v, const 
   return b.issue(b.availAt(v, c.position(q)), q, rot, {v});
 }
 
+namespace {
+
+// The issue cycle of each of n ACCs, one a cycle from 0 on, ACC m no earlier
+// than m: with slots > 1, those past a row's first slot reach the VXM
+// `rotate` cycles later, so each goes where its arrival is a cycle of its own.
+std::vector<Cycle> drainCycles(int n, int slots, Cycle rotate) {
+  std::vector<Cycle> at(static_cast<size_t>(n));
+  std::vector<bool> arrival;  // taken, by arrival cycle
+  Cycle t = 0;
+  for (int m = 0; m < n; ++m, ++t) {
+    const Cycle late = slots > 1 && m % slots > 0 ? rotate : 0;
+    while (size_t(t + late) < arrival.size() && arrival[size_t(t + late)]) ++t;
+    if (arrival.size() <= size_t(t + late)) arrival.resize(size_t(t + late) + 1, false);
+    arrival[size_t(t + late)] = true;
+    at[size_t(m)] = t;
+  }
+  return at;
+}
+
+}  // namespace
+
 // One piece (about 145 lines): load, install, compute and drain of one pass
 // are one rigid task, each instruction an exact offset of the others (LW k
 // one cycle apart, ABC m after IW, ACC m m cycles after the first), so they
@@ -135,18 +156,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       // last pass. Slots past the first pass the switch (sxm_shift later): each ACC is then put where its
       // result reaches the VXM in a cycle of its own, so that their scale reads and writes never share one.
       const DType accType = job.wt == DType::I8 ? DType::I32 : DType::F32;
-      std::vector<Cycle> accAt(size_t(nr * slots));
-      {
-        std::vector<bool> taken;
-        Cycle t = 0;
-        for (int m = 0; m < nr * slots; ++m, ++t) {
-          const Cycle late = slots > 1 && m % slots > 0 ? c.latency.sxm_shift : 0;
-          while (size_t(t + late) < taken.size() && taken[size_t(t + late)]) ++t;
-          if (taken.size() <= size_t(t + late)) taken.resize(size_t(t + late) + 1, false);
-          taken[size_t(t + late)] = true;
-          accAt[size_t(m)] = t;
-        }
-      }
+      const std::vector<Cycle> accAt = drainCycles(nr * slots, slots, c.latency.sxm_shift);
       for (int m = 0; m < nr * slots; ++m) {
         Instr acc;
         acc.op = Opcode::ACC;
