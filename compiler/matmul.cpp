@@ -14,7 +14,6 @@
 
 namespace lpu {
 
-
 const Lowerer::Int8Rows* Lowerer::int8Rows(const ActTensor& x) {
   if (const auto it = int8_.find(x.name); it != int8_.end()) return it->second.tensor < 0 ? nullptr : &it->second;
   Int8Rows& q = int8_[x.name];
