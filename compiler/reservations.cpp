@@ -12,6 +12,16 @@ int CycleSet::count(Cycle c) const {
 
 bool CycleSet::has(Cycle c) const { return count(c) > 0; }
 
+Cycle CycleSet::nextFree(Cycle c) const {
+  if (c < 0) return c;
+  for (size_t page = size_t(c / kPage); page < pages_.size(); ++page, c = Cycle(page) * kPage) {
+    if (pages_[page].empty()) return c;
+    for (size_t i = size_t(c % kPage); i < size_t(kPage); ++i)
+      if (!pages_[page][i]) return Cycle(page) * kPage + Cycle(i);
+  }
+  return c;
+}
+
 void CycleSet::add(Cycle c) {
   const size_t page = size_t(c / kPage);
   if (page >= pages_.size()) pages_.resize(page + 1);

@@ -14,7 +14,8 @@ class CycleSet {
  public:
   bool has(Cycle c) const;
   void add(Cycle c);
-  int count(Cycle c) const;  // for multi-port banks: number of adds
+  int count(Cycle c) const;       // for multi-port banks: number of adds
+  Cycle nextFree(Cycle c) const;  // the first cycle from c on that has no add
  private:
   static constexpr int kPage = 4096;
   std::vector<std::vector<uint8_t>> pages_;

@@ -71,21 +71,27 @@ class Placer {
   }
 
   // Tries start cycle t (after prepare(task)); on success fills `p` (stream
-  // ids, ALUs); on failure `why` names the first resource that was taken.
-  std::string why;
+  // ids, ALUs); on failure sets `next`, the first later start that might
+  // fit (every start before it fails for the same resource), and why()
+  // names the first resource that was taken.
+  Cycle next = 0;
   bool fits(const Task& task, Cycle t, Placement& p) {
     p.start = t;
+    next = t + 1;
     p.vxmAlu.assign(task.slots.size(), -1);
     for (size_t i = 0; i < task.slots.size(); ++i) {
       const Slot& s = task.slots[i];
       const Cycle at = t + s.rel;
       if (!s.anyVxm) {
-        bool clash = false;
-        for (Cycle k = 0; k < holds(s) && !clash; ++k) clash = queues_[size_t(queueIndex(c_, s.queue))].has(at + k);
-        if (clash) {
-          why = fmt::format("queue {} at relative cycle {}", formatQueueId(s.queue), s.rel);
-          return false;
-        }
+        const CycleSet& q = queues_[size_t(queueIndex(c_, s.queue))];
+        for (Cycle k = 0; k < holds(s); ++k)
+          if (q.has(at + k)) {
+            // Every start that puts this slot's window over the taken cycle,
+            // or over the taken ones after it, fails the same way.
+            next = q.nextFree(at + k) - s.rel;
+            fail_ = {Fail::Queue, i};
+            return false;
+          }
         continue;
       }
       int alu = -1;
@@ -96,7 +102,7 @@ class Placer {
         if (!taken) alu = a;
       }
       if (alu < 0) {
-        why = fmt::format("no free VXM ALU at relative cycle {}", s.rel);
+        fail_ = {Fail::Alu, i};
         return false;
       }
       p.vxmAlu[i] = alu;
@@ -105,7 +111,7 @@ class Placer {
       const PortUse& u = task.ports[i];
       const int n = ports_[size_t(u.slice * c_.mem_banks_per_slice + u.bank)].count(t + u.rel) + portSelf_[i];
       if (n >= c_.mem_ports_per_bank) {
-        why = fmt::format("bank {} of slice {} at relative cycle {}", u.bank, u.slice, u.rel);
+        fail_ = {Fail::Bank, i};
         return false;
       }
     }
@@ -128,7 +134,7 @@ class Placer {
           }
       }
       if (p.streamBase[v] < 0) {
-        why = fmt::format("no free streams for value {} ({} planes)", v, sv.planes);
+        fail_ = {Fail::Streams, v};
         return false;
       }
       const bool east = p.east[v];
@@ -144,6 +150,20 @@ class Placer {
       }
     }
     return true;
+  }
+
+  std::string why(const Task& task) const {
+    const size_t i = fail_.index;
+    switch (fail_.kind) {
+      case Fail::Queue:
+        return fmt::format("queue {} at relative cycle {}", formatQueueId(task.slots[i].queue), task.slots[i].rel);
+      case Fail::Alu: return fmt::format("no free VXM ALU at relative cycle {}", task.slots[i].rel);
+      case Fail::Bank:
+        return fmt::format("bank {} of slice {} at relative cycle {}", task.ports[i].bank, task.ports[i].slice,
+                           task.ports[i].rel);
+      case Fail::Streams: return fmt::format("no free streams for value {} ({} planes)", i, task.vars[i].planes);
+    }
+    return "";
   }
 
   void reserve(const Task& task, const Placement& p) {
@@ -191,6 +211,10 @@ class Placer {
     return (uint64_t(slot) << 8) ^ (uint64_t(stream) << 1) ^ uint64_t(east);
   }
 
+  struct Fail {
+    enum Kind { Queue, Alu, Bank, Streams } kind = Queue;
+    size_t index = 0;  // the slot, port use or value
+  } fail_;
   const ChipConfig& c_;
   std::vector<CycleSet> queues_, ports_;
   StreamTable streams_;
@@ -265,12 +289,13 @@ Schedule schedule(const ChipConfig& c, const std::vector<Task>& tasks, Policy po
     Cycle at = std::max<Cycle>(earliest, 0);
     const Cycle limit = std::max(at, placer.pastReservations());
     while (!placer.fits(t, at, p)) {
-      if (++at > limit) {
+      if (at >= limit) {
         std::string slots;
         for (const Slot& sl : t.slots)
           slots += fmt::format(" {}@{}:{}", formatQueueId(sl.queue), sl.rel, info(sl.instr.op).mnemonic);
-        throw Error(fmt::format("internal: task {} can never be placed: {} (slots:{})", t.label, placer.why, slots));
+        throw Error(fmt::format("internal: task {} can never be placed: {} (slots:{})", t.label, placer.why(t), slots));
       }
+      at = std::min(std::max(placer.next, at + 1), limit);
     }
     placer.reserve(t, p);
     for (const RowAccess& w : t.writes) ready[w.row] = std::max(ready[w.row], at + w.rel);
