@@ -8,6 +8,7 @@
 // tokens sit at the last T positions of the context.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "isa/error.h"
@@ -382,11 +383,15 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       const int h = headOf(r);
       if (scores) {
         acc = b.vxm(Opcode::MULI, DType::F32, b.availAt(acc, v), acc, {}, f32bits(float(scale)));
-        const int64_t last = k.context - T + t;               // the last position token t may see
-        if (causal && (int64_t(j) + 1) * lanes - 1 > last) {  // later positions get -3e38
+        // The last position token t may see; later ones get -3e38. Every row of a tile some token
+        // of the step must mask takes the add (a row of zeros where it sees the whole tile), so
+        // that the drained results keep the spacing drainCycles gave them.
+        const int64_t last = k.context - T + t;
+        if (causal && (int64_t(j) + 1) * lanes - 1 > k.context - T) {
+          const int64_t seen = std::clamp<int64_t>(last - int64_t(j) * lanes + 1, 0, lanes);
           std::vector<double> m(size_t(lanes), 0.0);
-          for (int l = 0; l < lanes; ++l) m[size_t(l)] = int64_t(j) * lanes + l > last ? -3e38 : 0.0;
-          const std::string name = fmt::format("{}.causal{}_{}", op.name, t, j);
+          for (int l = seen; l < lanes; ++l) m[size_t(l)] = -3e38;
+          const std::string name = fmt::format("{}.causal{}", op.name, seen);
           int mt = L.constantNamed(name);
           if (mt < 0) L.nameConstant(name, mt = constRow(L, name, m, {in.group, out.group}));
           const Cycle e = b.availAt(acc, v);

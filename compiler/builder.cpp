@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
+#include "isa/arch/queues.h"
 #include "isa/error.h"
 #include "isa/formats.h"
 
@@ -9,6 +12,20 @@ namespace lpu {
 
 TaskBuilder::TaskBuilder(const ChipConfig& c, const Program& p, std::string label) : c_(c), p_(p) {
   t_.label = std::move(label);
+}
+
+std::vector<std::pair<int, Cycle>> TaskBuilder::queueCycles() const {
+  std::vector<std::pair<int, Cycle>> v;
+  for (const Slot& s : t_.slots)
+    if (!s.anyVxm) v.emplace_back(queueIndex(c_, s.queue), s.rel);
+  return v;
+}
+
+bool TaskBuilder::usesAQueueTwice() const {
+  std::set<std::pair<int, Cycle>> seen;
+  for (const auto& qc : queueCycles())
+    if (!seen.insert(qc).second) return true;
+  return false;
 }
 
 Cycle TaskBuilder::availAt(Val v, int pos) const {

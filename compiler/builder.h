@@ -70,6 +70,11 @@ class TaskBuilder {
   // byte plane received from another chip).
   void writePlane(int tensor, uint32_t row, int plane, Val v, int rowId);
   void setOp(int op, int layer) { t_.op = op, t_.layer = layer; }
+  // Whether two of its instructions issue on one queue in one cycle (the
+  // scheduler would refuse the task): a caller may split it instead.
+  bool usesAQueueTwice() const;
+  // Each instruction's (queue index, cycle) but the VXM's any-ALU ones, in the cycles used while building.
+  std::vector<std::pair<int, Cycle>> queueCycles() const;
   // The finished task, its cycles shifted so that the earliest is 0; rel()
   // maps a cycle used while building to the task's final relative cycle.
   Task take();

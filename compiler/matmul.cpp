@@ -22,17 +22,26 @@ const Lowerer::Int8Rows* Lowerer::int8Rows(const ActTensor& x) {
   q.firstRow = layout_.newRows(x.vrows());
   const int v = c.vxmPosition();
   const double xs = o.activationScale;
+  auto quantize = [&](TaskBuilder& b, int64_t r, int64_t k, Cycle at) {
+    const int row = int(r * x.chunks + k);
+    auto xv = b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row);
+    auto sv = b.vxm(Opcode::MULI, DType::F32, at, xv, {}, f32bits(float(1.0 / xs)));
+    auto qv = b.vxm(Opcode::CVT, DType::I8, at + c.latency.vxm_alu, sv, {}, 0, DType::F32);
+    b.write(q.tensor, uint32_t(row), qv, q.firstRow + row);
+  };
   for (int64_t r = 0; r < x.rows; ++r) {  // a task a row: its chunks one a cycle
     TaskBuilder b = builder(fmt::format("{}.i8[{}]", x.name, r));
-    for (int64_t k = 0; k < x.chunks; ++k) {
-      const int row = int(r * x.chunks + k);
-      const Cycle at = Cycle(k);
-      auto xv = b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row);
-      auto sv = b.vxm(Opcode::MULI, DType::F32, at, xv, {}, f32bits(float(1.0 / xs)));
-      auto qv = b.vxm(Opcode::CVT, DType::I8, at + c.latency.vxm_alu, sv, {}, 0, DType::F32);
-      b.write(q.tensor, uint32_t(row), qv, q.firstRow + row);
+    for (int64_t k = 0; k < x.chunks; ++k) quantize(b, r, k, Cycle(k));
+    if (!b.usesAQueueTwice()) {
+      addTask(b);
+      continue;
     }
-    addTask(b);
+    // A chunk's write meets a later chunk's read on one of x's slices: a task a chunk.
+    for (int64_t k = 0; k < x.chunks; ++k) {
+      TaskBuilder one = builder(fmt::format("{}.i8[{}.{}]", x.name, r, k));
+      quantize(one, r, k, 0);
+      addTask(one);
+    }
   }
   return &q;
 }

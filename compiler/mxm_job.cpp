@@ -1,5 +1,7 @@
 #include "mxm_job.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "isa/error.h"
@@ -151,34 +153,54 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
       }
 
       // Drain each row's accumulator into the job's destination.
-      TaskBuilder db = L.builder(fmt::format("{}.drain{}@{}", job.label, j, r0));
       // ACC m (accumulator accBase + m) issues at accAt[m] >= m, as ABC m did m cycles after the first in the
       // last pass. Slots past the first pass the switch (sxm_shift later): each ACC is then put where its
       // result reaches the VXM in a cycle of its own, so that their scale reads and writes never share one.
+      const std::string label = fmt::format("{}.drain{}@{}", job.label, j, r0);
       const DType accType = job.wt == DType::I8 ? DType::I32 : DType::F32;
-      const std::vector<Cycle> accAt = drainCycles(nr * slots, slots, c.latency.sxm_shift);
-      for (int m = 0; m < nr * slots; ++m) {
+      auto drainRow = [&](TaskBuilder& db, int m, Cycle at) {
         Instr acc;
         acc.op = Opcode::ACC;
         acc.dt = accType;
         acc.imm = uint32_t(accBase + m);
-        const TaskBuilder::Val out = db.issue(accAt[size_t(m)], q2, acc);
+        const TaskBuilder::Val out = db.issue(at, q2, acc);
         const int k = m / slots, sl = m % slots;
-        if (slots == 1) {
-          job.drain(db, r0 + k, j, out);
-          continue;
-        }
-        if (sl == 0) {
-          job.drainSlot(db, r0 + k, j, 0, out);
-          continue;
-        }
+        if (slots == 1) return job.drain(db, r0 + k, j, out);
+        if (sl == 0) return job.drainSlot(db, r0 + k, j, 0, out);
         Instr rot;  // lanes sl * packWidth.. to lane 0, on the way past the switch
         rot.op = Opcode::ROT;
         rot.dt = accType;
         rot.imm = uint32_t(c.lanes() - sl * job.packWidth);
         const QueueId sq{Unit::SXM, ps.id.east, (sl - 1) % c.sxm_queues_per_hemisphere, 0};
         job.drainSlot(db, r0 + k, j, sl, db.issue(db.availAt(out, c.position(sq)), sq, rot, {out}));
+      };
+      std::vector<Cycle> accAt = drainCycles(nr * slots, slots, c.latency.sxm_shift);
+      auto build = [&] {
+        TaskBuilder b = L.builder(label);
+        for (int m = 0; m < nr * slots; ++m) drainRow(b, m, accAt[size_t(m)]);
+        return b;
+      };
+      TaskBuilder first = build();
+      if (first.usesAQueueTwice()) {
+        // Rows whose drains differ in length (a rotation for some only): each ACC in turn at the first
+        // cycle where its row's instructions meet none of the rows' before it on a queue.
+        std::set<std::pair<int, Cycle>> used;
+        Cycle t = 0;
+        for (int m = 0; m < nr * slots; ++m, ++t) {
+          TaskBuilder probe = L.builder(label);
+          drainRow(probe, m, 0);
+          const auto own = probe.queueCycles();
+          auto meets = [&] {
+            for (const auto& [q, at] : own)
+              if (used.count({q, at + t})) return true;
+            return false;
+          };
+          while (meets()) ++t;
+          for (const auto& [q, at] : own) used.insert({q, at + t});
+          accAt[size_t(m)] = t;
+        }
       }
+      TaskBuilder db = first.usesAQueueTwice() ? build() : std::move(first);
       db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC m >= ABC m + pass
       const int drain = L.addTask(db);
       for (int m = 0; m < nr * slots; ++m) {

@@ -244,8 +244,10 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     {  // e = exp(x - max) (masked), written; 1 / sum(e)
       TaskBuilder b = L.builder(fmt::format("{}.sum[{}]", op.name, r));
       Cycle at = 0;
+      // One full chunk (320 positions) takes the mov too: its e, written and reduced on the
+      // SXM, would otherwise be read both east and west of the VXM.
       auto p = foldChunks(
-          c, b, ch, alu + sp, lastExtra(c, x.cols, ch),
+          c, b, ch, alu + sp, true,
           [&](TaskBuilder& tb, int k, Cycle t, bool last) {
             auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
             auto mv = tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
@@ -253,7 +255,8 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
             // Written before the last chunk's mask, so that no two chunks reach MEM together;
             // the final multiply masks the last chunk again.
             tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
-            return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, ch)
+            return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false,
+                                     std::max(ch, 2))
                         : ev;
           },
           Opcode::ADD, at);

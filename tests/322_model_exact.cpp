@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include "compiler/compile.h"
 #include "models/build_graph.h"
@@ -88,10 +89,10 @@ TEST_CASE("gpt2 at context 1024 fits one chip: exact for both schedulers, decode
   // 124M int8 weights (the tied table twice: gather tiles and head tiles; the narrow last chunks packed)
   // and 47 MB of fp16 KV caches: more than the MXM planes' own slices hold, so tiles also fill the
   // activation slices (README: gpt2 on one chip).
-  StepRequest pre;
+  StepRequest pre;  // a prompt's chunk of 2 tokens after 898 (1024 with 2 rows of activations does not fit)
   pre.mode = "prefill";
   pre.prompt = 2;
-  pre.context = 1024;
+  pre.context = 900;
   for (Policy pol : {Policy::List, Policy::InOrder}) {
     const Cycle d512 = exact("gpt2", decode(512), pol, Precision::Int8);
     const Cycle d = exact("gpt2", decode(1024), pol, Precision::Int8);
@@ -203,4 +204,22 @@ TEST_CASE("batch decode: exact for both schedulers; a batch of 4 costs less than
         std::cout << name << " batch " << batch << ": " << r.cycles << " cycles\n";
       }
   }
+}
+
+// Prompt chunks: T tokens at the end of a longer cache. Each of these once
+// made a task use a queue twice: causal masks on a full 320-position tile
+// (llama at 320), softmax over exactly one full chunk (8 at 320), int8 rows
+// meeting x's reads (4 at 320), drains of packed value heads (gpt2 at 320).
+TEST_CASE("prompt chunks at contexts 320 and 640 (llama-3.2-1b, gpt2 layers): exact for both schedulers",
+          "[models][exact][request]") {
+  for (Policy pol : {Policy::List, Policy::InOrder})
+    for (const auto& [name, T, C] : {std::tuple{"llama-3.2-1b", 4, 320}, std::tuple{"llama-3.2-1b", 8, 320},
+                                     std::tuple{"llama-3.2-1b", 2, 640}, std::tuple{"gpt2", 2, 320}}) {
+      StepRequest r = decode(C, 1, false);
+      r.mode = "prefill";
+      r.prompt = T;
+      const Cycle n = exact(name, r, pol, Precision::Int8);
+      // More than a decode step of the same layer: T rows through every matmul.
+      CHECK(n > exact(name, decode(C, 1, false), pol, Precision::Int8));
+    }
 }
