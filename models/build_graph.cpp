@@ -19,6 +19,7 @@ namespace {
 class Builder {
  public:
   Builder(const ModelConfig& m, Graph& g, int64_t T) : m_(m), g_(g), T_(T) {}
+  void setRows(int64_t T) { T_ = T; }  // the rows of the activations made from here on
 
   std::string weight(const std::string& name, std::vector<int64_t> shape) {
     if (weights_.insert(name).second) g_.tensors.push_back(GTensor{name, std::move(shape), TensorKind::Weight});
@@ -66,15 +67,18 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   if (prefill && r.batch > 1) throw Error("--batch applies to decode steps (a prefill takes one prompt)");
   if (r.exposeKv && r.batch > 1) throw Error("--batch: greedy decoding (--prompt) runs one sequence");
   const int64_t B = r.batch, T = prefill ? r.prompt : B;
-  const int64_t C = prefill ? r.prompt : r.context > 0 ? r.context : std::min<int64_t>(1024, m.max_positions);
+  const int64_t C = r.context > 0 ? r.context : prefill ? r.prompt : std::min<int64_t>(1024, m.max_positions);
   if (T < 1) throw Error("prefill needs a prompt of at least one token (--prompt-len)");
+  if (prefill && C < T)
+    throw Error(fmt::format("prefill chunk of {} tokens ending at context {}: the context holds them all", T, C));
   if (C > m.max_positions)
     throw Error(fmt::format("{}: context {} exceeds the model's {} positions", m.name, C, m.max_positions));
   if (r.firstLayer < 0 || r.firstLayer >= m.layers)
     throw Error(fmt::format("{}: first layer {} outside 0..{}", m.name, r.firstLayer, m.layers - 1));
   const int L0 = r.firstLayer;
   const int L = r.layers < 0 ? int(m.layers) : std::min(L0 + r.layers, int(m.layers));
-  g.name = fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C);
+  g.name = !prefill || C == T ? fmt::format("{} {}, {} {}", m.name, r.mode, prefill ? "prompt" : "context", C)
+                              : fmt::format("{} prefill, tokens {}..{} of the prompt", m.name, C - T, C - 1);
   if (B > 1) g.name += fmt::format(", batch {}", B);
   if (L0 > 0 || L < m.layers || r.startAtMlp || r.endAfterAttention) {
     g.name += fmt::format(", layers {}{}..{}{} of {}", L0, r.startAtMlp ? " (MLP)" : "", L - 1,
@@ -268,6 +272,12 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
     validate(g, g.name);
     return g;
   }
+  if (prefill && T > 1 && !r.allLogits) {  // the next token follows the last one's logits alone
+    g.tensors.push_back(GTensor{"last", {1, D}, TensorKind::Activation});
+    x = b.op(OpKind::Slice, "last", {x}, "last", OpAttrs().set_axis(0).set_start(T - 1).set_end(T));
+  }
+  const int64_t rows = prefill && !r.allLogits ? 1 : T;
+  b.setRows(rows);
   std::string h;
   if (gpt2)
     h = b.op(OpKind::LayerNorm, "ln_f", {x, b.weight("ln_f.weight", {D}), b.weight("ln_f.bias", {D})}, b.act("ln_f", D),
@@ -279,7 +289,7 @@ Graph buildGraph(const ModelConfig& m, const StepRequest& r) {
   b.linear("logits", h, head, {V, D}, "", V, true);
   for (auto& t : g.tensors)
     if (t.name == "logits") t.kind = TensorKind::Output;
-  g.tensors.push_back(GTensor{"next_token", {T}, TensorKind::Output, true});
+  g.tensors.push_back(GTensor{"next_token", {rows}, TensorKind::Output, true});
   b.op(OpKind::Argmax, "argmax", {"logits"}, "next_token");
   validate(g, g.name);
   return g;

@@ -52,7 +52,7 @@ StepRun runFp16(const Graph& g, const WeightSource& w, const std::vector<int>& t
 
 Generation generate(const ModelConfig& m, const WeightSource& w, Precision p, int steps,
                     const std::vector<int>& prompt = {1, 2, 3}, const ChipConfig& chip = loadChip("groq-tsp-v1")) {
-  ChipDecoder dec(m, w, chip, p, Policy::List);
+  ChipDecoder dec(m, &w, chip, p, Policy::List);
   Reference ref(m, w, p == Precision::Int8 ? Numerics::Int8 : Numerics::Fp16);
   Generation g;
   int next = 0;
@@ -223,6 +223,7 @@ TEST_CASE("tiny-llama prefill of 6 tokens: exact cycles, every token's logits ma
   StepRequest req;
   req.mode = "prefill";
   req.prompt = 6;
+  req.allLogits = true;  // every token's, to check each against the reference
   const Graph g = buildGraph(m, req);
   const std::vector<int> prompt{5, 17, 99, 3, 250, 42};
   const std::vector<float> got = runFp16(g, w, prompt).logits;  // [6, vocab]

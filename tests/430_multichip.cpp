@@ -446,7 +446,7 @@ TEST_CASE("greedy decoding on 4 chips (tp=2,pp=2): the same logits and tokens as
   req.tp = 2;
   req.pp = 2;
   req.weights = &w;
-  ChipDecoder one(m, w, chip, Precision::Int8, Policy::List);
+  ChipDecoder one(m, &w, chip, Precision::Int8, Policy::List);
   SystemDecoder four(m, sys, req);
   const std::vector<int> prompt{1, 2, 3};
   int next = 0;

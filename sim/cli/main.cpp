@@ -226,6 +226,24 @@ Command addRun(CLI::App& app) {
   cmd->add_option("--generate", a->generate, "tokens to generate greedily after the prompt")
       ->transform(integerIn(0, kIntMax))
       ->needs(prompt);
+  auto* chunk =
+      cmd->add_option("--chunk", a->chunk,
+                      "prefill: prompt tokens a step (the KV cache written as each passes; default: the whole "
+                      "prompt, halved while a step does not fit SRAM); a whole request, reported per step")
+          ->transform(integerIn(1, kIntMax))
+          ->needs(mo)
+          ->excludes(prompt)
+          ->excludes(layers)
+          ->excludes(trace);
+  cmd->add_option("--then-decode", a->thenDecode,
+                  "prefill: decode steps after the prompt (a whole request: time to first token, time per output "
+                  "token, end to end, each step exact)")
+      ->transform(integerIn(0, kIntMax))
+      ->needs(mo)
+      ->excludes(prompt)
+      ->excludes(layers)
+      ->excludes(trace);
+  (void)chunk;
   auto* sysOpt = cmd->add_option("--system", a->systemName, "a system preset (lpusim systems) or JSON file")
                      ->check(nameOrFile(systemNames()))
                      ->needs(mo)

@@ -62,34 +62,51 @@ std::vector<float> outputValues(const Compiled& c, const SimResult& r, const std
   throw Error(fmt::format("internal: the simulator returned no output {}", name));
 }
 
-ChipDecoder::ChipDecoder(const ModelConfig& m, const WeightSource& w, const ChipConfig& chip, Precision p,
+StepRequest chunkRequest(const StepRequest& base, int64_t pos, int64_t n) {
+  StepRequest r = base;
+  r.mode = n > 1 ? "prefill" : "decode";
+  r.prompt = n > 1 ? n : 0;
+  r.context = pos + n;
+  return r;
+}
+
+void readBackKv(const Graph& g, const Compiled& c, const SimResult& r, KvRows& kv) {
+  for (const GOp& op : g.ops)
+    if (op.kind == OpKind::KvAppend) {
+      const std::vector<float> rows = outputValues(c, r, op.inputs[1]);
+      auto& to = kv[op.inputs[0]];
+      to.insert(to.end(), rows.begin(), rows.end());
+    }
+}
+
+ChipDecoder::ChipDecoder(const ModelConfig& m, const WeightSource* w, const ChipConfig& chip, Precision p,
                          Policy policy)
     : m_(m), w_(w), chip_(chip), precision_(p), policy_(policy) {}
 
-ChipDecoder::Step ChipDecoder::step(int token) {
-  StepRequest req;
-  req.context = pos_ + 1;
-  req.exposeKv = true;
+ChipDecoder::Step ChipDecoder::step(const std::vector<int>& tokens) {
+  StepRequest req = chunkRequest(shape, pos_, int64_t(tokens.size()));
+  req.exposeKv = w_ != nullptr;
   const Graph g = buildGraph(m_, req);
   CompileOptions o;
   o.precision = precision_;
-  o.values = modelValues(g, w_, {token}, kv_);
+  if (w_) o.values = modelValues(g, *w_, tokens, kv_);
   const Compiled comp = compileGraph(g, chip_, o, policy_);
   RunRequest run;
-  run.options.functional = true;
+  run.options.functional = w_ != nullptr;
   const SimResult r = simulate(comp.program, chip_, g.name, run);
   Step s;
   s.cycles = r.cycles;
   s.predicted = comp.predicted;
-  s.logits = outputValues(comp, r, "logits");
-  s.next = int(outputValues(comp, r, "next_token").at(0));
-  for (const GOp& op : g.ops)  // each KvAppend's new row, as the chip computed it
-    if (op.kind == OpKind::KvAppend) {
-      const std::vector<float> row = outputValues(comp, r, op.inputs[1]);
-      auto& rows = kv_[op.inputs[0]];
-      rows.insert(rows.end(), row.begin(), row.end());
-    }
-  ++pos_;
+  s.compile_s = comp.wall_s;
+  s.simulate_s = r.wall_s;
+  pos_ += int64_t(tokens.size());
+  s.context = pos_;
+  if (!w_) return s;
+  if (req.head) {
+    s.logits = outputValues(comp, r, "logits");
+    s.next = int(outputValues(comp, r, "next_token").at(0));
+  }
+  readBackKv(g, comp, r, kv_);
   return s;
 }
 

@@ -28,28 +28,43 @@ std::vector<float> outputValues(const Compiled& c, const SimResult& r, const std
 // "1,2,3" as token ids, each checked against the vocabulary (--prompt).
 std::vector<int> parsePrompt(const std::string& text, int64_t vocab);
 
-// Greedy decoding on the chip: each token is one decode step, compiled for
-// its context length and simulated; the new key and value rows the chip
-// computed are read back and given to the next step as its cache.
+// A request on the chip, step by step: each step is a prefill chunk of
+// several tokens (causal attention over the cache so far and its own rows)
+// or a decode step of one, compiled for its context and simulated. With
+// weights (functional) the new key and value rows the chip computed are
+// read back and given to the next step as its cache; without, the steps
+// are timed only (no values, `logits` empty).
 class ChipDecoder {
  public:
-  ChipDecoder(const ModelConfig& m, const WeightSource& w, const ChipConfig& chip, Precision p, Policy policy);
+  ChipDecoder(const ModelConfig& m, const WeightSource* w, const ChipConfig& chip, Precision p, Policy policy);
   struct Step {
-    std::vector<float> logits;  // [vocab]
+    std::vector<float> logits;  // [vocab]: the last token's
     int next = 0;               // the chip's argmax
     Cycle cycles = 0, predicted = 0;
+    int64_t context = 0;                   // positions after the step
+    double compile_s = 0, simulate_s = 0;  // wall
   };
-  Step step(int token);
+  Step step(int token) { return step(std::vector<int>{token}); }
+  Step step(const std::vector<int>& tokens);
   int64_t position() const { return pos_; }
+  // The shape of each step (all but mode, context and prompt): layers, head.
+  StepRequest shape;
 
  private:
   const ModelConfig& m_;
-  const WeightSource& w_;
+  const WeightSource* w_;
   const ChipConfig& chip_;
   Precision precision_;
   Policy policy_;
   KvRows kv_;
   int64_t pos_ = 0;
 };
+
+// A step's request: `n` tokens after `pos` positions, a decode step (n = 1)
+// or a prefill chunk, of the shape `base`.
+StepRequest chunkRequest(const StepRequest& base, int64_t pos, int64_t n);
+
+// Each KvAppend's new rows, as the chip computed them, appended to `kv`.
+void readBackKv(const Graph& g, const Compiled& c, const SimResult& r, KvRows& kv);
 
 }  // namespace lpu

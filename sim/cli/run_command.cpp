@@ -12,6 +12,8 @@
 #include "isa/binary.h"
 #include "isa/error.h"
 #include "sim/cli/model_run.h"
+#include "sim/cli/progress.h"
+#include "sim/cli/request_run.h"
 #include "sim/cli/system_run.h"
 #include "sim/simulate.h"
 
@@ -133,7 +135,7 @@ void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
     ss.req.weights = s.weights.get();
     many = std::make_unique<SystemDecoder>(*s.model, *ss.sys, ss.req);
   } else {
-    one = std::make_unique<ChipDecoder>(*s.model, *s.weights, s.chip, s.precision, s.policy);
+    one = std::make_unique<ChipDecoder>(*s.model, s.weights.get(), s.chip, s.precision, s.policy);
   }
   std::vector<int> out;
   nlohmann::ordered_json steps = nlohmann::ordered_json::array();
@@ -173,6 +175,55 @@ void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
   }
 }
 
+// A whole request: the prompt in chunks, then decode steps, on one chip or
+// a system; the report of every step. `why` (stderr) says why a plain
+// prefill became one.
+void runWholeRequest(const RunArgs& a, const Setup& s, SystemSetup& ss, int64_t firstTry = 0) {
+  const ModelArgs& m = a.model;
+  const WeightSource* w = s.functional ? s.weights.get() : nullptr;
+  std::unique_ptr<ChipDecoder> one;
+  std::unique_ptr<SystemDecoder> many;
+  if (ss.sys) {
+    ss.req.weights = w;
+    many = std::make_unique<SystemDecoder>(*s.model, *ss.sys, ss.req);
+  } else {
+    one = std::make_unique<ChipDecoder>(*s.model, w, s.chip, s.precision, s.policy);
+    one->shape = StepRequest{m.mode, 0, 0, 0, m.firstLayers, !m.layersOnly, !m.layersOnly};
+  }
+  ProgressBar bar;
+  RequestPlan plan{m.promptLen, a.chunk, std::max<int64_t>(a.thenDecode, 0), firstTry};
+  const RequestRun r = runRequest(
+      *s.model, plan, [&](const std::vector<int>& tokens) { return many ? many->step(tokens) : one->step(tokens); },
+      [&](const std::string& what) {
+        if (bar.active()) bar.update(what, 0);
+      });
+  bar.clear();
+  const double clock = ss.sys ? ss.sys->chipConfig().clock_hz : s.chip.clock_hz;
+  nlohmann::ordered_json head;
+  head["model"] = s.model->name;
+  if (many) {
+    head["system"] = ss.sys->name;
+    head["chips"] = many->last().stages.size();
+    head["parallel"] = {{"tp", many->last().split.tp}, {"pp", many->last().split.pp}};
+  } else {
+    head["chip"] = s.chip.name;
+    head["chips"] = 1;
+  }
+  if (m.firstLayers > 0 || m.layersOnly)
+    head["layers"] = {{"first", m.firstLayers > 0 ? m.firstLayers : s.model->layers}, {"only", m.layersOnly}};
+  head["scheduler"] = policyName(s.policy);
+  head["precision"] = s.precision == Precision::Fp16 ? "fp16" : "int8";
+  if (a.json) {
+    std::cout << requestJson(head, r, clock).dump(2) << "\n";
+    return;
+  }
+  std::string title = fmt::format("{}: a request of {} prompt tokens", s.model->name, m.promptLen);
+  if (many)
+    title += fmt::format(" on {} chips of {} (tp={},pp={})", many->last().stages.size(), ss.sys->name,
+                         many->last().split.tp, many->last().split.pp);
+  std::cout << requestTable(title, r, clock);
+}
+
 // Greedy decoding runs whole-model decode steps of one sequence, each over
 // every position so far: the options that shape a step do not apply.
 void checkPromptArgs(const RunArgs& a) {
@@ -183,6 +234,28 @@ void checkPromptArgs(const RunArgs& a) {
   if (m.context > 0) throw Error("--context: greedy decoding (--prompt) attends the positions so far");
   if (m.mode != "decode" || m.promptLen > 0)
     throw Error("--mode prefill and --prompt-len: greedy decoding (--prompt) feeds the prompt one decode step each");
+}
+
+// One step (a decode step, a batch or a prompt), on one chip or a system.
+void runOneStep(const RunArgs& a, Setup& s, SystemSetup& ss, bool system) {
+  if (system) {  // the split asked (or chosen), compiled and simulated whole
+    if (s.functional)
+      ss.req.weights = s.weights.get(),
+      ss.req.tokens.assign(size_t(a.model.mode == "prefill" ? a.model.promptLen : a.model.batch), 1);
+    const PipelineRun pr = runPipeline(*s.model, *ss.sys, ss.req);
+    std::cout << (a.json ? systemRunJson(*s.model, *ss.sys, pr) + "\n" : systemRunTable(*s.model, *ss.sys, pr));
+    return;
+  }
+  const Step st = compileStep(a.model, s);
+  RunRequest req;
+  req.options.functional = s.functional;
+  req.tracePath = a.tracePath;
+  const SimResult r = simulate(st.compiled.program, s.chip, s.model ? st.graph.name : a.model.graphPath, req);
+  std::cout << (a.json ? runJson(st.graph, st.compiled, r, a.layers) + "\n"
+                       : runTable(st.graph, st.compiled, r, a.layers));
+  if (r.cycles != st.compiled.predicted)
+    throw Error(
+        fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, st.compiled.predicted));
 }
 
 }  // namespace
@@ -223,24 +296,26 @@ void runCommand(const RunArgs& a) {
   SystemSetup ss;
   if (system) ss = systemSetUp(a, s);
   if (!a.prompt.empty()) return decodePrompt(a, s, ss);
-  if (system) {  // the split asked (or chosen), compiled and simulated whole
-    if (s.functional)
-      ss.req.weights = s.weights.get(),
-      ss.req.tokens.assign(size_t(a.model.mode == "prefill" ? a.model.promptLen : a.model.batch), 1);
-    const PipelineRun pr = runPipeline(*s.model, *ss.sys, ss.req);
-    std::cout << (a.json ? systemRunJson(*s.model, *ss.sys, pr) + "\n" : systemRunTable(*s.model, *ss.sys, pr));
-    return;
+  const bool prefill = a.model.mode == "prefill";
+  if ((a.chunk > 0 || a.thenDecode >= 0) && !prefill)
+    throw Error("--chunk and --then-decode: a request starts with its prompt (--mode prefill --prompt-len N)");
+  if (a.chunk > 0 || a.thenDecode >= 0) return runWholeRequest(a, s, ss);
+  if (prefill && a.model.promptLen > 1) {  // a prompt too big for one step runs in chunks
+    try {
+      return runOneStep(a, s, ss, system);
+    } catch (const Error& e) {
+      if (std::string(e.what()).find("bytes of SRAM") == std::string::npos) throw;
+      if (a.layers || !a.tracePath.empty())
+        throw Error(
+            fmt::format("{} (--layers and --trace show one step; a prompt this long runs in chunks)", e.what()));
+      std::cerr << fmt::format(
+          "note: a prefill of {} tokens does not fit one step ({}); running it in chunks "
+          "(--chunk N to choose, --then-decode N for the decode steps after)\n",
+          a.model.promptLen, e.what());
+      return runWholeRequest(a, s, ss, (a.model.promptLen + 1) / 2);
+    }
   }
-  const Step st = compileStep(a.model, s);
-  RunRequest req;
-  req.options.functional = s.functional;
-  req.tracePath = a.tracePath;
-  const SimResult r = simulate(st.compiled.program, s.chip, s.model ? st.graph.name : a.model.graphPath, req);
-  std::cout << (a.json ? runJson(st.graph, st.compiled, r, a.layers) + "\n"
-                       : runTable(st.graph, st.compiled, r, a.layers));
-  if (r.cycles != st.compiled.predicted)
-    throw Error(
-        fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, st.compiled.predicted));
+  runOneStep(a, s, ss, system);
 }
 
 }  // namespace lpu

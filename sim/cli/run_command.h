@@ -34,6 +34,9 @@ struct RunArgs {
   std::string tracePath;
   std::string prompt;  // token ids, fed one decode step each
   int generate = 0;    // tokens generated greedily after the prompt
+  // A whole request (prefill): tokens per prefill step (0: chosen) and decode steps after it (-1: none asked).
+  int64_t chunk = 0;
+  int64_t thenDecode = -1;
   // A multi-chip system: a preset or file, or a number of chips, and the split.
   std::string systemName, parallel, experts;  // experts "": auto
   int chipsCount = 0;

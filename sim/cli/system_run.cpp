@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <utility>
 
 #include "isa/error.h"
@@ -75,19 +76,25 @@ PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const Pip
   return run;
 }
 
-ChipDecoder::Step SystemDecoder::step(int token) {
+ChipDecoder::Step SystemDecoder::step(const std::vector<int>& tokens) {
   PipelineRequest req = base_;
-  req.step.context = pos_ + 1;
-  req.step.exposeKv = true;
-  req.tokens = {token};
+  req.step = chunkRequest(base_.step, pos_, int64_t(tokens.size()));
+  req.step.exposeKv = base_.weights != nullptr;
+  req.tokens = tokens;
   req.kv = &kv_;
+  const auto start = std::chrono::steady_clock::now();
   last_ = runPipeline(m_, sys_, req);  // throws unless the simulator measured the predicted cycles
   if (base_.pp == 0) base_.tp = last_.split.tp, base_.pp = last_.split.pp;  // keep the first step's split
   ChipDecoder::Step s;
   s.cycles = last_.result.cycles;
   s.predicted = last_.predicted;
+  s.simulate_s = last_.result.wall_s;
+  s.compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - s.simulate_s;
+  pos_ += int64_t(tokens.size());
+  s.context = pos_;
+  if (!base_.weights) return s;
   const size_t tp = size_t(std::max(1, last_.split.tp));
-  bool head = false;
+  bool head = !req.step.head;
   for (size_t k = 0; k < last_.stages.size(); k += tp) {  // each stage's first chip
     const Graph& g = last_.graphs[k];
     const Compiled& c = last_.stages[k];
@@ -97,15 +104,9 @@ ChipDecoder::Step SystemDecoder::step(int token) {
       s.next = int(outputValues(c, r, "next_token").at(0));
       head = true;
     }
-    for (const GOp& op : g.ops)  // each KvAppend's new row, as the chip computed it
-      if (op.kind == OpKind::KvAppend) {
-        const std::vector<float> row = outputValues(c, r, op.inputs[1]);
-        auto& rows = kv_[op.inputs[0]];
-        rows.insert(rows.end(), row.begin(), row.end());
-      }
+    readBackKv(g, c, r, kv_);
   }
   if (!head) throw Error("internal: no stage computed the logits");
-  ++pos_;
   return s;
 }
 

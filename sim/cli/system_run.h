@@ -38,15 +38,18 @@ struct PipelineRequest : MappingRequest {
 // simulated, never silently.
 PipelineRun runPipeline(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& req);
 
-// Greedy decoding on a system: each token is one decode step over all its
-// chips (the split chosen at the first step, then kept); each stage's new
-// key and value rows are read back from its first chip and carried to the
-// next step, as on one chip.
+// A request on a system, step by step as ChipDecoder's: each step (a decode
+// step or a prefill chunk) runs over all its chips, the split chosen at the
+// first step, then kept; functional (weights in the request) each stage's
+// new key and value rows are read back from its first chip and carried to
+// the next step, as on one chip.
 class SystemDecoder {
  public:
   SystemDecoder(const ModelConfig& m, const SystemConfig& sys, const PipelineRequest& base)
       : m_(m), sys_(sys), base_(base) {}
-  ChipDecoder::Step step(int token);
+  ChipDecoder::Step step(int token) { return step(std::vector<int>{token}); }
+  ChipDecoder::Step step(const std::vector<int>& tokens);  // a decode step, or a prefill chunk (as ChipDecoder's)
+  StepRequest& shape() { return base_.step; }
   const PipelineRun& last() const { return last_; }
 
  private:
