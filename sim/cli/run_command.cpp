@@ -236,8 +236,8 @@ void runCommand(const RunArgs& a) {
   req.options.functional = s.functional;
   req.tracePath = a.tracePath;
   const SimResult r = simulate(st.compiled.program, s.chip, s.model ? st.graph.name : a.model.graphPath, req);
-  std::cout << (a.json ? runJson(st.graph, st.compiled, r, a.layers) + "\n"
-                       : runTable(st.graph, st.compiled, r, a.layers));
+  std::cout << (a.json ? runJson(st.graph, s.chip, st.compiled, r, a.layers) + "\n"
+                       : runTable(st.graph, s.chip, st.compiled, r, a.layers));
   if (r.cycles != st.compiled.predicted)
     throw Error(
         fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, st.compiled.predicted));
