@@ -335,6 +335,21 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
 
 namespace {
 
+// Whether the scores whose probabilities mix `at` takes were causal: the
+// AttnScores op found back through the producers of its first input (each
+// earlier in the graph, usually just before).
+bool causalScores(const Graph& g, size_t at) {
+  std::string t = g.ops[at].inputs[0];
+  for (size_t i = at; i-- > 0;) {
+    const GOp& op = g.ops[i];
+    if (std::find(op.outputs.begin(), op.outputs.end(), t) == op.outputs.end()) continue;
+    if (op.kind == OpKind::AttnScores) return op.attrs.causal;
+    if (op.inputs.empty()) return false;
+    t = op.inputs[0];
+  }
+  return false;
+}
+
 void attention(Lowerer& L, const GOp& op, bool scores) {
   const ChipConfig& c = L.c;
   const int d = int(op.attrs.head_dim), heads = int(op.attrs.heads), kv = int(op.attrs.kv_heads);
@@ -346,6 +361,15 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
                           : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
   const double scale = op.attrs.scale;  // AttnMix: 1 (the default)
   const bool causal = op.attrs.causal;
+  // Useful work, per kv head this chip keeps: its cache streamed once, and
+  // for each of its hpg heads d MACs per position a token sees (a causal
+  // step's later positions masked, in the mix by the probabilities' zeros).
+  int64_t seen = 0, owned = 0;
+  const bool masked = scores ? causal : causalScores(L.g, size_t(L.op));
+  for (int64_t t = 0; t < T; ++t) seen += masked ? std::min(k.context, k.context - T + t + 1) : k.context;
+  for (int g = 0; g < kv; ++g) owned += L.ownsKvHead(g) ? 1 : 0;
+  L.countMxm(DType::F16, uint64_t(owned * hpg * d) * uint64_t(seen), op.inputs[1],
+             uint64_t(owned * d) * uint64_t(k.context) * 2);
   for (int g = 0; g < kv; ++g) {
     if (!L.ownsKvHead(g) || k.leader[size_t(g)] != g) continue;
     // Values: one job for the heads sharing g's tiles; row r is token r / (hpg * M),

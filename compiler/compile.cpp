@@ -87,6 +87,7 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   }
   for (const GTensor& t : g.tensors)
     if (t.kind == TensorKind::Output) out.outputs[t.name] = L.act(t.name);
+  out.mxm = L.work();
   out.sram.weights = L.layout().weightBytes();
   out.sram.kv_cache = L.layout().cacheBytes();
   out.sram.activations = L.layout().activationBytes();

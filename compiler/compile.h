@@ -30,6 +30,7 @@ struct Compiled {
   Policy policy = Policy::List;
   Precision precision = Precision::Int8;
   SramUse sram;
+  MxmWork mxm;  // for the resource bound (bound.h)
   std::vector<OpCycles> ops;
   size_t tasks = 0;
   double wall_s = 0;

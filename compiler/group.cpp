@@ -163,6 +163,7 @@ void finishChip(Compiled& ck, Lowerer& L, const std::vector<Task>& tasks, const 
   ck.predicted += delta;
   for (const GTensor& t : L.g.tensors)
     if (t.kind == TensorKind::Output) ck.outputs[t.name] = L.act(t.name);
+  ck.mxm = L.work();
   ck.sram.weights = L.layout().weightBytes();
   ck.sram.kv_cache = L.layout().cacheBytes();
   ck.sram.activations = L.layout().activationBytes();

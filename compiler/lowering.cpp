@@ -325,6 +325,19 @@ int Lowerer::laneIndex(int cols, float big, const std::vector<int>& avoid) {
   return constants_[name] = layout_.addConstant(p, t, group);
 }
 
+void Lowerer::countMxm(DType dt, uint64_t macs, const std::string& tensor, uint64_t bytes) {
+  (dt == DType::I8 ? work_.macs_int8 : work_.macs_fp16) += macs;
+  if (streamed_.insert(tensor).second) work_.mxm_bytes += bytes;
+}
+
+int64_t Lowerer::ownedColumns(int64_t n, bool all) const {
+  const int64_t lanes = c.lanes();
+  int64_t cols = 0;
+  for (int64_t j = 0; j * lanes < n; ++j)
+    if (all || owns(int(j))) cols += std::min(lanes, n - j * lanes);
+  return cols;
+}
+
 Lowerer::PlaneState& Lowerer::nextPlane(uint32_t words, bool anywhere) {
   size_t pick = nextPlane_;
   // The next plane with `words` free on its own slices, else with room for

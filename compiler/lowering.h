@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ struct CompileOptions {
   bool wholeExperts = false;
 };
 
+// A chip's MXM work, for its resource bound (bound.h): the useful MACs of
+// the ops it computes (a causal attention's masked positions not counted),
+// and the bytes of each distinct weight or KV-cache tensor it streams into
+// its planes, once however often the schedule reloads them (its elements,
+// not the tiles' padding).
+struct MxmWork {
+  uint64_t macs_int8 = 0, macs_fp16 = 0, mxm_bytes = 0;
+};
+
 class Lowerer {
  public:
   Lowerer(const Graph& g, const ChipConfig& c, const CompileOptions& o, Program& p);
@@ -74,6 +84,13 @@ class Lowerer {
   // Tensor parallelism: this chip keeps KV head g's cache and runs its query heads.
   bool ownsKvHead(int g) const { return o.tp <= 1 || g % o.tp == o.rank; }
   const Layout& layout() const { return layout_; }
+  const MxmWork& work() const { return work_; }
+  // Counts an op's MXM work: `macs` at `dt` (i8 or f16), and `bytes` of
+  // `tensor` streamed into the planes (the first time it is named only).
+  void countMxm(DType dt, uint64_t macs, const std::string& tensor, uint64_t bytes);
+  // Of an output of n columns, those in the 320-lane chunks this chip
+  // computes (all of them with `all`, or without tensor parallelism).
+  int64_t ownedColumns(int64_t n, bool all = false) const;
   const ActTensor& act(const std::string& name) const;
   // int8: activation x quantized once (x / activationScale) into int8 rows
   // spread a row a slice (Layout::addSpreadRows), for matmuls of several
@@ -171,6 +188,8 @@ class Lowerer {
   size_t nextPlane_ = 0;
   int chunkTurn_ = 0;
   std::vector<std::string> gathers_, reductions_;
+  MxmWork work_;
+  std::set<std::string> streamed_;  // tensors whose bytes work_ counts
 };
 
 }  // namespace lpu

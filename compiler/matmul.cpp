@@ -201,6 +201,8 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
       b.write(slots->tensor, uint32_t(row), acc, slots->firstRow + row);
     };
   }
+  const int64_t cols = L.ownedColumns(N);  // useful MACs: rows x K x the columns this chip computes
+  L.countMxm(wt, uint64_t(x.rows) * uint64_t(K) * uint64_t(cols), w.name, uint64_t(K) * uint64_t(cols) * bytes(wt));
   runMxmJob(L, job);
   if (pack == 1 || (L.o.tp > 1 && !L.owns(nChunks - 1))) return;
   const ActTensor& part = L.act(op.name + ".slots");

@@ -7,6 +7,7 @@
 // experts of a matrix (a static operand).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "isa/error.h"
@@ -178,6 +179,15 @@ void lowerMoeFFN(Lowerer& L, const GOp& op) {
   }
   if (last)  // chunks owned in this phase
     down = placeExperts(L, op, 2, per, E, base, local, F, D, tw, wt, op.name + ".down", !fixed, whole);
+  // Useful work: each token's `slots` experts (on the chip: its choices, or its own experts when it
+  // has no more than k, all of which a token may choose); the distinct experts' tiles streamed once.
+  const uint64_t streamed = uint64_t(std::min<int64_t>(local, x.rows * slots));
+  auto count = [&](const char* what, int64_t K, int64_t N) {
+    const uint64_t cols = uint64_t(L.ownedColumns(N, whole)) * uint64_t(K);
+    L.countMxm(wt, uint64_t(x.rows * slots) * cols, op.name + what, streamed * cols * uint64_t(bytes(wt)));
+  };
+  if (first) count(".gate", D, F), count(".up", D, F);
+  if (last) count(".down", F, D);
   // gpt-oss biases: timing only (rejected above with values), read from expert 0's rows.
   const ActTensor* bGate = hasBias ? &L.constant(op.inputs[3 + 3], {x.group}) : nullptr;
   const ActTensor* bUp = hasBias ? &L.constant(op.inputs[3 + 4], {x.group}) : nullptr;

@@ -10,6 +10,7 @@
 #include "compiler/compile.h"
 #include "isa/arch/system_config.h"
 #include "isa/error.h"
+#include "sim/cli/bound_report.h"
 #include "sim/cli/system_run.h"
 #include "sim/simulate.h"
 
@@ -49,8 +50,9 @@ std::vector<BenchCase> defaultBenchCases() {
 void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, bool int8, bool json) {
   const ChipConfig chip = loadChip(chipName);
   if (!json)
-    std::cout << fmt::format("{:<52} {:<9} {:>10} {:>12} {:>10} {:>10} {:>14} {:>9}\n", "case", "scheduler", "cycles",
-                             "tokens/s", "compile s", "simulate s", "sim cycles/s", "peak MiB");
+    std::cout << fmt::format("{:<52} {:<9} {:>10} {:>9} {:>7} {:>6} {:>12} {:>10} {:>10} {:>14} {:>9}\n", "case",
+                             "scheduler", "cycles", "bound", "ratio", "MXM %", "tokens/s", "compile s", "simulate s",
+                             "sim cycles/s", "peak MiB");
   for (const BenchCase& bc : cases) {
     const ModelConfig m = loadModel(bc.model);
     const Graph g = buildGraph(m, bc.step);
@@ -67,11 +69,16 @@ void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, 
         throw Error(fmt::format("{}: the simulator measured {} cycles but the compiler predicted {}", g.name, r.cycles,
                                 comp.predicted));
       const double tps = double(g.tokens) / r.seconds();
+      const Bound bound = chipBound(chip, comp.mxm);
+      const double util = mxmUtilization(chip, bound, r.cycles, 1);
       if (json) {
         nlohmann::ordered_json j{{"case", g.name},
                                  {"scheduler", policyName(pol)},
                                  {"precision", int8 ? "int8" : "fp16"},
                                  {"cycles", r.cycles},
+                                 {"bound_cycles", bound.cycles},
+                                 {"bound_ratio", boundRatio(bound, r.cycles)},
+                                 {"mxm_utilization", util},
                                  {"tokens_per_s", tps},
                                  {"compile_wall_s", comp.wall_s},
                                  {"simulate_wall_s", simWall},
@@ -79,9 +86,10 @@ void runBench(const std::vector<BenchCase>& cases, const std::string& chipName, 
                                  {"peak_mib", peakMiB()}};
         std::cout << j.dump() << "\n";
       } else {
-        std::cout << fmt::format("{:<52} {:<9} {:>10} {:>12.1f} {:>10.3f} {:>10.3f} {:>14.0f} {:>9.0f}\n", g.name,
-                                 policyName(pol), r.cycles, tps, comp.wall_s, simWall, double(r.cycles) / simWall,
-                                 peakMiB());
+        std::cout << fmt::format(
+            "{:<52} {:<9} {:>10} {:>9} {:>7.2f} {:>6.1f} {:>12.1f} {:>10.3f} {:>10.3f} {:>14.0f} {:>9.0f}\n", g.name,
+            policyName(pol), r.cycles, bound.cycles, boundRatio(bound, r.cycles), 100 * util, tps, comp.wall_s, simWall,
+            double(r.cycles) / simWall, peakMiB());
       }
       std::cout.flush();
     }
@@ -99,9 +107,9 @@ std::vector<SystemBenchCase> defaultSystemBenchCases() {
 
 void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool json) {
   if (!json)
-    std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10} {:>10} {:>10} {:>16} {:>9}\n", "model", "system",
-                             "chips", "split", "cycles", "tokens/s", "compile s", "simulate s", "chip-cycles/s",
-                             "peak MiB");
+    std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>9} {:>7} {:>6} {:>10} {:>10} {:>10} {:>16} {:>9}\n",
+                             "model", "system", "chips", "split", "cycles", "bound", "ratio", "MXM %", "tokens/s",
+                             "compile s", "simulate s", "chip-cycles/s", "peak MiB");
   for (const SystemBenchCase& bc : cases) {
     const ModelConfig m = loadModel(bc.model);
     const bool count = !bc.system.empty() && bc.system.find_first_not_of("0123456789") == std::string::npos;
@@ -134,6 +142,8 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
     const double hz = sys.chipConfig().clock_hz, tps = hz / double(r.result.cycles);
     const double speed = double(r.result.cycles) * double(r.chips.size()) / r.result.wall_s;
     const std::string split = fmt::format("tp={},pp={}", r.split.tp, r.split.pp);
+    const Bound bound = systemBound(r, sys.chipConfig());
+    const double util = mxmUtilization(sys.chipConfig(), bound, r.result.cycles, r.chips.size());
     if (json) {
       nlohmann::ordered_json j{{"model", bc.model},
                                {"system", bc.system},
@@ -141,6 +151,9 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
                                {"parallel", split},
                                {"context", bc.context},
                                {"cycles", r.result.cycles},
+                               {"bound_cycles", bound.cycles},
+                               {"bound_ratio", boundRatio(bound, r.result.cycles)},
+                               {"mxm_utilization", util},
                                {"tokens_per_s", tps},
                                {"compile_wall_s", compile},
                                {"simulate_wall_s", r.result.wall_s},
@@ -148,9 +161,10 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
                                {"peak_mib", peakMiB()}};
       std::cout << j.dump() << "\n";
     } else {
-      std::cout << fmt::format("{:<14} {:<10} {:>5} {:<10} {:>9} {:>10.1f} {:>10.1f} {:>10.1f} {:>16.3g} {:>9.0f}\n",
-                               bc.model, bc.system, r.chips.size(), split, r.result.cycles, tps, compile,
-                               r.result.wall_s, speed, peakMiB());
+      std::cout << fmt::format(
+          "{:<14} {:<10} {:>5} {:<10} {:>9} {:>9} {:>7.2f} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>16.3g} {:>9.0f}\n",
+          bc.model, bc.system, r.chips.size(), split, r.result.cycles, bound.cycles, boundRatio(bound, r.result.cycles),
+          100 * util, tps, compile, r.result.wall_s, speed, peakMiB());
     }
     std::cout.flush();
   }

@@ -215,7 +215,9 @@ Command addRun(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "compile a graph or one step of a model and run it on the simulated chip");
   addModelOptions(cmd, a->model);
   auto* mo = cmd->get_option("--model");
-  cmd->add_flag("--json", a->json, "print one JSON object");
+  cmd->add_flag("--json", a->json,
+                "print one JSON object; bound_cycles: the MXM and links' resource bound, bound_ratio: cycles / "
+                "bound_cycles (README: the resource bound)");
   auto* layers = cmd->add_flag("--layers", a->layers, "one chip: add a per-layer breakdown (cycle span of each layer)");
   auto* trace = cmd->add_option("--trace", a->tracePath, "one chip: write a Chrome/Perfetto timeline (JSON) here")
                     ->check(outputFile());

@@ -99,6 +99,7 @@ ChipDecoder::Step ChipDecoder::step(const std::vector<int>& tokens) {
   s.predicted = comp.predicted;
   s.compile_s = comp.wall_s;
   s.simulate_s = r.wall_s;
+  s.bound = chipBound(chip_, comp.mxm);
   pos_ += int64_t(tokens.size());
   s.context = pos_;
   if (!w_) return s;

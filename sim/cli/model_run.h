@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/bound.h"
 #include "compiler/compile.h"
 #include "models/build_graph.h"
 #include "models/weights.h"
@@ -43,6 +44,8 @@ class ChipDecoder {
     Cycle cycles = 0, predicted = 0;
     int64_t context = 0;                   // positions after the step
     double compile_s = 0, simulate_s = 0;  // wall
+    Bound bound;                           // the step's resource bound (compiler/bound.h)
+    size_t chips = 1;
   };
   Step step(int token) { return step(std::vector<int>{token}); }
   Step step(const std::vector<int>& tokens);

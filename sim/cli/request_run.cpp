@@ -15,6 +15,23 @@ Cycle sum(const std::vector<ChipDecoder::Step>& steps) {
   return n;
 }
 
+// The steps' bounds summed: each term, and the limit the largest of them.
+Bound sumBounds(const std::vector<ChipDecoder::Step>& steps) {
+  Bound b;
+  for (const auto& s : steps) {
+    b.mxm_bytes += s.bound.mxm_bytes, b.macs_int8 += s.bound.macs_int8, b.macs_fp16 += s.bound.macs_fp16;
+    b.bytes_cycles += s.bound.bytes_cycles, b.macs_cycles += s.bound.macs_cycles;
+    b.exchanges += s.bound.exchanges, b.link_cycles += s.bound.link_cycles;
+    b.cycles += s.bound.cycles, b.even_cycles += s.bound.even_cycles;
+  }
+  b.limit = b.link_cycles > std::max(b.bytes_cycles, b.macs_cycles) ? "links"
+            : b.macs_cycles > b.bytes_cycles                        ? "macs"
+                                                                    : "mxm_bytes";
+  return b;
+}
+
+double ratio(Cycle cycles, Cycle bound) { return bound > 0 ? double(cycles) / double(bound) : 0.0; }
+
 bool tooBig(const Error& e) { return std::string(e.what()).find("bytes of SRAM") != std::string::npos; }
 
 }  // namespace
@@ -69,9 +86,10 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
     }
     const ChipDecoder::Step& s = r.decode.back();
     if (s.cycles != s.predicted)
-      throw Error(fmt::format("decode step {} (context {}): the simulator measured {} cycles but the compiler "
-                              "predicted {}",
-                              i, s.context, s.cycles, s.predicted));
+      throw Error(
+          fmt::format("decode step {} (context {}): the simulator measured {} cycles but the compiler "
+                      "predicted {}",
+                      i, s.context, s.cycles, s.predicted));
     next = s.next;
     if (!s.logits.empty()) r.generated.push_back(next);
     if (onStep) onStep(fmt::format("decode step {} of {}", i + 1, plan.decode));
@@ -79,7 +97,8 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
   return r;
 }
 
-nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r, double clockHz) {
+nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r, const ChipConfig& chip) {
+  const double clockHz = chip.clock_hz;
   const Cycle pre = r.prefillCycles(), dec = r.decodeCycles();
   int64_t prompt = 0;
   for (int64_t n : r.chunkTokens) prompt += n;
@@ -94,6 +113,7 @@ nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r
                      {"context", s.context},
                      {"cycles", s.cycles},
                      {"predicted_cycles", s.predicted},
+                     {"bound_cycles", s.bound.cycles},
                      {"compile_wall_s", s.compile_s},
                      {"simulate_wall_s", s.simulate_s}});
   };
@@ -116,6 +136,20 @@ nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r
   o["prefill_tokens_per_s"] = double(prompt) / (double(pre) / clockHz);
   o["decode_tokens_per_s"] = r.decode.empty() ? 0.0 : double(r.decode.size()) / (double(dec) / clockHz);
   if (!r.generated.empty()) o["generated"] = r.generated;
+  const Bound pb = sumBounds(r.prefill), all = sumBounds([&] {
+                                           auto v = r.prefill;
+                                           v.insert(v.end(), r.decode.begin(), r.decode.end());
+                                           return v;
+                                         }());
+  const size_t chips = r.prefill.empty() ? 1 : r.prefill.front().chips;
+  o["prefill_bound_cycles"] = pb.cycles;
+  o["prefill_bound_ratio"] = ratio(pre, pb.cycles);
+  o["bound_cycles"] = all.cycles;
+  o["bound"] = all;
+  o["bound"].erase("cycles");
+  o["bound_ratio"] = ratio(pre + dec, all.cycles);
+  o["mxm_utilization"] = mxmUtilization(chip, all, pre + dec, chips);
+  o["prefill_mxm_utilization"] = mxmUtilization(chip, pb, pre, chips);
   o["compile_wall_s"] = compile;
   o["simulate_wall_s"] = simulate;
   o["wall_s"] = compile + simulate;
@@ -123,7 +157,8 @@ nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r
   return o;
 }
 
-std::string requestTable(const std::string& title, const RequestRun& r, double clockHz) {
+std::string requestTable(const std::string& title, const RequestRun& r, const ChipConfig& chip) {
+  const double clockHz = chip.clock_hz;
   const Cycle pre = r.prefillCycles(), dec = r.decodeCycles();
   int64_t prompt = 0;
   for (int64_t n : r.chunkTokens) prompt += n;
@@ -134,6 +169,11 @@ std::string requestTable(const std::string& title, const RequestRun& r, double c
   out += fmt::format("prefill: {} tokens in {} step(s) of up to {}: {} cycles, time to first token {:.3f} ms\n", prompt,
                      r.prefill.size(), r.chunkTokens.empty() ? 0 : r.chunkTokens.front(), pre,
                      double(pre) / clockHz * 1e3);
+  const Bound pb = sumBounds(r.prefill);
+  const size_t chips = r.prefill.empty() ? 1 : r.prefill.front().chips;
+  out += fmt::format("  bound {} cycles ({}: MXM bytes {}, MACs {}, links {}), {:.2f}x; MXM utilisation {:.1f}%\n",
+                     pb.cycles, pb.limit, pb.bytes_cycles, pb.macs_cycles, pb.link_cycles, ratio(pre, pb.cycles),
+                     100 * mxmUtilization(chip, pb, pre, chips));
   if (!r.decode.empty())
     out += fmt::format("decode: {} steps, {} cycles, time per output token {:.3f} ms ({:.1f} tokens/s)\n",
                        r.decode.size(), dec, double(dec) / double(r.decode.size()) / clockHz * 1e3,

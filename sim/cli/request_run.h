@@ -16,9 +16,9 @@
 namespace lpu {
 
 struct RequestPlan {
-  int64_t prompt = 0;  // prompt tokens
-  int64_t chunk = 0;   // tokens per prefill step; 0: the whole prompt, halved while it does not fit
-  int64_t decode = 0;  // decode steps after the prefill
+  int64_t prompt = 0;    // prompt tokens
+  int64_t chunk = 0;     // tokens per prefill step; 0: the whole prompt, halved while it does not fit
+  int64_t decode = 0;    // decode steps after the prefill
   int64_t firstTry = 0;  // chunk 0: the size tried first (0: the whole prompt)
 };
 
@@ -43,8 +43,10 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
 
 // The report: `head` (model, chip or system keys) then the request's keys
 // (cycles and seconds with their units in the names); and as a table.
-nlohmann::ordered_json requestJson(nlohmann::ordered_json head, const RequestRun& r, double clockHz);
-std::string requestTable(const std::string& title, const RequestRun& r, double clockHz);
+// The bound: each step's summed (each step streams its weights through the
+// MXM again), and the MXM utilisation of the whole request.
+nlohmann::ordered_json requestJson(nlohmann::ordered_json head, const RequestRun& r, const ChipConfig& chip);
+std::string requestTable(const std::string& title, const RequestRun& r, const ChipConfig& chip);
 
 // KV-cache bytes of `positions` (fp16 keys and values of every layer).
 uint64_t kvCacheBytes(const ModelConfig& m, int64_t positions);

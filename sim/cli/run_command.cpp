@@ -198,7 +198,7 @@ void runWholeRequest(const RunArgs& a, const Setup& s, SystemSetup& ss, int64_t 
         if (bar.active()) bar.update(what, 0);
       });
   bar.clear();
-  const double clock = ss.sys ? ss.sys->chipConfig().clock_hz : s.chip.clock_hz;
+  const ChipConfig chip = ss.sys ? ss.sys->chipConfig() : s.chip;
   nlohmann::ordered_json head;
   head["model"] = s.model->name;
   if (many) {
@@ -214,14 +214,14 @@ void runWholeRequest(const RunArgs& a, const Setup& s, SystemSetup& ss, int64_t 
   head["scheduler"] = policyName(s.policy);
   head["precision"] = s.precision == Precision::Fp16 ? "fp16" : "int8";
   if (a.json) {
-    std::cout << requestJson(head, r, clock).dump(2) << "\n";
+    std::cout << requestJson(head, r, chip).dump(2) << "\n";
     return;
   }
   std::string title = fmt::format("{}: a request of {} prompt tokens", s.model->name, m.promptLen);
   if (many)
     title += fmt::format(" on {} chips of {} (tp={},pp={})", many->last().stages.size(), ss.sys->name,
                          many->last().split.tp, many->last().split.pp);
-  std::cout << requestTable(title, r, clock);
+  std::cout << requestTable(title, r, chip);
 }
 
 // Greedy decoding runs whole-model decode steps of one sequence, each over
@@ -251,8 +251,8 @@ void runOneStep(const RunArgs& a, Setup& s, SystemSetup& ss, bool system) {
   req.options.functional = s.functional;
   req.tracePath = a.tracePath;
   const SimResult r = simulate(st.compiled.program, s.chip, s.model ? st.graph.name : a.model.graphPath, req);
-  std::cout << (a.json ? runJson(st.graph, st.compiled, r, a.layers) + "\n"
-                       : runTable(st.graph, st.compiled, r, a.layers));
+  std::cout << (a.json ? runJson(st.graph, s.chip, st.compiled, r, a.layers) + "\n"
+                       : runTable(st.graph, s.chip, st.compiled, r, a.layers));
   if (r.cycles != st.compiled.predicted)
     throw Error(
         fmt::format("the simulator measured {} cycles but the compiler predicted {}", r.cycles, st.compiled.predicted));

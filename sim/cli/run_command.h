@@ -56,8 +56,8 @@ void compileCommand(const CompileArgs& a);
 void runCommand(const RunArgs& a);
 
 // The single-chip run's report (sim/cli/run_report.cpp): JSON, or a table;
-// with `layers`, the cycle span of each layer.
-std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool layers);
-std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool layers);
+// with `layers`, the cycle span of each layer; the bound as `chip` sets it.
+std::string runJson(const Graph& g, const ChipConfig& chip, const Compiled& c, const SimResult& r, bool layers);
+std::string runTable(const Graph& g, const ChipConfig& chip, const Compiled& c, const SimResult& r, bool layers);
 
 }  // namespace lpu

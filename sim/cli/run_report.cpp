@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "sim/cli/bound_report.h"
 #include "sim/cli/run_command.h"
 
 namespace lpu {
@@ -32,7 +33,7 @@ nlohmann::ordered_json layerJson(const Graph& g, const Compiled& c) {
 
 }  // namespace
 
-std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool layers) {
+std::string runJson(const Graph& g, const ChipConfig& chip, const Compiled& c, const SimResult& r, bool layers) {
   auto j = nlohmann::ordered_json::parse(resultJson(r, 64));
   nlohmann::ordered_json o;
   if (!g.model.empty()) o["model"] = g.model;
@@ -49,6 +50,7 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   o["batch"] = g.batch;
   o["tokens_per_s_per_user"] = g.mode == "decode" ? 1.0 / r.seconds() : tokensPerSecond(g, r);
   o["chips"] = 1;
+  addBoundJson(o, chip, chipBound(chip, c.mxm), r.cycles, 1);
   o["sram_bytes"] = c.sram;
   o["sram_bytes"]["total"] = c.sram.total();
   o["utilization"] = j["utilization"];
@@ -63,7 +65,7 @@ std::string runJson(const Graph& g, const Compiled& c, const SimResult& r, bool 
   return o.dump(2);
 }
 
-std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool layers) {
+std::string runTable(const Graph& g, const ChipConfig& chip, const Compiled& c, const SimResult& r, bool layers) {
   std::string s = fmt::format("{}\n", g.name);
   s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", c.predicted, r.cycles,
                    r.seconds() * 1e6, r.clock_hz / 1e6);
@@ -71,6 +73,7 @@ std::string runTable(const Graph& g, const Compiled& c, const SimResult& r, bool
     s += fmt::format("{} tokens/s ({:.3f} ms per token, {} mode, {} token(s) per step)\n",
                      fmt::format("{:.1f}", tokensPerSecond(g, r)), r.seconds() / double(g.tokens) * 1e3, g.mode,
                      g.tokens);
+  s += boundLine(chip, chipBound(chip, c.mxm), r.cycles, 1);
   s += fmt::format(
       "scheduler {}, precision {}, {} tasks; SRAM: weights {:.2f} MiB, KV cache {:.2f} MiB, "
       "activations {:.2f} MiB, program {:.2f} MiB\n",

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/cli/bound_report.h"
 #include "system_run.h"
 
 namespace lpu {
@@ -26,6 +27,7 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
   o["tokens_per_s_per_user"] = (last.mode == "decode" ? 1.0 : double(last.tokens)) * hz / double(r.result.cycles);
   o["seconds_per_token"] = double(r.result.cycles) / hz / double(last.tokens);
   o["chips"] = r.chips.size();
+  addBoundJson(o, sys.chipConfig(), systemBound(r, sys.chipConfig()), r.result.cycles, r.chips.size());
   o["parallel"] = {{"tp", r.split.tp}, {"pp", r.split.pp}, {"why", r.why}};
   if (!r.experts.empty()) o["parallel"]["experts"] = r.experts;
   o["c2c_bytes"] = r.c2cBytes();
@@ -51,6 +53,8 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
          {"chip", r.chips[s]},
          {"graph", r.graphs[s].name},
          {"cycles", r.stages[s].predicted},
+         {"bound_cycles", chipBound(sys.chipConfig(), r.stages[s].mxm).cycles},
+         {"mxm", r.stages[s].mxm},
          {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
                                                       : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
   o["stages"] = stages;
@@ -71,6 +75,7 @@ std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const 
   s += fmt::format("split: {}{}\n", r.why, r.experts.empty() ? "" : fmt::format("; MoE experts {}", r.experts));
   s += fmt::format("predicted {} cycles, simulated {} cycles ({:.3f} us at {:.0f} MHz)\n", r.predicted, r.result.cycles,
                    double(r.result.cycles) / hz * 1e6, hz / 1e6);
+  s += boundLine(sys.chipConfig(), systemBound(r, sys.chipConfig()), r.result.cycles, r.chips.size());
   if (last.batch > 1)
     s += fmt::format("{:.1f} tokens/s over a batch of {} ({:.1f} per user); C2C {} bytes per step\n",
                      double(last.tokens) * hz / double(r.result.cycles), last.batch, hz / double(r.result.cycles),

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "compiler/bound.h"
 #include "isa/error.h"
 #include "sim/cli/model_run.h"
 #include "sim/cli/progress.h"
@@ -90,6 +91,8 @@ ChipDecoder::Step SystemDecoder::step(const std::vector<int>& tokens) {
   s.predicted = last_.predicted;
   s.simulate_s = last_.result.wall_s;
   s.compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - s.simulate_s;
+  s.bound = systemBound(last_, sys_.chipConfig());
+  s.chips = last_.stages.size();
   pos_ += int64_t(tokens.size());
   s.context = pos_;
   if (!base_.weights) return s;
