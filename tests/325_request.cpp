@@ -82,6 +82,14 @@ TEST_CASE("a request's chunk shrinks while a step does not fit; one token too ma
   CHECK(j["tpot_s"].get<double>() == Approx(1e-7));  // 100 cycles
   CHECK(j["output_tokens"] == 3);
 
+  // A system's refusal halves the chunk too.
+  auto system = [](const std::vector<int>& tokens) {
+    if (tokens.size() > 2) throw Error("tiny-llama does not fit system groq-rack (72 chips) with any split tried");
+    ChipDecoder::Step s;
+    s.cycles = s.predicted = 7;
+    return s;
+  };
+  CHECK(runRequest(m, RequestPlan{8, 0, 0}, system).chunkTokens == std::vector<int64_t>{2, 2, 2, 2});  // 8, 4, 2
   // A fixed --chunk is not changed: the error is the step's.
   CHECK_THROWS_WITH(runRequest(m, RequestPlan{10, 4, 0}, step), Catch::Contains("needs 999 bytes of SRAM"));
   // Nothing fits: the KV cache of the whole prompt named with its arithmetic.
@@ -143,4 +151,21 @@ TEST_CASE("bad input: --chunk and --then-decode", "[request][bad-input]") {
   checkBadInput("run --model tiny-llama --prompt 1,2 --chunk 2", "--prompt excludes --chunk");
   checkBadInput("run --model tiny-llama --mode prefill --prompt-len 4 --then-decode 2 --trace /tmp/t.json",
                 "--trace excludes --then-decode");
+}
+
+TEST_CASE("a request on 4 chips (tp=2,pp=2) generates the tokens one chip does, every step exact",
+          "[request][multichip][cli]") {
+  const std::string req =
+      "run --model tiny-llama --mode prefill --prompt-len 8 --chunk 4 --then-decode 3 --functional --json";
+  const CliRun one = runCli(req), four = runCli(req + " --chips 4 --parallel tp=2,pp=2");
+  REQUIRE(one.exitCode == 0);
+  REQUIRE(four.exitCode == 0);
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(four.out);
+  CHECK(b["chips"] == 4);
+  CHECK(b["prefill_steps"] == 2);     // 4 + 4 tokens
+  CHECK(a["generated"].size() == 4);  // the prefill's token, then one a decode step
+  CHECK(a["generated"] == b["generated"]);
+  for (const auto& s : b["steps"]) CHECK(s["cycles"] == s["predicted_cycles"]);
+  // The bound over 4 chips: 2 stages of 2, each step 2 all-reduces a layer and one hand-over.
+  CHECK(b["bound"]["exchanges"] == 5 * 5);  // 5 steps x (2 layers x 2 + 1)
 }

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "compiler/compile.h"
 #include "isa/arch/system_config.h"
 #include "isa/error.h"
 #include "sim/cli/bound_report.h"
+#include "sim/cli/request_run.h"
 #include "sim/cli/system_run.h"
 #include "sim/simulate.h"
 
@@ -165,6 +167,88 @@ void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool j
           "{:<14} {:<10} {:>5} {:<10} {:>9} {:>9} {:>7.2f} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>16.3g} {:>9.0f}\n",
           bc.model, bc.system, r.chips.size(), split, r.result.cycles, bound.cycles, boundRatio(bound, r.result.cycles),
           100 * util, tps, compile, r.result.wall_s, speed, peakMiB());
+    }
+    std::cout.flush();
+  }
+}
+
+std::vector<PrefillBenchCase> defaultPrefillBenchCases() {
+  return {{"llama-3.2-1b", "", 512, 1}, {"gpt2", "", 1024, -1}, {"llama-3.1-8b", "groq-rack", 2048, -1}};
+}
+
+void runPrefillBench(const std::vector<PrefillBenchCase>& cases, bool int8, bool json) {
+  if (!json)
+    std::cout << fmt::format("{:<40} {:>5} {:>6} {:>10} {:>9} {:>7} {:>6} {:>9} {:>10} {:>10} {:>9}\n", "case", "chips",
+                             "chunk", "cycles", "bound", "ratio", "MXM %", "TTFT ms", "compile s", "simulate s",
+                             "peak MiB");
+  for (const PrefillBenchCase& bc : cases) {
+    ModelConfig m = loadModel(bc.model);
+    const Precision p = int8 ? Precision::Int8 : Precision::Fp16;
+    StepRequest shape;
+    shape.layers = bc.layers;
+    shape.embed = shape.head = bc.layers < 0;
+    std::string name = fmt::format("{} prefill {}", bc.model, bc.prompt);
+    if (bc.layers > 0) name += fmt::format(", {} layer(s)", bc.layers);
+    std::unique_ptr<SystemConfig> sys;
+    ChipConfig chip = loadChip("groq-tsp-v1");
+    std::unique_ptr<ChipDecoder> one;
+    std::unique_ptr<SystemDecoder> many;
+    if (bc.system.empty()) {
+      one = std::make_unique<ChipDecoder>(m, nullptr, chip, p, Policy::List);
+      one->shape = shape;
+    } else {
+      sys = std::make_unique<SystemConfig>(loadSystem(bc.system));
+      chip = sys->chipConfig();
+      name += " on " + bc.system;
+      if (bc.layers > 0) m.layers = std::min<int64_t>(m.layers, bc.layers);
+      PipelineRequest req;
+      req.step = shape;
+      req.step.layers = -1;
+      req.precision = p;
+      many = std::make_unique<SystemDecoder>(m, *sys, req);
+    }
+    RequestRun r;
+    try {
+      r = runRequest(
+          m, RequestPlan{bc.prompt, 0, 0},
+          [&](const std::vector<int>& t) { return many ? many->step(t) : one->step(t); },
+          [&](const std::string& what) { std::cerr << name << ": " << what << "\n"; });  // a step can take minutes
+    } catch (const Error& e) {  // too big for this machine's memory: say so, go on
+      const std::string what = e.what();
+      if (what.find("GiB of memory") == std::string::npos && what.find("bytes of SRAM") == std::string::npos &&
+          what.find("does not fit") == std::string::npos)
+        throw;
+      if (json)
+        std::cout << nlohmann::ordered_json{{"case", name}, {"skipped", what}}.dump() << "\n";
+      else
+        std::cout << fmt::format("{:<40} skipped: {}\n", name, what);
+      std::cout.flush();
+      continue;
+    }
+    const auto j = requestJson({}, r, chip);
+    const size_t chips = r.prefill.front().chips;
+    if (json) {
+      nlohmann::ordered_json o{{"case", name},
+                               {"chips", chips},
+                               {"chunk_tokens", j["chunk_tokens"]},
+                               {"prefill_steps", j["prefill_steps"]},
+                               {"cycles", j["prefill_cycles"]},
+                               {"bound_cycles", j["prefill_bound_cycles"]},
+                               {"bound_ratio", j["prefill_bound_ratio"]},
+                               {"mxm_utilization", j["prefill_mxm_utilization"]},
+                               {"ttft_s", j["ttft_s"]},
+                               {"compile_wall_s", j["compile_wall_s"]},
+                               {"simulate_wall_s", j["simulate_wall_s"]},
+                               {"peak_mib", peakMiB()}};
+      if (many) o["parallel"] = fmt::format("tp={},pp={}", many->last().split.tp, many->last().split.pp);
+      std::cout << o.dump() << "\n";
+    } else {
+      std::cout << fmt::format(
+          "{:<40} {:>5} {:>6} {:>10} {:>9} {:>7.2f} {:>6.1f} {:>9.3f} {:>10.1f} {:>10.1f} {:>9.0f}\n", name, chips,
+          j["chunk_tokens"].get<int64_t>(), j["prefill_cycles"].get<Cycle>(), j["prefill_bound_cycles"].get<Cycle>(),
+          j["prefill_bound_ratio"].get<double>(), 100 * j["prefill_mxm_utilization"].get<double>(),
+          1e3 * j["ttft_s"].get<double>(), j["compile_wall_s"].get<double>(), j["simulate_wall_s"].get<double>(),
+          peakMiB());
     }
     std::cout.flush();
   }

@@ -28,4 +28,17 @@ std::vector<SystemBenchCase> defaultSystemBenchCases();
 // need more memory than the machine has (then says so and skips it).
 void runSystemBench(const std::vector<SystemBenchCase>& cases, bool int8, bool json);
 
+// A whole prompt's prefill (in chunks where it does not fit one step), on
+// one chip ("" system) or a system (split chosen), timing only.
+struct PrefillBenchCase {
+  std::string model, system;
+  int64_t prompt = 0;
+  int layers = -1;  // the first N layers, alone (no embedding, head), or -1: the whole model
+};
+std::vector<PrefillBenchCase> defaultPrefillBenchCases();
+// Runs each case (list scheduler): cycles, bound, ratio, MXM utilisation,
+// time to first token, chunk, wall times and peak memory; a case too big
+// for this machine's memory is skipped with the reason.
+void runPrefillBench(const std::vector<PrefillBenchCase>& cases, bool int8, bool json);
+
 }  // namespace lpu

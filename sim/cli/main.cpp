@@ -333,7 +333,7 @@ Command addBench(CLI::App& app) {
     std::string chipName, precision = "int8", modelName;
     int64_t context = 0;
     int firstLayers = -1;
-    bool layersOnly = false, json = false, systems = false;
+    bool layersOnly = false, json = false, systems = false, prefill = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "benchmark figures: tokens/s, compile and simulate wall time, speed, memory");
@@ -355,9 +355,15 @@ Command addBench(CLI::App& app) {
                                 "multi-chip cases instead: gpt2 on groq-node (split chosen, context 1024), "
                                 "llama-3.1-8b on groq-rack (tp=8,pp=9), llama-2-70b (tp=8,pp=54) and mixtral-8x7b "
                                 "(tp=8,pp=32) on groq-576, at context 4096; takes about half an hour");
-  for (CLI::Option* o : {chip, mo, context, first, only}) systems->excludes(o);
+  auto* prefill = cmd->add_flag("--prefill", a->prefill,
+                                "whole prompts instead (in chunks where one step does not fit): one llama-3.2-1b "
+                                "layer at 512 tokens and gpt2 at 1024 on one chip, llama-3.1-8b at 2048 on "
+                                "groq-rack; cycles, bound, time to first token");
+  for (CLI::Option* o : {chip, mo, context, first, only}) systems->excludes(o), prefill->excludes(o);
+  prefill->excludes(systems);
   return {cmd, [a] {
             if (a->systems) return runSystemBench(defaultSystemBenchCases(), a->precision == "int8", a->json);
+            if (a->prefill) return runPrefillBench(defaultPrefillBenchCases(), a->precision == "int8", a->json);
             std::vector<BenchCase> cases = defaultBenchCases();
             if (!a->modelName.empty()) {
               checkStep(loadModel(a->modelName), "decode", a->context, 0, 1, a->firstLayers);

@@ -32,7 +32,11 @@ Bound sumBounds(const std::vector<ChipDecoder::Step>& steps) {
 
 double ratio(Cycle cycles, Cycle bound) { return bound > 0 ? double(cycles) / double(bound) : 0.0; }
 
-bool tooBig(const Error& e) { return std::string(e.what()).find("bytes of SRAM") != std::string::npos; }
+// One chip's "needs N bytes of SRAM", or a system's "does not fit system ... with any split".
+bool tooBig(const Error& e) {
+  const std::string w = e.what();
+  return w.find("bytes of SRAM") != std::string::npos || w.find("does not fit system") != std::string::npos;
+}
 
 }  // namespace
 

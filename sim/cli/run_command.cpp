@@ -304,7 +304,8 @@ void runCommand(const RunArgs& a) {
     try {
       return runOneStep(a, s, ss, system);
     } catch (const Error& e) {
-      if (std::string(e.what()).find("bytes of SRAM") == std::string::npos) throw;
+      const std::string w = e.what();
+      if (w.find("bytes of SRAM") == std::string::npos && w.find("does not fit system") == std::string::npos) throw;
       if (a.layers || !a.tracePath.empty())
         throw Error(
             fmt::format("{} (--layers and --trace show one step; a prompt this long runs in chunks)", e.what()));
