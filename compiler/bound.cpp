@@ -64,6 +64,18 @@ Bound systemBound(const CompiledSystem& s, const ChipConfig& c) {
   return b;
 }
 
+Bound sequenceBound(const std::vector<Bound>& steps) {
+  Bound b;
+  for (const Bound& s : steps) {
+    b.mxm_bytes += s.mxm_bytes, b.macs_int8 += s.macs_int8, b.macs_fp16 += s.macs_fp16;
+    b.bytes_cycles += s.bytes_cycles, b.macs_cycles += s.macs_cycles;
+    b.exchanges += s.exchanges, b.link_cycles += s.link_cycles;
+    b.cycles += s.cycles, b.even_cycles += s.even_cycles;
+  }
+  setLimit(b);
+  return b;
+}
+
 double mxmUtilization(const ChipConfig& c, const Bound& b, Cycle cycles, size_t chips) {
   const double peak = double(cycles) * double(chips) * double(mxmMacsPerCycle(c));
   return peak > 0 ? double(b.macs_int8 + kFp16MacCost * b.macs_fp16) / peak : 0.0;

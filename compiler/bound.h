@@ -7,6 +7,7 @@
 // chip-to-chip exchange on the path.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "partition.h"
 
@@ -46,6 +47,9 @@ Bound chipBound(const ChipConfig& c, const MxmWork& w);
 // an Add op within a layer: the all-reduce of its last matmul's partial
 // results), and one hand-over from each stage to the next.
 Bound systemBound(const CompiledSystem& s, const ChipConfig& c);
+// Programs run one after another (a request's steps): each term summed, the
+// limit the largest of the sums.
+Bound sequenceBound(const std::vector<Bound>& steps);
 // The useful MACs (fp16 at 4x) over what `chips` could do in `cycles`.
 double mxmUtilization(const ChipConfig& c, const Bound& b, Cycle cycles, size_t chips);
 

@@ -181,7 +181,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         return b;
       };
       TaskBuilder first = build();
-      if (first.usesAQueueTwice()) {
+      const bool clash = first.usesAQueueTwice();
+      if (clash) {
         // Rows whose drains differ in length (a rotation for some only): each ACC in turn at the first
         // cycle where its row's instructions meet none of the rows' before it on a queue.
         std::set<std::pair<int, Cycle>> used;
@@ -200,7 +201,7 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
           accAt[size_t(m)] = t;
         }
       }
-      TaskBuilder db = first.usesAQueueTwice() ? build() : std::move(first);
+      TaskBuilder db = clash ? build() : std::move(first);
       db.dependOn(lastCompute, 0, firstAbcRel, c.latency.mxm_pass);  // ACC m >= ABC m + pass
       const int drain = L.addTask(db);
       for (int m = 0; m < nr * slots; ++m) {

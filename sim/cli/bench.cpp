@@ -213,11 +213,9 @@ void runPrefillBench(const std::vector<PrefillBenchCase>& cases, bool int8, bool
           m, RequestPlan{bc.prompt, 0, 0},
           [&](const std::vector<int>& t) { return many ? many->step(t) : one->step(t); },
           [&](const std::string& what) { std::cerr << name << ": " << what << "\n"; });  // a step can take minutes
-    } catch (const Error& e) {  // too big for this machine's memory: say so, go on
+    } catch (const Error& e) {  // too big for the system, or for this machine's memory: say so, go on
       const std::string what = e.what();
-      if (what.find("GiB of memory") == std::string::npos && what.find("bytes of SRAM") == std::string::npos &&
-          what.find("does not fit") == std::string::npos)
-        throw;
+      if (!doesNotFit(e) && what.find("GiB of memory") == std::string::npos) throw;
       if (json)
         std::cout << nlohmann::ordered_json{{"case", name}, {"skipped", what}}.dump() << "\n";
       else

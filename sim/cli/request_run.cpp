@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "isa/error.h"
+#include "sim/cli/bound_report.h"
 
 namespace lpu {
 namespace {
@@ -15,30 +16,27 @@ Cycle sum(const std::vector<ChipDecoder::Step>& steps) {
   return n;
 }
 
-// The steps' bounds summed: each term, and the limit the largest of them.
-Bound sumBounds(const std::vector<ChipDecoder::Step>& steps) {
-  Bound b;
-  for (const auto& s : steps) {
-    b.mxm_bytes += s.bound.mxm_bytes, b.macs_int8 += s.bound.macs_int8, b.macs_fp16 += s.bound.macs_fp16;
-    b.bytes_cycles += s.bound.bytes_cycles, b.macs_cycles += s.bound.macs_cycles;
-    b.exchanges += s.bound.exchanges, b.link_cycles += s.bound.link_cycles;
-    b.cycles += s.bound.cycles, b.even_cycles += s.bound.even_cycles;
-  }
-  b.limit = b.link_cycles > std::max(b.bytes_cycles, b.macs_cycles) ? "links"
-            : b.macs_cycles > b.bytes_cycles                        ? "macs"
-                                                                    : "mxm_bytes";
-  return b;
+Bound sumBounds(const std::vector<ChipDecoder::Step>& a, const std::vector<ChipDecoder::Step>& b = {}) {
+  std::vector<Bound> all;
+  for (const auto* steps : {&a, &b})
+    for (const auto& st : *steps) all.push_back(st.bound);
+  return sequenceBound(all);
 }
 
-double ratio(Cycle cycles, Cycle bound) { return bound > 0 ? double(cycles) / double(bound) : 0.0; }
+int64_t promptTokens(const RequestRun& r) {
+  int64_t n = 0;
+  for (int64_t t : r.chunkTokens) n += t;
+  return n;
+}
 
-// One chip's "needs N bytes of SRAM", or a system's "does not fit system ... with any split".
-bool tooBig(const Error& e) {
+size_t chipsOf(const RequestRun& r) { return r.prefill.empty() ? 1 : r.prefill.front().chips; }
+
+}  // namespace
+
+bool doesNotFit(const Error& e) {
   const std::string w = e.what();
   return w.find("bytes of SRAM") != std::string::npos || w.find("does not fit system") != std::string::npos;
 }
-
-}  // namespace
 
 Cycle RequestRun::prefillCycles() const { return sum(prefill); }
 Cycle RequestRun::decodeCycles() const { return sum(decode); }
@@ -62,7 +60,7 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
     try {
       r.prefill.push_back(step(std::vector<int>(size_t(n), 1)));
     } catch (const Error& e) {
-      if (!chosen || !tooBig(e))
+      if (!chosen || !doesNotFit(e))
         throw Error(fmt::format("prefill tokens {}..{} (a step of {}): {}", done, done + n - 1, n, e.what()));
       if (n == 1)
         throw Error(fmt::format(
@@ -104,8 +102,7 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
 nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r, const ChipConfig& chip) {
   const double clockHz = chip.clock_hz;
   const Cycle pre = r.prefillCycles(), dec = r.decodeCycles();
-  int64_t prompt = 0;
-  for (int64_t n : r.chunkTokens) prompt += n;
+  const int64_t prompt = promptTokens(r);
   Cycle predicted = 0;
   double compile = 0, simulate = 0;
   auto steps = nlohmann::ordered_json::array();
@@ -140,18 +137,14 @@ nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r
   o["prefill_tokens_per_s"] = double(prompt) / (double(pre) / clockHz);
   o["decode_tokens_per_s"] = r.decode.empty() ? 0.0 : double(r.decode.size()) / (double(dec) / clockHz);
   if (!r.generated.empty()) o["generated"] = r.generated;
-  const Bound pb = sumBounds(r.prefill), all = sumBounds([&] {
-                                           auto v = r.prefill;
-                                           v.insert(v.end(), r.decode.begin(), r.decode.end());
-                                           return v;
-                                         }());
-  const size_t chips = r.prefill.empty() ? 1 : r.prefill.front().chips;
+  const Bound pb = sumBounds(r.prefill), all = sumBounds(r.prefill, r.decode);
+  const size_t chips = chipsOf(r);
   o["prefill_bound_cycles"] = pb.cycles;
-  o["prefill_bound_ratio"] = ratio(pre, pb.cycles);
+  o["prefill_bound_ratio"] = boundRatio(pb, pre);
   o["bound_cycles"] = all.cycles;
   o["bound"] = all;
   o["bound"].erase("cycles");
-  o["bound_ratio"] = ratio(pre + dec, all.cycles);
+  o["bound_ratio"] = boundRatio(all, pre + dec);
   o["mxm_utilization"] = mxmUtilization(chip, all, pre + dec, chips);
   o["prefill_mxm_utilization"] = mxmUtilization(chip, pb, pre, chips);
   o["compile_wall_s"] = compile;
@@ -164,8 +157,7 @@ nlohmann::ordered_json requestJson(nlohmann::ordered_json o, const RequestRun& r
 std::string requestTable(const std::string& title, const RequestRun& r, const ChipConfig& chip) {
   const double clockHz = chip.clock_hz;
   const Cycle pre = r.prefillCycles(), dec = r.decodeCycles();
-  int64_t prompt = 0;
-  for (int64_t n : r.chunkTokens) prompt += n;
+  const int64_t prompt = promptTokens(r);
   double wall = 0;
   for (const auto& s : r.prefill) wall += s.compile_s + s.simulate_s;
   for (const auto& s : r.decode) wall += s.compile_s + s.simulate_s;
@@ -173,11 +165,7 @@ std::string requestTable(const std::string& title, const RequestRun& r, const Ch
   out += fmt::format("prefill: {} tokens in {} step(s) of up to {}: {} cycles, time to first token {:.3f} ms\n", prompt,
                      r.prefill.size(), r.chunkTokens.empty() ? 0 : r.chunkTokens.front(), pre,
                      double(pre) / clockHz * 1e3);
-  const Bound pb = sumBounds(r.prefill);
-  const size_t chips = r.prefill.empty() ? 1 : r.prefill.front().chips;
-  out += fmt::format("  bound {} cycles ({}: MXM bytes {}, MACs {}, links {}), {:.2f}x; MXM utilisation {:.1f}%\n",
-                     pb.cycles, pb.limit, pb.bytes_cycles, pb.macs_cycles, pb.link_cycles, ratio(pre, pb.cycles),
-                     100 * mxmUtilization(chip, pb, pre, chips));
+  out += "  " + boundLine(chip, sumBounds(r.prefill), pre, chipsOf(r));
   if (!r.decode.empty())
     out += fmt::format("decode: {} steps, {} cycles, time per output token {:.3f} ms ({:.1f} tokens/s)\n",
                        r.decode.size(), dec, double(dec) / double(r.decode.size()) / clockHz * 1e3,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "isa/error.h"
 #include "models/model_config.h"
 #include "sim/cli/model_run.h"
 
@@ -47,6 +48,10 @@ RequestRun runRequest(const ModelConfig& m, const RequestPlan& plan, const StepF
 // MXM again), and the MXM utilisation of the whole request.
 nlohmann::ordered_json requestJson(nlohmann::ordered_json head, const RequestRun& r, const ChipConfig& chip);
 std::string requestTable(const std::string& title, const RequestRun& r, const ChipConfig& chip);
+
+// Whether a step failed for want of room: one chip's "needs N bytes of
+// SRAM", or a system's "does not fit system ... with any split".
+bool doesNotFit(const Error& e);
 
 // KV-cache bytes of `positions` (fp16 keys and values of every layer).
 uint64_t kvCacheBytes(const ModelConfig& m, int64_t positions);

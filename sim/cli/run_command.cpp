@@ -176,8 +176,8 @@ void decodePrompt(const RunArgs& a, const Setup& s, SystemSetup& ss) {
 }
 
 // A whole request: the prompt in chunks, then decode steps, on one chip or
-// a system; the report of every step. `why` (stderr) says why a plain
-// prefill became one.
+// a system; the report of every step. `firstTry`: the chunk tried first
+// (0: the whole prompt).
 void runWholeRequest(const RunArgs& a, const Setup& s, SystemSetup& ss, int64_t firstTry = 0) {
   const ModelArgs& m = a.model;
   const WeightSource* w = s.functional ? s.weights.get() : nullptr;
@@ -212,7 +212,7 @@ void runWholeRequest(const RunArgs& a, const Setup& s, SystemSetup& ss, int64_t 
   if (m.firstLayers > 0 || m.layersOnly)
     head["layers"] = {{"first", m.firstLayers > 0 ? m.firstLayers : s.model->layers}, {"only", m.layersOnly}};
   head["scheduler"] = policyName(s.policy);
-  head["precision"] = s.precision == Precision::Fp16 ? "fp16" : "int8";
+  head["precision"] = precisionName(s.precision);
   if (a.json) {
     std::cout << requestJson(head, r, chip).dump(2) << "\n";
     return;
@@ -304,8 +304,7 @@ void runCommand(const RunArgs& a) {
     try {
       return runOneStep(a, s, ss, system);
     } catch (const Error& e) {
-      const std::string w = e.what();
-      if (w.find("bytes of SRAM") == std::string::npos && w.find("does not fit system") == std::string::npos) throw;
+      if (!doesNotFit(e)) throw;
       if (a.layers || !a.tracePath.empty())
         throw Error(
             fmt::format("{} (--layers and --trace show one step; a prompt this long runs in chunks)", e.what()));
