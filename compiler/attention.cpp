@@ -68,6 +68,20 @@ std::vector<double> inverseFrequencies(const GOp& op, int dim) {
   return inv;
 }
 
+// An int32 constant row, made once per name (placed outside group `avoid`).
+int i32Row(Lowerer& L, const std::string& name, const std::vector<double>& v, int avoid) {
+  if (const int t = L.constantNamed(name); t >= 0) return t;
+  Tensor ot;
+  ot.name = name;
+  ot.dtype = DType::I32;
+  ot.cols = uint32_t(L.c.lanes());
+  ot.init = Tensor::Init::Data;
+  ot.data = encode(v, DType::I32);
+  const int t = L.layout_.addConstant(L.p, ot, L.layout_.groupFor({avoid}));
+  L.nameConstant(name, t);
+  return t;
+}
+
 }  // namespace
 
 Lowerer::PlaneState& Lowerer::planeState(const PlaneId& id) {
@@ -252,6 +266,112 @@ void lowerRope(Lowerer& L, const GOp& op) {
   }
 }
 
+namespace {
+
+// Whether keys of head size d can go through the SXM's transposer: whole
+// superlanes of dims, a key's 2 d / ls byte rows fit the Latin square of
+// appendKeysTransposed, and a plane has a slice for each of a transpose's
+// ls streams (half of them scattered, half into the scratch word).
+bool keysTransposable(const ChipConfig& c, int d) {
+  const int ls = c.lanes_per_superlane;
+  return d % ls == 0 && 2 * (d / ls) <= ls && c.mxm_weight_streams == ls;
+}
+
+// The keys of ls positions pos0.. (pos0 a multiple of ls: one superlane S of
+// a key tile's lanes) through the SXM's transposer: 2 d / ls tasks of ls
+// dims each, not d tasks a key. Each key is converted to fp16 and rotated
+// Q = d / ls times, so that dims q ls.. land in superlane S, and its byte
+// planes staged as int8 rows on its plane's slices, key l's byte row kk at
+// row spread kk + (l + kk) % ls: the 2Q rows of one key, and the ls keys of
+// one byte row, each lie in distinct slices (one write, one read a slice a
+// cycle). Then per quarter q and byte plane, a TRANSPOSE of the ls staged
+// rows puts dim q ls + j of the ls positions on stream j, in their lanes of
+// superlane S, scattered into row q ls + j of the tile (the other lanes to
+// the plane's scratch word): a transpose for each set of those rows at one
+// address, which lie in distinct slices (rows of one address of an fp16 tile
+// on its plane: 8). A scatter's address map is made on the VXM and turned
+// round at the SXM by a rotation of 0, so that it flows inwards with the data.
+void appendKeysTransposed(Lowerer& L, const GOp& op, const Lowerer::Cache& k, const ActTensor& x, int hd, int64_t pos0,
+                          int64_t firstPos, int& turn) {
+  const ChipConfig& c = L.c;
+  const int d = k.headDim, kv = k.kvHeads, ls = c.lanes_per_superlane, lanes = c.lanes(), v = c.vxmPosition();
+  const int Q = d / ls, spread = c.mxm_weight_streams, queues = c.sxm_queues_per_hemisphere;
+  const Cycle alu = c.latency.vxm_alu;
+  const PlaneId plane = k.plane(hd);
+  const int j = int(pos0 / lanes), S = int(pos0 % lanes) / ls, slot = hd * k.tilesPerHead + j;
+  const int tile = k.tiles[size_t(slot)];
+  const uint32_t stageRows = uint32_t(spread * 2 * Q);
+  const int stage = L.layout_.addTile(L.p, plane, fmt::format("{}.stage{}_{}", op.name, hd, pos0 / ls), DType::I8,
+                                      stageRows, true, Layout::Place::Plane);
+  const int stageRow = L.layout_.newRows(int(stageRows));
+  auto cell = [&](int l, int kk) { return uint32_t(spread * kk + (l + kk) % ls); };
+  std::vector<double> inS(size_t(lanes), 0.0);
+  std::fill(inS.begin() + S * ls, inS.begin() + (S + 1) * ls, 1.0);
+  const int mask = i32Row(L, fmt::format("const.superlane{}", S), inS, x.group);
+  const int scr = L.scratch(plane, false);
+  const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
+  const Tensor& tt = L.p.tensors[size_t(tile)];  // after the allocations above (they may move the vector)
+
+  for (int l = 0; l < ls; ++l) {
+    const int64_t t = pos0 + l - firstPos;
+    const int row = int(t * kv + hd);
+    TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].stage", op.name, hd, t));
+    auto h =
+        b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0, DType::F32);
+    for (int q = 0; q < Q; ++q) {
+      auto r = rotate(L, b, h, (S - q) * ls, (turn + q) % queues, DType::F16, plane.east);
+      for (int bb = 0; bb < 2; ++bb) {
+        const uint32_t cr = cell(l, 2 * q + bb);
+        b.writePlane(stage, cr, 0, r, stageRow + int(cr), bb);
+      }
+    }
+    turn = (turn + Q) % queues;
+    L.addTask(b);
+  }
+
+  const int sx = c.position(QueueId{Unit::SXM, plane.east, 0, 0});
+  const Cycle ready = c.latency.sxm_transpose, rotAt = ready - c.latency.sxm_shift;
+  const Cycle addAt = rotAt - Cycle(std::abs(v - sx)) * c.stream_hop - alu, mulAt = addAt - alu;
+  for (int q = 0; q < Q; ++q)
+    for (int bb = 0; bb < 2; ++bb)
+      for (int j0 = 0; j0 < ls;) {  // the rows at one address (in distinct slices): a transpose each
+        const uint32_t addr = tt.addrOf(uint32_t(q * ls + j0));
+        int j1 = j0;
+        while (j1 < ls && tt.addrOf(uint32_t(q * ls + j1)) == addr) ++j1;
+        TaskBuilder b = L.builder(fmt::format("{}.k{}.transpose{}.{}.{}.{}", op.name, hd, pos0 / ls, q, bb, j0));
+        std::vector<TaskBuilder::PlaneRead> reads;
+        for (int l = 0; l < ls; ++l) {
+          const uint32_t cr = cell(l, 2 * q + bb);
+          reads.push_back({stage, cr, 0, stageRow + int(cr)});
+        }
+        Instr tr;
+        tr.op = Opcode::TRANSPOSE;
+        tr.dt = DType::I8;
+        auto cols = b.issue(0, QueueId{Unit::SXM, plane.east, turn % queues, 0}, tr, {b.readPlanes(reads, sx, 0)});
+        auto m = b.vxm(Opcode::MULI, DType::I32, mulAt, b.read(mask, 0, v, mulAt, -1), {},
+                       uint32_t(int32_t(addr) - int32_t(scratchAddr)));
+        m = b.vxm(Opcode::ADDI, DType::I32, addAt, m, {}, scratchAddr);
+        Instr rot;
+        rot.op = Opcode::ROT;
+        rot.dt = DType::I32;
+        rot.imm = 0;
+        auto map = b.issue(rotAt, QueueId{Unit::SXM, plane.east, (turn + 1) % queues, 0}, rot, {m});
+        for (int jj = j0; jj < j1; ++jj) {
+          const uint32_t row = uint32_t(q * ls + jj);
+          b.scatter(tile, row, bb, cols, map, k.firstRow[size_t(slot)] + int(row), jj);
+        }
+        // The transpose's other streams (rows another transpose scatters) must be taken too:
+        // into the scratch word of the slices of the other byte plane, free in this task.
+        for (int jj = 0, n = 0; jj < ls; ++jj)
+          if (jj < j0 || jj >= j1) b.writePlane(scr, uint32_t(n++), 1 - bb, cols, -1, jj);
+        turn = (turn + 2) % queues;
+        L.addTask(b);
+        j0 = j1;
+      }
+}
+
+}  // namespace
+
 void lowerKvAppend(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const int d = int(op.attrs.head_dim), kv = int(op.attrs.kv_heads);
@@ -259,7 +379,28 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
   Lowerer::Cache& k = L.cache(op.inputs[0], keys, kv, d);
   const ActTensor& x = L.headRows(op.inputs[1], d);
   const int v = c.vxmPosition(), lanes = c.lanes();
-  const Cycle alu = c.latency.vxm_alu, conv = c.latency.vxm_convert;
+  const Cycle alu = c.latency.vxm_alu;
+  // Keys of whole superlanes of positions (a prompt chunk's) go through the
+  // transposer when every plane has room for their staging rows.
+  const int ls = c.lanes_per_superlane;
+  const int64_t firstPos = k.context - x.rows;
+  const int64_t g0 = (firstPos + ls - 1) / ls, g1 = k.context / ls;  // whole groups g0 .. g1 - 1
+  bool viaTranspose = keys && keysTransposable(c, d) && g1 > g0;
+  if (viaTranspose) {
+    std::vector<std::pair<PlaneId, uint32_t>> need;  // staging words a plane
+    for (int hd = 0; hd < kv; ++hd) {
+      if (!L.ownsKvHead(hd)) continue;
+      for (int j = int(g0 * ls / lanes); j <= int((g1 * ls - 1) / lanes); ++j)
+        if (L.layout_.inner(L.p.tensors[size_t(k.tiles[size_t(hd * k.tilesPerHead + j)])])) viaTranspose = false;
+      auto it = std::find_if(need.begin(), need.end(), [&](const auto& n) {
+        return n.first.east == k.plane(hd).east && n.first.index == k.plane(hd).index;
+      });
+      if (it == need.end()) it = need.insert(need.end(), {k.plane(hd), 0});
+      it->second += uint32_t(g1 - g0) * uint32_t(2 * d / ls);
+    }
+    for (const auto& [plane, words] : need) viaTranspose = viaTranspose && L.layout_.planeFree(plane) >= words + 1;
+  }
+  auto transposed = [&](int64_t pos) { return viaTranspose && pos / ls >= g0 && pos / ls < g1; };
   for (int64_t t = 0; t < x.rows; ++t) {
     const int64_t pos = k.context - x.rows + t;
     for (int hd = 0; hd < kv; ++hd) {
@@ -289,6 +430,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
         L.addTask(b);
         continue;
       }
+      if (transposed(pos)) continue;  // written with its group of positions below
       // A key: dim i goes to lane pos % lanes of row i of its tile. Rotate the
       // key so that lane i lands there, and scatter that lane; every other
       // lane goes to the plane's scratch word.
@@ -298,18 +440,7 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
       std::vector<double> oneHot(size_t(lanes), 0.0);
       oneHot[size_t(lane)] = 1.0;
-      const std::string ohName = fmt::format("const.onehot{}", lane);
-      int oh = L.constantNamed(ohName);
-      if (oh < 0) {
-        Tensor ot;
-        ot.name = ohName;
-        ot.dtype = DType::I32;
-        ot.cols = uint32_t(lanes);
-        ot.init = Tensor::Init::Data;
-        ot.data = encode(oneHot, DType::I32);
-        oh = L.layout_.addConstant(L.p, ot, L.layout_.groupFor({x.group}));
-        L.nameConstant(ohName, oh);
-      }
+      const int oh = i32Row(L, fmt::format("const.onehot{}", lane), oneHot, x.group);
       const Tensor& tt = L.p.tensors[size_t(tile)];  // after the allocations above (they may move the vector)
       for (int i = 0; i < d; ++i) {
         TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i));
@@ -328,9 +459,13 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
         }
         L.addTask(b);
       }
-      (void)conv;
     }
   }
+  if (!viaTranspose) return;
+  int turn = 0;
+  for (int hd = 0; hd < kv; ++hd)
+    if (L.ownsKvHead(hd))
+      for (int64_t g = g0; g < g1; ++g) appendKeysTransposed(L, op, k, x, hd, g * ls, firstPos, turn);
 }
 
 namespace {

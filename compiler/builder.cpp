@@ -83,6 +83,8 @@ TaskBuilder::Val TaskBuilder::issue(Cycle when, const QueueId& q, Instr in, std:
     t_.vars.push_back({true, planes});
     vals_.push_back({v[0], when + c_.latencyOf(info(in.op).latency), pos, false});
     out = Val{int(vals_.size()) - 1};
+    // A transpose writes all its streams, used or not: they are taken where it writes them.
+    if (in.op == Opcode::TRANSPOSE) t_.uses.push_back({v[0], vals_.back().avail, pos, pos, -1});
   }
   addSlot(when, q, false, in, v[0], v[1], v[2]);
   return out;
@@ -114,8 +116,8 @@ void TaskBuilder::write(int tensor, uint32_t row, Val v, int rowId) {
   for (int b = 0; b < bytes(t.dtype); ++b) writeSlice(t, row, b, b, v, rowId);
 }
 
-void TaskBuilder::writePlane(int tensor, uint32_t row, int plane, Val v, int rowId) {
-  writeSlice(p_.tensors[size_t(tensor)], row, plane, 0, v, rowId);
+void TaskBuilder::writePlane(int tensor, uint32_t row, int plane, Val v, int rowId, int from) {
+  writeSlice(p_.tensors[size_t(tensor)], row, plane, from, v, rowId);
 }
 
 void TaskBuilder::writeSlice(const Tensor& t, uint32_t row, int plane, int off, Val v, int rowId) {
@@ -169,7 +171,8 @@ TaskBuilder::Val TaskBuilder::loadPlanes(const std::vector<PlaneRead>& planes, V
   return Val{int(vals_.size()) - 1};
 }
 
-void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId) {
+void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId, int dataPlane) {
+  const int dp = dataPlane < 0 ? plane : dataPlane;
   const Tensor& t = p_.tensors[size_t(tensor)];
   const SliceRef s = t.sliceOf(row, plane);
   const int pos = c_.memPosition(s);
@@ -177,11 +180,11 @@ void TaskBuilder::scatter(int tensor, uint32_t row, int plane, Val data, Val map
   consume(map, pos, when);
   Value& d = vals_[size_t(data.id)];
   if (pos != d.pos) direct(d, pos, "scattered both east and west");
-  t_.uses.push_back({d.var, d.avail, d.pos, pos, plane});
+  t_.uses.push_back({d.var, d.avail, d.pos, pos, dp});
   Instr in;
   in.op = Opcode::SCATTER;
   Slot& slot = addSlot(when, QueueId{Unit::MEM, s.east, s.index, 0}, false, in, d.var, vals_[size_t(map.id)].var, -1);
-  slot.off[0] = plane;
+  slot.off[0] = dp;
   const Cycle commit = when + c_.latency.mem_write;
   for (int b = 0; b < c_.mem_banks_per_slice; ++b) t_.ports.push_back({sliceIndex(s), b, commit});
   if (rowId >= 0) t_.writes.push_back({rowId, commit});

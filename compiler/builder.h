@@ -53,8 +53,10 @@ class TaskBuilder {
   // Scatters plane `plane` of value `data` into the slice holding plane
   // `plane` of tensor row `row`, lane l to the word given by lane l of the
   // address map `map` (i32); both must be at that slice in the same cycle.
-  // The scatter takes every bank port of the slice when it commits.
-  void scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId);
+  // The scatter takes every bank port of the slice when it commits. With
+  // dataPlane >= 0 that plane of `data` is written (e.g. one stream of a
+  // transpose's result) instead of plane `plane`.
+  void scatter(int tensor, uint32_t row, int plane, Val data, Val map, int rowId, int dataPlane = -1);
 
   Cycle availAt(Val v, int pos) const;  // when v passes position `pos`
   // +1 if v already flows east, -1 west, 0 if no consumer has fixed it yet.
@@ -66,9 +68,9 @@ class TaskBuilder {
   void dependOn(int task, Cycle rel, Cycle otherRel, Cycle gap) { t_.deps.push_back({task, rel, otherRel, gap}); }
   // The cycle `rel` of this task is no earlier than the absolute cycle `at`.
   void notBefore(Cycle rel, Cycle at) { t_.notBefore = at, t_.notBeforeRel = rel; }
-  // Writes single-plane value v as plane `plane` of a tensor row (e.g. a
+  // Writes plane `from` of value v as plane `plane` of a tensor row (e.g. a
   // byte plane received from another chip).
-  void writePlane(int tensor, uint32_t row, int plane, Val v, int rowId);
+  void writePlane(int tensor, uint32_t row, int plane, Val v, int rowId, int from = 0);
   void setOp(int op, int layer) { t_.op = op, t_.layer = layer; }
   // Whether two of its instructions issue on one queue in one cycle (the
   // scheduler would refuse the task): a caller may split it instead.

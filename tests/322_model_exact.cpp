@@ -223,3 +223,33 @@ TEST_CASE("prompt chunks at contexts 320 and 640 (llama-3.2-1b, gpt2 layers): ex
       CHECK(n > exact(name, decode(C, 1, false), pol, Precision::Int8));
     }
 }
+
+// Keys of whole superlanes of positions go into the transposed cache through
+// the SXM's transposer. One llama-3.2-1b layer, 32 tokens at positions
+// 320..351 (two groups of 16 in its key tiles' second position tile): per kv
+// head (8) and group (2), a key's 64 dims are 4 quarters of 16, each in two
+// byte planes, and each byte plane's 16 rows lie at two addresses (8 rows an
+// address on a plane): 8 x 2 x 4 x 2 x 2 = 256 transposes.
+TEST_CASE("a prompt chunk's keys go through the transposer: 256 transposes, exact for both schedulers",
+          "[models][exact][request]") {
+  const ModelConfig m = loadModel("llama-3.2-1b");
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  StepRequest r = decode(352, 1, false);
+  r.mode = "prefill";
+  r.prompt = 32;
+  const Graph g = buildGraph(m, r);
+  for (Policy pol : {Policy::List, Policy::InOrder}) {
+    CompileOptions o;
+    const Compiled comp = compileGraph(g, chip, o, pol);
+    int transposes = 0;
+    for (const auto& q : comp.program.queues)  // (a REPEAT after a transpose issues it n more times)
+      for (size_t i = 0; i < q.code.size(); ++i)
+        transposes += q.code[i].op == Opcode::TRANSPOSE                                              ? 1
+                      : q.code[i].op == Opcode::REPEAT && i && q.code[i - 1].op == Opcode::TRANSPOSE ? int(q.code[i].n)
+                                                                                                     : 0;
+    CHECK(transposes == 256);
+    RunRequest run;
+    run.options.functional = false;
+    CHECK(simulate(comp.program, chip, g.name, run).cycles == comp.predicted);
+  }
+}
