@@ -44,6 +44,6 @@ TaskBuilder::Val sumRows(const ChipConfig& c, TaskBuilder& b, const std::vector<
 
 // Folds v (at the VXM in cycle `at`) across all lanes with op (SXM
 // rotations); the result is in every lane, `at` becomes its cycle.
-TaskBuilder::Val reduceAcrossLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at);
+TaskBuilder::Val reduceAcrossLanes(Lowerer& L, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at);
 
 }  // namespace lpu

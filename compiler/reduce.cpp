@@ -17,16 +17,20 @@ namespace {
 using Val = TaskBuilder::Val;
 
 // Folds v (at the VXM in cycle `at`) across all lanes with op; returns the
-// broadcast result and sets `at` to the cycle it is at the VXM.
-Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at) {
-  const int sxmPos = c.position(QueueId{Unit::SXM, false, 0, 0});
+// broadcast result and sets `at` to the cycle it is at the VXM. `turn`
+// spreads the reductions of a program over the SXM queues of both sides:
+// the side turn % 2 (or the one v already flows to), the queue pair turn / 2.
+Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at, int turn) {
+  const bool east = b.direction(v) != 0 ? b.direction(v) > 0 : turn % 2 == 1;
+  const int queues = c.sxm_queues_per_hemisphere, base = 2 * ((turn / 2) % std::max(1, queues / 2));
+  const int sxmPos = c.position(QueueId{Unit::SXM, east, 0, 0});
   const Cycle trip = Cycle(std::abs(c.vxmPosition() - sxmPos)) * c.stream_hop;
   auto rotate = [&](Val x, Cycle issueAt, int amount, int queue) {
     Instr rot;
     rot.op = Opcode::ROT;
     rot.dt = DType::F32;
     rot.imm = uint32_t(amount);
-    return b.issue(issueAt, QueueId{Unit::SXM, false, queue, 0}, rot, {x});
+    return b.issue(issueAt, QueueId{Unit::SXM, east, (base + queue) % queues, 0}, rot, {x});
   };
   int n = c.lanes();
   while (n % 2 == 0 && n > 1) {
@@ -105,13 +109,13 @@ Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other,
         return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, other}, true, ch) : mv;
       },
       Opcode::MAX, at);
-  return reduceLanes(c, b, Opcode::MAX, p, at);
+  return reduceLanes(c, b, Opcode::MAX, p, at, L.sxmTurn++);
 }
 
 }  // namespace
 
-TaskBuilder::Val reduceAcrossLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at) {
-  return reduceLanes(c, b, op, v, at);
+TaskBuilder::Val reduceAcrossLanes(Lowerer& L, TaskBuilder& b, Opcode op, TaskBuilder::Val v, Cycle& at) {
+  return reduceLanes(L.c, b, op, v, at, L.sxmTurn++);
 }
 
 void lowerNorm(Lowerer& L, const GOp& op) {
@@ -144,7 +148,7 @@ void lowerNorm(Lowerer& L, const GOp& op) {
             return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, false, ch) : mv;
           },
           Opcode::ADD, at);
-      auto s = reduceLanes(c, b, Opcode::ADD, p, at);
+      auto s = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
       b.write(factors.tensor, uint32_t(meanRow), b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv))),
               factors.firstRow + meanRow);
       L.addTask(b);
@@ -167,7 +171,7 @@ void lowerNorm(Lowerer& L, const GOp& op) {
             return last ? finishLast(L, tb, sq, u + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
           },
           Opcode::ADD, at);
-      auto s = reduceLanes(c, b, Opcode::ADD, p, at);
+      auto s = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
       s = b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv)));
       s = b.vxm(Opcode::ADDI, DType::F32, at += alu, s, {}, f32bits(float(eps)));
       s = b.vxm(Opcode::RSQRT, DType::F32, at += alu, s);
@@ -260,7 +264,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
                         : ev;
           },
           Opcode::ADD, at);
-      Val sum = reduceLanes(c, b, Opcode::ADD, p, at);
+      Val sum = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
       if (sinkT >= 0) {  // + exp(sink - max), ready with the sum
         const Cycle t0 = at - sp - alu;
         auto d = b.vxm(Opcode::SUB, DType::F32, t0, b.read(sinkT, head, v, t0, -1),
@@ -322,7 +326,7 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
           return last && ch > 1 ? tb.vxm(Opcode::MOV, DType::F32, t + 6 * alu, cand) : cand;
         },
         Opcode::MIN, at);
-    b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at), y.firstRow + int(r));
+    b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at, L.sxmTurn++), y.firstRow + int(r));
     L.addTask(b);
   }
 }

@@ -11,8 +11,8 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-Val maxLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MAX, v, at); }
-Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L.c, b, Opcode::MIN, v, at); }
+Val maxLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L, b, Opcode::MAX, v, at); }
+Val minLanes(Lowerer& L, TaskBuilder& b, Val v, Cycle& at) { return reduceAcrossLanes(L, b, Opcode::MIN, v, at); }
 
 }  // namespace
 
