@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <functional>
 
 #include "isa/error.h"
 #include "isa/numeric.h"
@@ -229,30 +231,63 @@ int Lowerer::scratch(const PlaneId& plane, bool inner) {
                                             inner ? Layout::Place::Inner : Layout::Place::Plane);
 }
 
+namespace {
+
+// RoPE's three constant rows for position pos over a row of `lanes` lanes
+// holding whole heads of d: cos, -sin (first halves), sin (second halves),
+// zero in lanes [valid, lanes). Made once per position, rope and the group
+// of the rows they multiply (which they avoid, and each other's).
+std::array<int, 3> ropeRows(Lowerer& L, const GOp& op, const std::vector<double>& inv, int64_t pos, int d, int valid,
+                            int avoid) {
+  const std::string key = fmt::format("rope{}_{}_{:x}.p{}.v{}.g{}", d, op.attrs.theta,
+                                      std::hash<std::string>{}(op.attrs.scaling.dump()), pos, valid, avoid);
+  if (const int t = L.constantNamed(key + ".cos"); t >= 0)
+    return {t, L.constantNamed(key + ".sinA"), L.constantNamed(key + ".sinB")};
+  const int lanes = L.c.lanes();
+  std::vector<double> cs(size_t(lanes), 0.0), s1(size_t(lanes), 0.0), s2(size_t(lanes), 0.0);
+  for (int l = 0; l < valid; ++l) {
+    const int i = l % d;
+    const double a = double(pos) * inv[size_t(i % (d / 2))];
+    cs[size_t(l)] = std::cos(a);
+    (i < d / 2 ? s1 : s2)[size_t(l)] = i < d / 2 ? -std::sin(a) : std::sin(a);
+  }
+  const int ct = constRow(L, key + ".cos", cs, {avoid});
+  const int st1 = constRow(L, key + ".sinA", s1, {avoid, groupOf(L, ct)});
+  const int st2 = constRow(L, key + ".sinB", s2, {avoid, groupOf(L, ct), groupOf(L, st1)});
+  L.nameConstant(key + ".cos", ct);
+  L.nameConstant(key + ".sinA", st1);
+  L.nameConstant(key + ".sinB", st2);
+  return {ct, st1, st2};
+}
+
+}  // namespace
+
+// x * cos + rotate_half(x) * sin. Rows of whole heads (a matmul's output
+// with d dividing the lane count): a task per 320-lane chunk, its heads
+// together (the half rotations stay within each head but for lanes the
+// constants zero); else a task per head, split first.
 void lowerRope(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const int d = int(op.attrs.head_dim), heads = int(op.attrs.heads);
-  const ActTensor& x = L.headRows(op.inputs[0], d);
-  ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group}, d);
-  const auto inv = inverseFrequencies(op, d);
   const int v = c.vxmPosition(), lanes = c.lanes();
+  const ActTensor& in = L.act(op.inputs[0]);
+  const bool whole = in.width == lanes && lanes % d == 0;
+  const ActTensor& x = whole ? in : L.headRows(op.inputs[0], d);
+  ActTensor& y = whole ? L.newAct(op.outputs[0], x.rows, x.cols, {x.group})
+                       : L.newAct(op.outputs[0], x.rows, x.cols, {x.group}, d);
+  const auto inv = inverseFrequencies(op, d);
   const Cycle alu = c.latency.vxm_alu;
+  const int perRow = whole ? int(x.chunks) : heads;
   for (int64_t t = 0; t < x.rows; ++t) {
     const int64_t pos = L.g.context - x.rows + t;
-    std::vector<double> cs(size_t(lanes), 0.0), s1(size_t(lanes), 0.0), s2(size_t(lanes), 0.0);
-    for (int i = 0; i < d; ++i) {
-      const double a = double(pos) * inv[size_t(i % (d / 2))];
-      cs[size_t(i)] = std::cos(a);
-      (i < d / 2 ? s1 : s2)[size_t(i)] = i < d / 2 ? -std::sin(a) : std::sin(a);
-    }
-    const int ct = constRow(L, fmt::format("{}.cos{}", op.name, t), cs, {x.group});
-    const int st1 = constRow(L, fmt::format("{}.sinA{}", op.name, t), s1, {x.group, groupOf(L, ct)});
-    const int st2 = constRow(L, fmt::format("{}.sinB{}", op.name, t), s2, {x.group, groupOf(L, ct), groupOf(L, st1)});
-    for (int hd = 0; hd < heads; ++hd) {
-      const int row = int(t * heads + hd);
+    for (int k = 0; k < perRow; ++k) {
+      const int row = int(t * perRow + k);
+      const int valid = whole ? int(std::min<int64_t>(lanes, x.cols - int64_t(k) * lanes)) : d;
+      const auto [ct, st1, st2] = ropeRows(L, op, inv, pos, d, valid, x.group);
       TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, row));
       auto xv = b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row);
-      auto up = rotate(L, b, xv, -d / 2, 2 * hd), down = rotate(L, b, xv, d / 2, 2 * hd + 1);
+      const int q = 2 * (L.sxmTurn++ % std::max(1, c.sxm_queues_per_hemisphere / 2));
+      auto up = rotate(L, b, xv, -d / 2, q), down = rotate(L, b, xv, d / 2, q + 1);
       const Cycle at = b.availAt(up, v);
       auto m0 = b.vxm(Opcode::MUL, DType::F32, at, b.read(x.tensor, uint32_t(row), v, at, x.firstRow + row),
                       b.read(ct, 0, v, at, -1));
@@ -490,7 +525,12 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
   const int d = int(op.attrs.head_dim), heads = int(op.attrs.heads), kv = int(op.attrs.kv_heads);
   const int hpg = heads / kv, v = c.vxmPosition(), lanes = c.lanes();
   Lowerer::Cache& k = L.cache(op.inputs[1], scores, kv, d);
-  const ActTensor& in = scores ? L.headRows(op.inputs[0], d) : L.act(op.inputs[0]);
+  // Queries as rows of whole heads (RoPE's output): each head's lanes rotated
+  // down to lane 0 at the SXM on their way to the plane (its key tile's other
+  // rows are zero), rather than split into rows of their own first.
+  const ActTensor& q0 = L.act(op.inputs[0]);
+  const bool wholeQ = scores && q0.width == lanes && lanes % d == 0;
+  const ActTensor& in = scores && !wholeQ ? L.headRows(op.inputs[0], d) : q0;
   const int64_t T = scores ? in.rows : in.rows / heads;
   ActTensor& out = scores ? L.newAct(op.outputs[0], heads * T, k.context, {in.group})
                           : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
@@ -529,12 +569,23 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
       const int64_t t = r / (hpg * M);
       const int h = headOf(r);
       const int pp = c.position(QueueId{Unit::MXM, plane.east, plane.index, 0});
-      const int half = scores ? 0 : i % 2;
-      const Cycle f =
-          at - Cycle(std::abs(v - pp)) * c.stream_hop - (half ? c.latency.sxm_shift : 0) - c.latency.vxm_convert;
-      const int row = scores ? int(t * heads + h) : int((int64_t(h) * T + t) * in.chunks + i / 2);
+      const int half = scores ? 0 : i % 2, off = wholeQ ? h * d % lanes : 0;
+      const Cycle f = at - Cycle(std::abs(v - pp)) * c.stream_hop - (half || wholeQ ? c.latency.sxm_shift : 0) -
+                      c.latency.vxm_convert;
+      const int row = wholeQ   ? int(t * in.chunks + h * d / lanes)
+                      : scores ? int(t * heads + h)
+                               : int((int64_t(h) * T + t) * in.chunks + i / 2);
       auto x = b.vxm(Opcode::CVT, DType::F16, f, b.read(in.tensor, uint32_t(row), v, f, in.firstRow + row), {}, 0,
                      DType::F32);
+      if (wholeQ) {  // head h's lanes down to lane 0 on the way past the plane's SXM (by 0 too: every feed
+                     // then takes as long, and no two read the queries' slices in one cycle)
+        Instr rot;
+        rot.op = Opcode::ROT;
+        rot.dt = DType::F16;
+        rot.imm = uint32_t((lanes - off) % lanes);
+        const QueueId sq{Unit::SXM, plane.east, r % c.sxm_queues_per_hemisphere, 0};
+        return b.issue(b.availAt(x, c.position(sq)), sq, rot, {x});
+      }
       return half ? feedHalf(L, b, x, plane, r) : x;
     };
     job.drain = [&](TaskBuilder& b, int r, int j, Val acc) {
