@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -294,7 +295,13 @@ int Lowerer::addTask(TaskBuilder& b) {
 }
 
 int Lowerer::laneMask(int valid, bool forMax, const std::vector<int>& avoid) {
-  const int group = layout_.groupFor(avoid);
+  // A copy in each group the reader allows, in turn: a mask every row of a
+  // softmax or head split reads would otherwise keep one group's slices busy.
+  std::vector<int> allowed;
+  for (int g = 0; g < layout_.groups(); ++g)
+    if (std::find(avoid.begin(), avoid.end(), g) == avoid.end()) allowed.push_back(g);
+  if (allowed.empty()) throw Error("internal: no activation group left");
+  const int group = allowed[size_t(maskTurn_[{valid, forMax}]++) % allowed.size()];
   const std::string name = fmt::format("const.mask{}{}.g{}", forMax ? "max" : "", valid, group);
   if (auto it = constants_.find(name); it != constants_.end()) return it->second;
   Tensor t;

@@ -183,6 +183,7 @@ class Lowerer {
   std::map<std::string, ActTensor> acts_;
   std::vector<PlaneState> planes_;
   std::map<std::string, int> constants_;
+  std::map<std::pair<int, bool>, int> maskTurn_;  // laneMask: the next group of each mask
   std::map<std::string, Cache> caches_;
   std::map<std::string, ActTensor> heads_;
   std::map<std::string, Int8Rows> int8_;

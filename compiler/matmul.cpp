@@ -164,7 +164,7 @@ void lowerMatMul(Lowerer& L, const GOp& op) {
     return t;
   };
   // Several rows: quantized once, each row then a read from its own slice.
-  const Lowerer::Int8Rows* xq = wt == DType::I8 && !perHead && x.rows > 1 ? L.int8Rows(x) : nullptr;
+  const Lowerer::Int8Rows* xq = wt == DType::I8 && x.rows > 1 ? L.int8Rows(x) : nullptr;
   job.feed = [&](TaskBuilder& b, int r, int i, Cycle at, const PlaneId& plane) {
     return feedMatmulRow(L, b, x, xq, r, i, at, plane, wt);
   };

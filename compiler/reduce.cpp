@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 #include "isa/error.h"
 #include "isa/numeric.h"
@@ -237,25 +238,34 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     if (heads > 0 && kvHeads > 0 && !L.ownsKvHead(int(r / (x.rows / heads)) / (heads / kvHeads))) continue;
     const int xr = int(r * ch), maxRow = int(2 * r), invRow = int(2 * r + 1);
     const uint32_t head = heads > 0 ? uint32_t(r / (x.rows / heads)) : 0;
-    {  // max
-      TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
-      Cycle at = 0;
-      Val mx = rowMax(L, b, x, r, factors.group, at);
-      if (sinkT >= 0) mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
+    // Without sinks, the max and the sum are one task: the max stays at the VXM (a mov a cycle)
+    // for each chunk's exp, not written and read back.
+    const bool merged = sinkT < 0;
+    std::optional<TaskBuilder> task(L.builder(fmt::format("{}.{}[{}]", op.name, merged ? "stats" : "max", r)));
+    TaskBuilder& b = *task;
+    Cycle at = 0;
+    Val mx = rowMax(L, b, x, r, factors.group, at);
+    if (!merged) {
+      mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
       b.write(factors.tensor, uint32_t(maxRow), mx, factors.firstRow + maxRow);
       L.addTask(b);
+      task.emplace(L.builder(fmt::format("{}.sum[{}]", op.name, r)));
+      at = 0;
     }
-    {  // e = exp(x - max) (masked), written; 1 / sum(e)
-      TaskBuilder b = L.builder(fmt::format("{}.sum[{}]", op.name, r));
-      Cycle at = 0;
+    {                   // e = exp(x - max) (masked), written; 1 / sum(e)
+      Cycle kept = at;  // the cycle mx is at the VXM (merged)
+      auto maxAt = [&](TaskBuilder& tb, Cycle t) {
+        if (!merged) return tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
+        for (; kept < t; kept += alu) mx = tb.vxm(Opcode::MOV, DType::F32, kept, mx);
+        return mx;
+      };
       // One full chunk (320 positions) takes the mov too: its e, written and reduced on the
       // SXM, would otherwise be read both east and west of the VXM.
       auto p = foldChunks(
           c, b, ch, alu + sp, true,
           [&](TaskBuilder& tb, int k, Cycle t, bool last) {
             auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
-            auto mv = tb.read(factors.tensor, uint32_t(maxRow), v, t, factors.firstRow + maxRow);
-            auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, mv));
+            auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, maxAt(tb, t)));
             // Written before the last chunk's mask, so that no two chunks reach MEM together;
             // the final multiply masks the last chunk again.
             tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
