@@ -1,11 +1,15 @@
-// Attention on the chip. q, k, v come out of dense matmuls and are split
-// into per-head rows (SXM rotations). The KV cache lives as fp16 tiles on the
-// MXM plane of its kv head: keys transposed (rows = head dims, lanes =
-// positions), so that scores are an MXM pass of q over a key tile, and values
-// as they are (rows = positions), so that the mix is a pass of the softmax
-// row over a value tile. A new key is scattered into its lane of each dim's
-// word; a new value is written as a row. Positions are static: the step's T
-// tokens sit at the last T positions of the context.
+// Attention on the chip. q, k, v come out of dense matmuls; RoPE runs on
+// their rows of whole heads, and keys and values are split into per-head
+// rows (SXM rotations), queries rotated down to lane 0 on their way to the
+// plane. The KV cache lives as fp16 tiles on the MXM plane of its kv head:
+// keys transposed (rows = head dims, lanes = positions), so that scores are
+// an MXM pass of q over a key tile, and values as they are (rows =
+// positions), so that the mix is a pass of the softmax row over a value
+// tile. The keys of a prompt chunk's whole superlanes of 16 positions go
+// through the SXM's transposer (appendKeysTransposed); any other key is
+// scattered into its lane of each dim's word; a new value is written as a
+// row. Positions are static: the step's T tokens sit at the last T
+// positions of the context.
 #include <fmt/format.h>
 
 #include <algorithm>
