@@ -26,13 +26,14 @@ std::vector<uint8_t> encode(const std::vector<double>& v, DType t) {
   return out;
 }
 
-int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid) {
+int constRow(Lowerer& L, const std::string& name, const std::vector<double>& v, const std::vector<int>& avoid,
+             DType dt) {
   Tensor t;
   t.name = name;
-  t.dtype = DType::F32;
+  t.dtype = dt;
   t.cols = uint32_t(L.c.lanes());
   t.init = Tensor::Init::Data;
-  t.data = encode(v, DType::F32);
+  t.data = encode(v, dt);
   return L.layout_.addConstant(L.p, t, L.layout_.groupFor(avoid));
 }
 
