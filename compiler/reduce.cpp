@@ -5,6 +5,7 @@
 // softmax write their per-row factors to MEM and apply them per chunk.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -17,48 +18,90 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
+// The radices of a lane reduction: each round folds the lanes' period n by
+// r (n/r rotations' worth of lanes combined at once), split over the two
+// SXMs (at most 4 fp32 rotations a side: 16 of the 32 streams); the largest
+// divisor up to `most` first, so with 8 320 lanes take 3 rounds (8, 8, 5),
+// with 2 seven (2 six times, then 5).
+std::vector<int> laneRadices(const ChipConfig& c, int most) {
+  const int perSide = std::min({4, c.sxm_queues_per_hemisphere, c.streams_per_direction / 4});
+  std::vector<int> rs;
+  for (int n = c.lanes(); n > 1;) {
+    int r = std::min({most, 2 * perSide, n});
+    while (r > 1 && n % r) --r;
+    if (r < 2)  // n's factors all exceed `most`: its smallest, if both sides can take it
+      for (r = 2; n % r;) ++r;
+    if (r > 2 * perSide)
+      throw Error(
+          fmt::format("chip {}: a reduction across {} lanes needs a factor of {} lanes, more than 2 x {} SXM "
+                      "rotations at once",
+                      c.name, c.lanes(), n, perSide));
+    rs.push_back(r);
+    n /= r;
+  }
+  return rs;
+}
+
 // Folds v (at the VXM in cycle `at`) across all lanes with op; returns the
-// broadcast result and sets `at` to the cycle it is at the VXM. `turn`
-// spreads the reductions of a program over the SXM queues of both sides:
-// the side turn % 2 (or the one v already flows to), the queue pair turn / 2.
-Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at, int turn) {
-  const bool east = b.direction(v) != 0 ? b.direction(v) > 0 : turn % 2 == 1;
-  const int queues = c.sxm_queues_per_hemisphere, base = 2 * ((turn / 2) % std::max(1, queues / 2));
-  const int sxmPos = c.position(QueueId{Unit::SXM, east, 0, 0});
-  const Cycle trip = Cycle(std::abs(c.vxmPosition() - sxmPos)) * c.stream_hop;
-  auto rotate = [&](Val x, Cycle issueAt, int amount, int queue) {
-    Instr rot;
-    rot.op = Opcode::ROT;
-    rot.dt = DType::F32;
-    rot.imm = uint32_t(amount);
-    return b.issue(issueAt, QueueId{Unit::SXM, east, (base + queue) % queues, 0}, rot, {x});
+// result, broadcast in every lane, and sets `at` to the cycle it is at the
+// VXM. Each round sends the value to both SXMs (a copy each way), rotates it
+// there by every multiple of the new period (0 included: the copy comes back
+// in step with the others) and combines what returns in a tree. `turn`
+// spreads a program's reductions over the SXMs' queues. `most`: the widest
+// round (roundsFor).
+Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at, int turn, int most = 8) {
+  const int queues = c.sxm_queues_per_hemisphere, alu = c.latency.vxm_alu;
+  const std::vector<int> radices = laneRadices(c, most);
+  const int base = (turn * 4) % std::max(1, queues);
+  Cycle trip[2];
+  for (int e = 0; e < 2; ++e)
+    trip[e] = Cycle(std::abs(c.vxmPosition() - c.position(QueueId{Unit::SXM, e == 1, 0, 0}))) * c.stream_hop;
+  // The value to send, a copy for each SXM (a value flows one way only).
+  auto copies = [&](Val x) {
+    std::vector<Val> out{b.vxm(Opcode::MOV, DType::F32, at, x), b.vxm(Opcode::MOV, DType::F32, at, x)};
+    at += alu;
+    return out;
   };
+  if (radices.empty()) return v;
   int n = c.lanes();
-  while (n % 2 == 0 && n > 1) {
-    const Cycle s = at + trip;
-    auto r = rotate(v, s, n / 2, 0), same = rotate(v, s, 0, 1);
-    at = s + c.latency.sxm_shift + trip;
-    v = b.vxm(op, DType::F32, at, r, same);
-    at += c.latency.vxm_alu;
-    n /= 2;
-  }
-  if (n > 1) {  // odd remainder: all n rotations at once, then a combining tree
-    if (n > c.sxm_queues_per_hemisphere)
-      throw Error(fmt::format("chip {}: a lane reduction needs {} SXM queues per hemisphere", c.name, n));
-    const Cycle s = at + trip;
-    std::vector<Val> vals;
-    for (int k = 0; k < n; ++k) vals.push_back(rotate(v, s, k, k));
-    at = s + c.latency.sxm_shift + trip;
-    while (vals.size() > 1) {
-      std::vector<Val> next;
-      for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, at, vals[i], vals[i + 1]));
-      if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, at, vals.back()));
-      vals = std::move(next);
-      at += c.latency.vxm_alu;
+  std::vector<Val> send = copies(v);
+  for (size_t round = 0; round < radices.size(); ++round) {
+    const int r = radices[round], step = n / r;
+    // Rotations j = 0..r-1: the west SXM takes the even ones, the east the odd.
+    std::vector<std::pair<Cycle, Val>> back;  // (cycle at the VXM, value)
+    for (int j = 0; j < r; ++j) {
+      const int e = j % 2;
+      const Cycle s = at + trip[e];
+      Instr rot;
+      rot.op = Opcode::ROT;
+      rot.dt = DType::F32;
+      rot.imm = uint32_t(j * step);
+      Val x = b.issue(s, QueueId{Unit::SXM, e == 1, (base + j / 2) % queues, 0}, rot, {send[size_t(e)]});
+      back.push_back({s + c.latency.sxm_shift + trip[e], x});
     }
-    v = vals[0];
+    // A tree over what returns (a value waiting for the latest is kept at
+    // the VXM by a mov a cycle); its last combine is issued twice when
+    // another round follows, a copy for each SXM.
+    Cycle t = 0;
+    for (const auto& x : back) t = std::max(t, x.first);
+    std::vector<Val> vals;
+    for (auto& [when, x] : back) {
+      for (; when < t; when += alu) x = b.vxm(Opcode::MOV, DType::F32, when, x);
+      vals.push_back(x);
+    }
+    for (; vals.size() > 2; t += alu) {
+      std::vector<Val> next;
+      for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, t, vals[i], vals[i + 1]));
+      if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, t, vals.back()));
+      vals = std::move(next);
+    }
+    const bool more = round + 1 < radices.size();
+    send.clear();
+    for (int k = 0; k < (more ? 2 : 1); ++k) send.push_back(b.vxm(op, DType::F32, t, vals[0], vals[1]));
+    at = t + alu;
+    n = step;
   }
-  return v;
+  return send[0];
 }
 
 // A term of the fold: the chain that turns chunk `chunk` into the vector to
@@ -99,7 +142,7 @@ Val finishLast(Lowerer& L, TaskBuilder& b, Val v, Cycle at, int64_t cols, const 
 
 // The max over vector row `r` of x (its chunks, the last masked), in every
 // lane; `at` becomes its cycle at the VXM. `other`: a group the mask avoids.
-Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other, Cycle& at) {
+Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other, Cycle& at, int most) {
   const ChipConfig& c = L.c;
   const int v = c.vxmPosition(), ch = int(x.chunks), xr = int(r * ch);
   const Cycle alu = c.latency.vxm_alu;
@@ -110,8 +153,14 @@ Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other,
         return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, other}, true, ch) : mv;
       },
       Opcode::MAX, at);
-  return reduceLanes(c, b, Opcode::MAX, p, at, L.sxmTurn++);
+  return reduceLanes(c, b, Opcode::MAX, p, at, L.sxmTurn++, most);
 }
+
+// The widest round of an op's reductions: of few rows, 8 (the fewest cycles
+// each: 3 rounds for 320 lanes); of many, 4 (4 rounds, but fewer rotations:
+// together they keep the SXMs busy). One llama-3.2-1b layer's 64-token
+// prefill takes 48,567 cycles so, 52,598 with 8 throughout, 49,459 with 2.
+int roundsFor(int64_t rows) { return rows > 16 ? 4 : 8; }
 
 }  // namespace
 
@@ -138,41 +187,52 @@ void lowerNorm(Lowerer& L, const GOp& op) {
     const int xr = int(r * ch);
     auto xrow = [&](int chunk) { return uint32_t(xr + chunk); };
     const int meanRow = int(2 * r + mrow), rsRow = int(2 * r + rrow);
-    if (layer) {  // mean
-      TaskBuilder b = L.builder(fmt::format("{}.mean[{}]", op.name, r));
+    if (layer) {  // mean and rsqrt(mean(x^2) - mean^2 + eps): both sums in one pass, reduced side by side
+      TaskBuilder b = L.builder(fmt::format("{}.stats[{}]", op.name, r));
+      // The last chunk first (masked), then the others: x and x^2 of chunk k join their sums in
+      // cycle t0 + k * alu, read an ALU op before.
+      const int rem = int(x.cols % c.lanes());
+      Val sx, sq;
+      {
+        Cycle t = 0;
+        auto xv = b.read(x.tensor, xrow(ch - 1), v, t, x.firstRow + xr + ch - 1);
+        Val xm = rem == 0 ? b.vxm(Opcode::MOV, DType::F32, t, xv)
+                          : b.vxm(Opcode::MUL, DType::F32, t, xv,
+                                  b.read(L.laneMask(rem, false, {x.group, factors.group}), 0, v, t, -1));
+        sx = b.vxm(Opcode::MOV, DType::F32, t + alu, xm);
+        sq = b.vxm(Opcode::MUL, DType::F32, t + alu, xm, xm);
+      }
+      Cycle at = 2 * alu;
+      for (int k = 0; k + 1 < ch; ++k, at += alu) {
+        auto xv = b.read(x.tensor, xrow(k), v, at - alu, x.firstRow + xr + k);
+        sx = b.vxm(Opcode::ADD, DType::F32, at, sx, b.vxm(Opcode::MOV, DType::F32, at - alu, xv));
+        sq = b.vxm(Opcode::ADD, DType::F32, at, sq, b.vxm(Opcode::MUL, DType::F32, at - alu, xv, xv));
+      }
+      Cycle at2 = at;
+      sx = reduceLanes(c, b, Opcode::ADD, sx, at, L.sxmTurn++, roundsFor(x.rows));
+      sq = reduceLanes(c, b, Opcode::ADD, sq, at2, L.sxmTurn++, roundsFor(x.rows));
+      if (at2 != at) throw Error(fmt::format("op {}: internal: the two sums of a layer norm out of step", op.name));
+      auto mean = b.vxm(Opcode::MULI, DType::F32, at, sx, {}, f32bits(float(inv)));
+      auto msq = b.vxm(Opcode::MULI, DType::F32, at, sq, {}, f32bits(float(inv)));
+      b.write(factors.tensor, uint32_t(meanRow), mean, factors.firstRow + meanRow);
+      auto var = b.vxm(Opcode::SUB, DType::F32, at + 2 * alu, b.vxm(Opcode::MOV, DType::F32, at + alu, msq),
+                       b.vxm(Opcode::MUL, DType::F32, at + alu, mean, mean));
+      auto s = b.vxm(Opcode::ADDI, DType::F32, at + 3 * alu, var, {}, f32bits(float(eps)));
+      s = b.vxm(Opcode::RSQRT, DType::F32, at + 4 * alu, s);
+      b.write(factors.tensor, uint32_t(rsRow), s, factors.firstRow + rsRow);
+      L.addTask(b);
+    } else {  // rsqrt(mean(x^2) + eps)
+      TaskBuilder b = L.builder(fmt::format("{}.rms[{}]", op.name, r));
       Cycle at = 0;
       auto p = foldChunks(
           c, b, ch, alu, lastExtra(c, x.cols, ch),
           [&](TaskBuilder& tb, int k, Cycle t, bool last) {
             auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
-            auto mv = tb.vxm(Opcode::MOV, DType::F32, t, xv);
-            return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, factors.group}, false, ch) : mv;
+            auto sq = tb.vxm(Opcode::MUL, DType::F32, t, xv, xv);
+            return last ? finishLast(L, tb, sq, t + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
           },
           Opcode::ADD, at);
-      auto s = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
-      b.write(factors.tensor, uint32_t(meanRow), b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv))),
-              factors.firstRow + meanRow);
-      L.addTask(b);
-    }
-    {  // rsqrt(mean((x - mean)^2) + eps)
-      TaskBuilder b = L.builder(fmt::format("{}.rms[{}]", op.name, r));
-      Cycle at = 0;
-      const Cycle termLat = layer ? 2 * alu : alu;
-      auto p = foldChunks(
-          c, b, ch, termLat, lastExtra(c, x.cols, ch),
-          [&](TaskBuilder& tb, int k, Cycle t, bool last) {
-            auto xv = tb.read(x.tensor, xrow(k), v, t, x.firstRow + xr + k);
-            Cycle u = t;
-            if (layer) {
-              auto mv = tb.read(factors.tensor, uint32_t(meanRow), v, u, factors.firstRow + meanRow);
-              xv = tb.vxm(Opcode::SUB, DType::F32, u, xv, mv);
-              u += alu;
-            }
-            auto sq = tb.vxm(Opcode::MUL, DType::F32, u, xv, xv);
-            return last ? finishLast(L, tb, sq, u + alu, x.cols, {x.group, factors.group}, false, ch) : sq;
-          },
-          Opcode::ADD, at);
-      auto s = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
+      auto s = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++, roundsFor(x.rows));
       s = b.vxm(Opcode::MULI, DType::F32, at, s, {}, f32bits(float(inv)));
       s = b.vxm(Opcode::ADDI, DType::F32, at += alu, s, {}, f32bits(float(eps)));
       s = b.vxm(Opcode::RSQRT, DType::F32, at += alu, s);
@@ -244,7 +304,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
     std::optional<TaskBuilder> task(L.builder(fmt::format("{}.{}[{}]", op.name, merged ? "stats" : "max", r)));
     TaskBuilder& b = *task;
     Cycle at = 0;
-    Val mx = rowMax(L, b, x, r, factors.group, at);
+    Val mx = rowMax(L, b, x, r, factors.group, at, roundsFor(x.rows));
     if (!merged) {
       mx = b.vxm(Opcode::MAX, DType::F32, at, mx, b.read(sinkT, head, v, at, -1));
       b.write(factors.tensor, uint32_t(maxRow), mx, factors.firstRow + maxRow);
@@ -274,7 +334,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
                         : ev;
           },
           Opcode::ADD, at);
-      Val sum = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++);
+      Val sum = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++, roundsFor(x.rows));
       if (sinkT >= 0) {  // + exp(sink - max), ready with the sum
         const Cycle t0 = at - sp - alu;
         auto d = b.vxm(Opcode::SUB, DType::F32, t0, b.read(sinkT, head, v, t0, -1),
@@ -314,7 +374,8 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
     {
       TaskBuilder b = L.builder(fmt::format("{}.max[{}]", op.name, r));
       Cycle at = 0;
-      b.write(factors.tensor, uint32_t(r), rowMax(L, b, x, r, factors.group, at), factors.firstRow + int(r));
+      b.write(factors.tensor, uint32_t(r), rowMax(L, b, x, r, factors.group, at, roundsFor(x.rows)),
+              factors.firstRow + int(r));
       L.addTask(b);
     }
     // Per lane: its index where x == max, else 2^24 (pad lanes never match:
@@ -336,7 +397,8 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
           return last && ch > 1 ? tb.vxm(Opcode::MOV, DType::F32, t + 6 * alu, cand) : cand;
         },
         Opcode::MIN, at);
-    b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at, L.sxmTurn++), y.firstRow + int(r));
+    b.write(y.tensor, uint32_t(r), reduceLanes(c, b, Opcode::MIN, p, at, L.sxmTurn++, roundsFor(x.rows)),
+            y.firstRow + int(r));
     L.addTask(b);
   }
 }

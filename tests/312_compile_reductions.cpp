@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "compiler/compile.h"
+#include "compiler/lowering.h"
+#include "compiler/lowering_ops.h"
 #include "compiler/values.h"
 #include "support.h"
 
@@ -91,4 +93,32 @@ TEST_CASE("softmax with attention sinks (gpt-oss): the sink joins max and sum, t
     std::cout << "probability left to head 0's sink " << dropped0 << "\n";
     CHECK(dropped0 > 0.01);  // the sink takes a real share: the rows sum to less than 1
   }
+}
+
+TEST_CASE("a reduction across 320 lanes: 3 rounds of rotations over both SXMs (8, 8, 5), 322 cycles", "[compiler]") {
+  const Graph g = graphFromJson(nlohmann::json::parse(R"({"format": "lpusim-graph", "version": 1, "name": "one row",
+    "tensors": [{"name": "x", "shape": [1, 320], "kind": "input"}], "ops": []})"),
+                                "one row");
+  const ChipConfig c = loadChip("groq-tsp-v1");
+  Program p;
+  CompileOptions o;
+  Lowerer L(g, c, o, p);
+  const ActTensor& x = L.act("x");
+  TaskBuilder b = L.builder("sum");
+  Cycle at = 100;
+  auto v = b.read(x.tensor, 0, c.vxmPosition(), at, x.firstRow);
+  reduceAcrossLanes(L, b, Opcode::ADD, v, at);
+  // The VXM at position 46, the SXMs at 1 and 91: 45 hops each way. A mov
+  // makes a copy for each side (4 cycles, vxm_alu); then each round is
+  // 45 + 4 (ROT) + 45 + 12: the r values back combined in a tree of
+  // ceil(log2 r) = 3 ALU levels (8 -> 4 -> 2 -> 1; 5 -> 3 -> 2 -> 1), the
+  // last one issued twice when another round follows (a copy each way).
+  // 4 + 3 x (45 + 4 + 45 + 12) = 322; halving rounds took 6 x 98 + 106 = 694.
+  CHECK(at == 100 + 322);
+  const Task t = b.take();
+  int west = 0, east = 0;
+  for (const Slot& s : t.slots)
+    if (s.instr.op == Opcode::ROT) ++(s.queue.east ? east : west);
+  CHECK(west == 4 + 4 + 3);  // rotations 0, 2, 4, 6 (x 40, then x 5) and 0, 2, 4
+  CHECK(east == 4 + 4 + 2);
 }
