@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "isa/error.h"
 #include "isa/numeric.h"
@@ -20,10 +21,17 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
-// An int32 constant row, made once per name (placed outside group `avoid`).
-int i32Row(Lowerer& L, const std::string& name, const std::vector<double>& v, int avoid) {
+// An int32 constant row, made once per name (placed outside group `avoid`,
+// or in group `in`).
+int i32Row(Lowerer& L, const std::string& name, const std::vector<double>& v, int avoid, int in = -1) {
   if (const int t = L.constantNamed(name); t >= 0) return t;
-  const int t = constRow(L, name, v, {avoid}, DType::I32);
+  std::vector<int> out{avoid};
+  if (in >= 0) {
+    out.clear();
+    for (int g = 0; g < L.layout().groups(); ++g)
+      if (g != in) out.push_back(g);
+  }
+  const int t = constRow(L, name, v, out, DType::I32);
   L.nameConstant(name, t);
   return t;
 }
@@ -291,24 +299,43 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       const uint32_t scratchAddr = L.p.tensors[size_t(scr)].addr;
       std::vector<double> oneHot(size_t(lanes), 0.0);
       oneHot[size_t(lane)] = 1.0;
-      const int oh = i32Row(L, fmt::format("const.onehot{}", lane), oneHot, x.group);
+      // A copy of the one-hot row in each activation group but x's, read in turn: the 2 d maps
+      // of every head would otherwise all read one row, one read a cycle.
+      std::vector<int> oh;
+      for (int g = 0; g < L.layout_.groups(); ++g)
+        if (g != x.group) oh.push_back(i32Row(L, fmt::format("const.onehot{}.g{}", lane, g), oneHot, -1, g));
       const Tensor& tt = L.p.tensors[size_t(tile)];  // after the allocations above (they may move the vector)
-      for (int i = 0; i < d; ++i) {
-        TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i));
+      // A task per 8 dims (fewer where two of its instructions would meet on a queue): the key
+      // read and converted once, rotated on 8 SXM queues at once.
+      auto dims = [&](int i0, int n) {
+        TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i0));
         auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0,
                        DType::F32);
-        auto rotated = rotate(L, b, h, lane - i, i, DType::F16, k.plane(hd).east);  // the plane's side
-        for (int plane = 0; plane < 2; ++plane) {
-          const SliceRef s = tt.sliceOf(uint32_t(i), plane);
-          const Cycle there = b.availAt(rotated, c.memPosition(s));
-          // map = onehot * (target - scratch) + scratch, timed to meet the data there
-          const Cycle m = there - Cycle(std::abs(v - c.memPosition(s))) * c.stream_hop - 2 * alu;
-          auto map = b.vxm(Opcode::MULI, DType::I32, m, b.read(oh, 0, v, m, -1), {},
-                           uint32_t(int32_t(tt.addrOf(uint32_t(i))) - int32_t(scratchAddr)));
-          map = b.vxm(Opcode::ADDI, DType::I32, m + alu, map, {}, scratchAddr);
-          b.scatter(tile, uint32_t(i), plane, rotated, map, k.firstRow[size_t(hd * k.tilesPerHead + j)] + i);
+        const int turn = L.oneHotTurn;
+        for (int i = i0; i < i0 + n; ++i) {
+          auto rotated = rotate(L, b, h, lane - i, i, DType::F16, k.plane(hd).east);  // the plane's side
+          for (int plane = 0; plane < 2; ++plane) {
+            const SliceRef s = tt.sliceOf(uint32_t(i), plane);
+            const Cycle there = b.availAt(rotated, c.memPosition(s));
+            // map = onehot * (target - scratch) + scratch, timed to meet the data there
+            const Cycle m = there - Cycle(std::abs(v - c.memPosition(s))) * c.stream_hop - 2 * alu;
+            const int ohRow = oh[size_t(L.oneHotTurn++) % oh.size()];
+            auto map = b.vxm(Opcode::MULI, DType::I32, m, b.read(ohRow, 0, v, m, -1), {},
+                             uint32_t(int32_t(tt.addrOf(uint32_t(i))) - int32_t(scratchAddr)));
+            map = b.vxm(Opcode::ADDI, DType::I32, m + alu, map, {}, scratchAddr);
+            b.scatter(tile, uint32_t(i), plane, rotated, map, k.firstRow[size_t(hd * k.tilesPerHead + j)] + i);
+          }
         }
-        L.addTask(b);
+        if (b.usesAQueueTwice()) L.oneHotTurn = turn;
+        return b;
+      };
+      const int per = std::max(1, std::min(8, c.sxm_queues_per_hemisphere));
+      for (int i0 = 0; i0 < d;) {
+        int n = std::min(per, d - i0);
+        std::optional<TaskBuilder> b(dims(i0, n));
+        while (n > 1 && b->usesAQueueTwice()) b.emplace(dims(i0, n /= 2));
+        L.addTask(*b);
+        i0 += n;
       }
     }
   }

@@ -67,7 +67,8 @@ class Lowerer {
   // "<name>.from<rank>".
   int phases(size_t opIndex) const;
   int phase = 0;
-  int sxmTurn = 0;  // reductions so far: each takes the next SXM queues (reduce.cpp)
+  int sxmTurn = 0;     // reductions so far: each takes the next SXM queues (reduce.cpp)
+  int oneHotTurn = 0;  // decode keys: the one-hot row copy the next map reads (kv_cache.cpp)
   std::vector<std::string>& gathers() { return gathers_; }
   std::vector<std::string>& reductions() { return reductions_; }
   std::vector<Task>& tasks() { return *sink_; }
