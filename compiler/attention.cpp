@@ -125,6 +125,8 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
   ActTensor& out = scores ? L.newAct(op.outputs[0], heads * T, k.context, {in.group})
                           : L.newAct(op.outputs[0], T, int64_t(heads) * d, {in.group}, d);
   const double scale = op.attrs.scale;  // AttnMix: 1 (the default)
+  const auto un = scores ? L.unnormalised.end() : L.unnormalised.find(op.inputs[0]);
+  const ActTensor* norm = un != L.unnormalised.end() ? &L.act(un->second) : nullptr;
   const bool causal = op.attrs.causal;
   // Useful work, per kv head this chip keeps: its cache streamed once, and
   // for each of its hpg heads d MACs per position a token sees (a causal
@@ -200,6 +202,11 @@ void attention(Lowerer& L, const GOp& op, bool scores) {
           const Cycle e = b.availAt(acc, v);
           acc =
               b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(L.laneMask(d, false, {in.group, out.group}), 0, v, e, -1));
+        }
+        if (norm) {  // the probabilities' 1 / sum (softmax left them unnormalised)
+          const int sr = int(2 * (int64_t(h) * T + t) + 1);
+          const Cycle e = b.availAt(acc, v);
+          acc = b.vxm(Opcode::MUL, DType::F32, e, acc, b.read(norm->tensor, uint32_t(sr), v, e, norm->firstRow + sr));
         }
         const int row = int(t * heads + h);
         b.write(out.tensor, uint32_t(row), acc, out.firstRow + row);

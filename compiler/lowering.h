@@ -175,6 +175,11 @@ class Lowerer {
   }
   void nameConstant(const std::string& name, int tensor) { constants_[name] = tensor; }
   int laneIndex(int cols, float big, const std::vector<int>& avoid);
+  // Softmax outputs left unnormalised (exp(x - max), masked) because only
+  // attention mixes read them: the mix's drain multiplies row r's result by
+  // row 2 r + 1 of `stats` (1 / sum), so the sum's reduction runs beside the
+  // mix's passes instead of before them (reduce.cpp, attention.cpp).
+  std::map<std::string, std::string> unnormalised;  // softmax output -> its stats activation
   Layout layout_;
 
  private:

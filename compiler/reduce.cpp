@@ -266,8 +266,24 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
   ActTensor& factors = L.newAct(op.name + ".stats", x.rows, 2 * c.lanes(), {x.group});  // per row: max, 1/sum
-  ActTensor& e = L.newAct(op.name + ".exp", x.rows, x.cols, {x.group, factors.group});
-  ActTensor& y = L.newAct(op.outputs[0], x.rows, x.cols, {x.group, e.group});
+  // Read only by attention mixes (and no sinks), in a step of few rows: the
+  // output is e itself, each row's 1 / sum applied to the mix's result
+  // (Lowerer::unnormalised). Of many rows (a prefill's) the sums' reductions
+  // are not what the mix waits for, and the drains' reads of 1 / sum cost:
+  // one llama-3.2-1b layer's 64-token prefill takes 51,386 cycles so, 48,567 not.
+  bool deferred = op.inputs.size() == 1 && L.g.tensor(op.outputs[0]).kind != TensorKind::Output && x.rows <= 16;
+  for (const GOp& o : L.g.ops)
+    if (std::find(o.inputs.begin(), o.inputs.end(), op.outputs[0]) != o.inputs.end())
+      deferred = deferred && o.kind == OpKind::AttnMix && o.inputs[0] == op.outputs[0];
+  ActTensor* ep = nullptr;
+  if (deferred) {
+    ep = &L.newAct(op.outputs[0], x.rows, x.cols, {x.group, factors.group});
+    L.unnormalised[op.outputs[0]] = op.name + ".stats";
+  } else {
+    ep = &L.newAct(op.name + ".exp", x.rows, x.cols, {x.group, factors.group});
+  }
+  ActTensor& e = *ep;
+  ActTensor& y = deferred ? e : L.newAct(op.outputs[0], x.rows, x.cols, {x.group, e.group});
   const int v = c.vxmPosition(), ch = int(x.chunks);
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
   // Attention probabilities (rows head-major, h * tokens + t): with tensor
@@ -327,11 +343,19 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
             auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
             auto ev = tb.vxm(Opcode::EXP, DType::F32, t + alu, tb.vxm(Opcode::SUB, DType::F32, t, xv, maxAt(tb, t)));
             // Written before the last chunk's mask, so that no two chunks reach MEM together;
-            // the final multiply masks the last chunk again.
-            tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
-            return last ? finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false,
-                                     std::max(ch, 2))
-                        : ev;
+            // the final multiply masks the last chunk again. Left unnormalised, the last chunk
+            // is written masked, after the others (kept at the VXM by a mov a cycle).
+            if (!(deferred && last)) tb.write(e.tensor, uint32_t(xr + k), ev, e.firstRow + xr + k);
+            if (!last) return ev;
+            Val m =
+                finishLast(L, tb, ev, t + alu + sp, x.cols, {x.group, factors.group, e.group}, false, std::max(ch, 2));
+            if (deferred) {
+              Val w = m;
+              for (Cycle u = t + alu + sp + alu; u < t + alu + sp + alu * ch; u += alu)
+                w = tb.vxm(Opcode::MOV, DType::F32, u, w);
+              tb.write(e.tensor, uint32_t(xr + k), w, e.firstRow + xr + k);
+            }
+            return m;
           },
           Opcode::ADD, at);
       Val sum = reduceLanes(c, b, Opcode::ADD, p, at, L.sxmTurn++, roundsFor(x.rows));
@@ -347,7 +371,7 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
       b.write(factors.tensor, uint32_t(invRow), b.vxm(Opcode::MUL, DType::F32, at, s, s), factors.firstRow + invRow);
       L.addTask(b);
     }
-    for (int k = 0; k < ch; ++k) {  // y = e / sum, the last chunk masked
+    for (int k = 0; k < ch && !deferred; ++k) {  // y = e / sum, the last chunk masked
       TaskBuilder b = L.builder(fmt::format("{}[{}]", op.name, xr + k));
       auto ev = b.read(e.tensor, uint32_t(xr + k), v, 0, e.firstRow + xr + k);
       auto iv = b.read(factors.tensor, uint32_t(invRow), v, 0, factors.firstRow + invRow);

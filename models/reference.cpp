@@ -282,16 +282,18 @@ VectorXf Reference::attention(Layer& l, int li, const VectorXf& h) {
     const int64_t g = hh / group;
     const VectorXf qh = q.segment(hh * hd, hd);
     VectorXf s = l.kcache.block(first, g * hd, n, hd) * qh * scale;  // [n]
-    VectorXf p;
-    if (l.sinks.size()) {  // the sink joins the softmax, then is dropped
+    if (l.sinks.size()) {                                            // the sink joins the softmax, then is dropped
       VectorXf e(n + 1);
       e << s, l.sinks(hh);
-      p = softmax(e).head(n);
-    } else {
-      p = softmax(s);
+      VectorXf p = softmax(e).head(n);
+      if (f16) p = p.unaryExpr(&toF16);
+      out.segment(hh * hd, hd) = l.vcache.block(first, g * hd, n, hd).transpose() * p;
+    } else {  // exp(s - max) into the mix, its result times 1 / sum after (as the chip does, as rsqrt(sum)^2)
+      VectorXf e = (s.array() - s.maxCoeff()).exp();
+      const float r = 1.0f / std::sqrt(e.sum());
+      if (f16) e = e.unaryExpr(&toF16);
+      out.segment(hh * hd, hd) = (l.vcache.block(first, g * hd, n, hd).transpose() * e) * (r * r);
     }
-    if (f16) p = p.unaryExpr(&toF16);
-    out.segment(hh * hd, hd) = l.vcache.block(first, g * hd, n, hd).transpose() * p;
   }
   note(p + "mix", out);
   return note(p + "o", apply(l.o, out));

@@ -11,6 +11,9 @@
 //   Int8  matrix weights int8 with one scale per output channel, matrix
 //         inputs int8 with a static scale (x_q = round(x / s), s = 1/16),
 //         embedding rows int8 with one scale per column; attention as Fp16.
+// Attention's mix takes exp(s - max) and divides its result by the sum
+// (the chip's order: the sum is reduced beside the mix); with sinks, the
+// probabilities themselves.
 #pragma once
 #include <Eigen/Dense>
 #include <map>

@@ -68,6 +68,10 @@ void checkAttention(Policy policy) {
   // fp32 accumulation and exp/rsqrt on the chip against double (measured
   // 2.6e-6 on outputs up to 0.048).
   checkClose(got, rowMajor(want), 1e-4, std::string("attention ") + policyName(policy));
+  // The probabilities are left unnormalised for the mix (its drains multiply by each
+  // row's 1 / sum): the softmax is one task per row (max, exp, sum), none per chunk.
+  for (const OpCycles& op : run.compiled.ops)
+    if (op.name == "softmax") CHECK(op.tasks == 4);
 }
 
 }  // namespace

@@ -172,21 +172,24 @@ TEST_CASE("narrow last chunks packed (matmul k tiles, embedding token halves): l
 
 // Past 160 positions a head's values need a second fp16 tile, and the value
 // caches keep their heads side by side (the mix masks each head's lanes out).
+// In fp16: with int8 activations an activation near a rounding boundary may
+// round the other way when the chip's fp32 sums differ from Eigen's in their
+// last bit (the mix's result times 1 / sum: 5 such flips in 170 steps), which
+// would hide the error this test is for.
 TEST_CASE("tiny-llama over 170 positions (value tiles shared by heads): logits match the reference",
           "[models][functional]") {
   const ModelConfig m = loadModel("tiny-llama");
   const SeededWeights w(m, 7);
   std::vector<int> prompt;
   for (int i = 0; i < 168; ++i) prompt.push_back((i * 37 + 5) % int(m.vocab));
-  const Generation g = generate(m, w, Precision::Int8, 2, prompt);
+  const Generation g = generate(m, w, Precision::Fp16, 2, prompt);
   double packed = 0;  // steps attending more than 160 positions
   for (size_t i = 160; i < g.steps.size(); ++i) packed = std::max(packed, g.steps[i]);
   std::cout << "tiny-llama, 170 positions: max abs logit error " << g.worst << ", past 160 positions " << packed
             << " (largest logit " << g.scale << ")\n";
   INFO("max abs logit error " << g.worst << ", past 160 positions " << packed << ", largest logit " << g.scale);
-  CHECK(packed <= 1e-4 * g.scale);
-  // Over 170 steps an int8 activation may round the other way once (step 140 here): a flip, not drift.
-  CHECK(g.worst <= 2e-2 * g.scale);
+  CHECK(packed <= 1e-3 * g.scale);
+  CHECK(g.worst <= 1e-3 * g.scale);
   CHECK(g.chip == g.ref);
 }
 
