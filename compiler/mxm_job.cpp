@@ -87,40 +87,53 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
         // A row per slice of the tile's: fewer per LW for a tile in the activation slices.
         const int rowsPerLw = std::min(c.mxm_weight_streams / wb, int(L.p.tensors[size_t(tiles[size_t(i)])].spread));
         const int nLw = int((rows + uint32_t(rowsPerLw) - 1) / uint32_t(rowsPerLw));
-        // Load: LW k takes rows k*rowsPerLw.. from the plane's slices, a row plane per stream.
-        TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", job.label, i, j));
-        Cycle lw0 = 0;  // the first LW's cycle in the task
-        for (int k = 0; k < nLw; ++k) {
-          const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - first);
-          std::vector<TaskBuilder::PlaneRead> reads;
-          for (uint32_t r = 0; r < n; ++r)
-            for (int b = 0; b < wb; ++b)
-              reads.push_back(
-                  {tiles[size_t(i)], first + r, b, job.tileRowId ? job.tileRowId(tiles[size_t(i)], first + r) : -1});
-          Instr lw;
-          lw.op = Opcode::LW;
-          lw.dt = job.wt;
-          lw.n = n;
-          lw.imm = first;
-          if (!job.index) {
-            lb.issue(k, q0, lw, {lb.readPlanes(reads, pp, k)});
-            continue;
+        // Load: LW k takes rows k*rowsPerLw.. from the plane's slices, a row plane per stream. A
+        // task per LW (gathers: one task for all): a task of them all would need its streams free for
+        // as many consecutive cycles, which a feed to the hemisphere's other plane interrupts.
+        // gpt2 decode at context 1024 takes 54,599 cycles so, 55,540 with one task a tile; a
+        // llama-2-70b layer on a node 18,762, 20,097.
+        const int perLoad = job.index ? nLw : 1;
+        std::vector<std::pair<int, Cycle>> loads;  // (task, its last LW's relative cycle)
+        for (int k0 = 0; k0 < nLw; k0 += perLoad) {
+          TaskBuilder lb = L.builder(fmt::format("{}.load{}_{}", job.label, i, j));
+          Cycle lw0 = -1;  // the first LW's cycle in the task
+          Cycle lwLast = 0;
+          for (int k = k0; k < std::min(nLw, k0 + perLoad); ++k) {
+            const uint32_t first = uint32_t(k * rowsPerLw), n = std::min<uint32_t>(uint32_t(rowsPerLw), rows - first);
+            std::vector<TaskBuilder::PlaneRead> reads;
+            for (uint32_t r = 0; r < n; ++r)
+              for (int b = 0; b < wb; ++b)
+                reads.push_back(
+                    {tiles[size_t(i)], first + r, b, job.tileRowId ? job.tileRowId(tiles[size_t(i)], first + r) : -1});
+            Instr lw;
+            lw.op = Opcode::LW;
+            lw.dt = job.wt;
+            lw.n = n;
+            lw.imm = first;
+            if (!job.index) {
+              const Cycle at = k - k0;
+              if (lw0 < 0) lw0 = at;
+              lwLast = at;
+              lb.issue(at, q0, lw, {lb.readPlanes(reads, pp, at)});
+              continue;
+            }
+            // address = x * stride + tile address + k: one index read and three ops per LW, one LW per cycle.
+            const Cycle conv = c.latency.vxm_convert, alu = c.latency.vxm_alu;
+            auto x = lb.vxm(Opcode::CVT, DType::I32, k, job.index(lb, k), {}, 0, DType::F32);
+            auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(i)]);
+            map = lb.vxm(Opcode::ADDI, DType::I32, k + conv + alu, map, {},
+                         L.p.tensors[size_t(tiles[size_t(i)])].addr + uint32_t(k));
+            const Cycle at =
+                k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;
+            if (lw0 < 0) lw0 = at;
+            lwLast = at;
+            lb.issue(at, q0, lw, {lb.gatherPlanes(reads, map, pp, at)});
           }
-          // address = x * stride + tile address + k: one index read and three ops per LW, one LW per cycle.
-          const Cycle conv = c.latency.vxm_convert, alu = c.latency.vxm_alu;
-          auto x = lb.vxm(Opcode::CVT, DType::I32, k, job.index(lb, k), {}, 0, DType::F32);
-          auto map = lb.vxm(Opcode::MULI, DType::I32, k + conv, x, {}, job.stride[size_t(i)]);
-          map = lb.vxm(Opcode::ADDI, DType::I32, k + conv + alu, map, {},
-                       L.p.tensors[size_t(tiles[size_t(i)])].addr + uint32_t(k));
-          const Cycle at =
-              k + conv + 2 * alu + Cycle(std::abs(c.vxmPosition() - pp)) * c.stream_hop + c.latency.mem_read;
-          if (k == 0) lw0 = at;
-          lb.issue(at, q0, lw, {lb.gatherPlanes(reads, map, pp, at)});
+          if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, lw0, ps.lastIw, 1);  // the shadow buffer is free
+          if (ps.config >= 0) lb.dependOn(ps.config, lw0, 0, 1);
+          const int load = L.addTask(lb);
+          loads.push_back({load, lb.rel(lwLast)});
         }
-        if (ps.lastCompute >= 0) lb.dependOn(ps.lastCompute, lw0, ps.lastIw, 1);  // the shadow buffer is free
-        if (ps.config >= 0) lb.dependOn(ps.config, lw0, 0, 1);
-        const int load = L.addTask(lb);
-        const Cycle lastLw = lb.rel(lw0 + nLw - 1);
 
         // Compute: install, then one ABC per row, each fed through the VXM.
         TaskBuilder cb = L.builder(fmt::format("{}.pass{}_{}@{}", job.label, i, j, r0));
@@ -143,7 +156,8 @@ void runMxmJob(Lowerer& L, const MxmJob& job) {
             if (i == 0 && ps.drain[size_t(a)] >= 0) cb.dependOn(ps.drain[size_t(a)], abcAt, ps.drainRel[size_t(a)], 1);
             lastAbcAt = abcAt;
           }
-        cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                        // rows in the buffer
+        for (const auto& [load, lastLw] : loads)
+          cb.dependOn(load, 0, lastLw, c.latency.mxm_load);                      // rows in the buffer
         if (ps.lastCompute >= 0) cb.dependOn(ps.lastCompute, 0, ps.lastAbc, 1);  // previous passes issued
         lastCompute = L.addTask(cb);
         ps.lastCompute = lastCompute;
