@@ -266,12 +266,16 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   const ChipConfig& c = L.c;
   const ActTensor& x = L.act(op.inputs[0]);
   ActTensor& factors = L.newAct(op.name + ".stats", x.rows, 2 * c.lanes(), {x.group});  // per row: max, 1/sum
-  // Read only by attention mixes (and no sinks), in a step of few rows: the
-  // output is e itself, each row's 1 / sum applied to the mix's result
-  // (Lowerer::unnormalised). Of many rows (a prefill's) the sums' reductions
-  // are not what the mix waits for, and the drains' reads of 1 / sum cost:
-  // one llama-3.2-1b layer's 64-token prefill takes 51,386 cycles so, 48,567 not.
-  bool deferred = op.inputs.size() == 1 && L.g.tensor(op.outputs[0]).kind != TensorKind::Output && x.rows <= 16;
+  // Read only by attention mixes (and no sinks), in a decode step (a row per
+  // head; without heads, at most 16 rows): the output is e itself, each row's
+  // 1 / sum applied to the mix's result (Lowerer::unnormalised). Of several
+  // tokens (a prefill's) the sums' reductions are not what the mix waits
+  // for, and the drains' reads of 1 / sum cost: one llama-3.2-1b layer's
+  // 64-token prefill takes 51,386 cycles so, 48,567 not; its 2-token one
+  // 7,915, 7,738 not. Its decode at context 2048: 7,243, 7,992 not.
+  const int64_t sheads = op.attrs.heads;
+  bool deferred = op.inputs.size() == 1 && L.g.tensor(op.outputs[0]).kind != TensorKind::Output &&
+                  (sheads > 0 ? x.rows == sheads : x.rows <= 16);
   for (const GOp& o : L.g.ops)
     if (std::find(o.inputs.begin(), o.inputs.end(), op.outputs[0]) != o.inputs.end())
       deferred = deferred && o.kind == OpKind::AttnMix && o.inputs[0] == op.outputs[0];
