@@ -1,8 +1,10 @@
 // Reductions across a row: a VXM chain folds the row's chunks into one
-// vector (lane-wise), then SXM rotations fold the lanes: rotate by half and
-// combine while the count is even, then combine all rotations of an odd
-// remainder at once. The result is broadcast in every lane. Norms and
-// softmax write their per-row factors to MEM and apply them per chunk.
+// vector (lane-wise), then SXM rotations fold the lanes in rounds: each
+// sends the vector to both SXMs, rotates it by every multiple of the new
+// period and combines what returns (laneRadices). The result is broadcast
+// in every lane. Norms and softmax write their per-row factors to MEM and
+// apply them per chunk; a decode step's softmax leaves 1 / sum to the
+// attention mix that reads it (Lowerer::unnormalised).
 #include <fmt/format.h>
 
 #include <algorithm>
