@@ -64,3 +64,32 @@ TEST_CASE("run --json on a system: the bound with its exchanges", "[cli][bound][
   CHECK(j["mxm_utilization"].get<double>() ==
         Approx((1245184.0 + 4 * 65536) / (j["cycles"].get<double>() * 4 * 409600)));
 }
+
+TEST_CASE("run --json on a system: utilisation per unit class, over all chips and per chip", "[cli][system]") {
+  // A system of one chip (tp=1,pp=1) runs the same program as `run` on that chip in the same
+  // cycles, so every unit class's utilisation is the single chip's.
+  const CliRun one = runCli("run --model tiny-llama --context 64 --json");
+  const CliRun sys = runCli("run --model tiny-llama --chips 1 --parallel tp=1,pp=1 --context 64 --json");
+  REQUIRE(one.exitCode == 0);
+  REQUIRE(sys.exitCode == 0);
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(sys.out);
+  REQUIRE(a["cycles"] == b["cycles"]);
+  for (const char* u : {"MEM", "VXM", "MXM", "SXM", "C2C"}) {
+    INFO(u);
+    CHECK(b["utilization"][u].get<double>() == Approx(a["utilization"][u].get<double>()));
+    CHECK(b["stages"][0]["utilization"][u].get<double>() == Approx(a["utilization"][u].get<double>()));
+  }
+  CHECK(a["utilization"]["MEM"].get<double>() > 0);
+  // Over 4 chips: the whole run's figure is the mean of the chips' (each chip has as many queues).
+  const CliRun four = runCli("run --model tiny-llama --chips 4 --parallel tp=2,pp=2 --context 64 --json");
+  REQUIRE(four.exitCode == 0);
+  const auto f = nlohmann::json::parse(four.out);
+  REQUIRE(f["stages"].size() == 4);
+  for (const char* u : {"MEM", "VXM", "MXM"}) {
+    double sum = 0;
+    for (const auto& s : f["stages"]) sum += s["utilization"][u].get<double>();
+    INFO(u);
+    CHECK(f["utilization"][u].get<double>() == Approx(sum / 4));
+    CHECK(f["utilization"][u].get<double>() > 0);
+  }
+}

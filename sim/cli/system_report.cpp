@@ -39,6 +39,20 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
           std::any_of(q.code.begin(), q.code.end(), [](const Instr& in) { return in.op == Opcode::SEND; }))
         ++links;
   o["c2c_busy"] = links ? double(r.result.c2c_busy) / double(links * uint64_t(r.result.cycles)) : 0.0;
+  // Busy cycles of each unit class over all the run's chips, against the run's
+  // cycles times their queues (a stage's chips idle while the others work).
+  auto utilization = [&](size_t from, size_t to) {
+    nlohmann::ordered_json u;
+    for (int k = 1; k < kUnitCount; ++k) {
+      double busy = 0, queues = 0;
+      for (size_t i = from; i < to && i < r.result.chips.size(); ++i)
+        busy += double(r.result.chips[i].units[size_t(k)].busy), queues += double(r.result.chips[i].queues[size_t(k)]);
+      const double denom = double(r.result.cycles) * queues;
+      u[std::string(unitName(Unit(k)))] = denom > 0 ? busy / denom : 0.0;
+    }
+    return u;
+  };
+  o["utilization"] = utilization(0, r.result.chips.size());
   SramUse sram;
   for (const auto& c : r.stages)
     sram.weights += c.sram.weights, sram.kv_cache += c.sram.kv_cache, sram.activations += c.sram.activations,
@@ -55,6 +69,7 @@ std::string systemRunJson(const ModelConfig& m, const SystemConfig& sys, const P
          {"cycles", r.stages[s].predicted},
          {"bound_cycles", chipBound(sys.chipConfig(), r.stages[s].mxm).cycles},
          {"mxm", r.stages[s].mxm},
+         {"utilization", utilization(s, s + 1)},
          {"send_start", r.stages[s].sendStart.empty() ? nlohmann::ordered_json(nullptr)
                                                       : nlohmann::ordered_json(r.stages[s].sendStart[0])}});
   o["stages"] = stages;
@@ -86,6 +101,15 @@ std::string systemRunTable(const ModelConfig& m, const SystemConfig& sys, const 
   if (r.relayedBytes() > 0)
     s += fmt::format("  of which {} bytes passed on by chips between sender and receiver (multi-hop routes)\n",
                      r.relayedBytes());
+  std::string util;
+  for (int k = 1; k < kUnitCount; ++k) {
+    double busy = 0, queues = 0;
+    for (const SimResult& c : r.result.chips)
+      busy += double(c.units[size_t(k)].busy), queues += double(c.queues[size_t(k)]);
+    util += fmt::format("{}{} {:.1f}%", k > 1 ? ", " : "", unitName(Unit(k)),
+                        queues > 0 ? 100.0 * busy / (double(r.result.cycles) * queues) : 0.0);
+  }
+  s += fmt::format("utilisation over the {} chips: {}\n", r.result.chips.size(), util);
   for (size_t i = 0; i < r.stages.size(); ++i)
     s += fmt::format("  stage {:>3}{} on chip {:>5}: {:<48} ends in cycle {}\n", i / size_t(r.split.tp),
                      r.split.tp > 1 ? fmt::format(" rank {:>2}", i % size_t(r.split.tp)) : "", r.chips[i],
