@@ -129,6 +129,67 @@ Val foldChunks(const ChipConfig& c, TaskBuilder& b, int chunks, Cycle termLatenc
   return acc;
 }
 
+// foldChunks for long rows (at least 32 chunks, as a vocabulary's logits):
+// vxm_alu chains side by side, a term joining one every cycle (a single
+// chain takes one per ALU latency), each chain's result written to a row of
+// its own in a group of its own and read back so that all reach the VXM in
+// one cycle (chains one cycle apart stay that far apart: every VXM latency
+// is a multiple of the ALU's), then combined in a tree. `name` names the
+// rows. The same terms as foldChunks, called at their own cycles.
+Val foldWide(Lowerer& L, TaskBuilder& b, const std::string& name, int chunks, Cycle termLatency, bool lastExtra,
+             const Term& term, Opcode op, Cycle& at) {
+  const ChipConfig& c = L.c;
+  const int W = c.latency.vxm_alu;
+  if (chunks < 32 || W < 2 || L.layout_.groups() < W) {
+    return foldChunks(c, b, chunks, termLatency, lastExtra, term, op, at);
+  }
+  const Cycle alu = W, t0 = at + termLatency + (lastExtra ? alu : 0);
+  // Term q (q = 0: the last chunk, q >= 1: chunk q - 1) is ready in cycle t0 + q, in chain q % W.
+  std::vector<Val> acc(static_cast<size_t>(W));
+  std::vector<Cycle> ready(static_cast<size_t>(W));
+  for (int q = 0; q < chunks; ++q) {
+    const bool last = q == 0;
+    const Cycle r = t0 + q;
+    Val x = term(b, last ? chunks - 1 : q - 1, last ? at : r - termLatency, last);
+    const size_t w = size_t(q % W);
+    if (q < W) {  // kept a cycle of the chain's for the next term (a mov)
+      acc[w] = b.vxm(Opcode::MOV, DType::F32, r, x), ready[w] = r + alu;
+    } else {
+      acc[w] = b.vxm(op, DType::F32, r, acc[w], x), ready[w] = r + alu;
+    }
+  }
+  // Through MEM: written as each chain ends, read back to meet at the VXM in cycle `meet`, each in
+  // a group of its own. The terms' reads are all issued before any chain ends, so the rows may
+  // share the groups they read.
+  std::vector<int> groups;
+  std::vector<const ActTensor*> rows;
+  Cycle meet = 0;
+  const int v = c.vxmPosition();
+  for (int w = 0; w < W; ++w) {
+    const ActTensor& a = L.newAct(fmt::format("{}.chain{}", name, w), 1, c.lanes(), groups);
+    groups.push_back(a.group);
+    rows.push_back(&a);
+    const Tensor& t = L.p.tensors[size_t(a.tensor)];
+    int far = 0;
+    for (int pl = 0; pl < 4; ++pl) far = std::max(far, std::abs(c.memPosition(t.sliceOf(0, pl)) - v));
+    b.write(a.tensor, 0, acc[size_t(w)], a.firstRow);
+    // there, written, committed, then read and back: a cycle to spare
+    meet =
+        std::max(meet, ready[size_t(w)] + Cycle(2 * far) * c.stream_hop + c.latency.mem_write + c.latency.mem_read + 1);
+  }
+  std::vector<Val> vals;
+  for (const ActTensor* a : rows) vals.push_back(b.read(a->tensor, 0, v, meet, a->firstRow));
+  Cycle t = meet;
+  for (; vals.size() > 1; t += alu) {
+    std::vector<Val> next;
+    for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, t, vals[i], vals[i + 1]));
+    if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, t, vals.back()));
+    vals = std::move(next);
+  }
+  at = t;
+  return vals[0];
+}
+
 bool lastExtra(const ChipConfig& c, int64_t cols, int chunks) { return cols % c.lanes() != 0 || chunks > 1; }
 
 // The last chunk's extra op: multiply by the 0/1 lane mask (or add the
@@ -148,8 +209,8 @@ Val rowMax(Lowerer& L, TaskBuilder& b, const ActTensor& x, int64_t r, int other,
   const ChipConfig& c = L.c;
   const int v = c.vxmPosition(), ch = int(x.chunks), xr = int(r * ch);
   const Cycle alu = c.latency.vxm_alu;
-  auto p = foldChunks(
-      c, b, ch, alu, lastExtra(c, x.cols, ch),
+  auto p = foldWide(
+      L, b, fmt::format("{}.max{}", x.name, r), ch, alu, lastExtra(c, x.cols, ch),
       [&](TaskBuilder& tb, int k, Cycle t, bool last) {
         auto mv = tb.vxm(Opcode::MOV, DType::F32, t, tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k));
         return last ? finishLast(L, tb, mv, t + alu, x.cols, {x.group, other}, true, ch) : mv;
@@ -412,8 +473,8 @@ void lowerArgmax(Lowerer& L, const GOp& op) {
     // their index constant is 2^24 too); then the smallest over the row.
     TaskBuilder b = L.builder(fmt::format("{}.index[{}]", op.name, r));
     Cycle at = 0;
-    auto p = foldChunks(
-        c, b, ch, 6 * alu, ch > 1,
+    auto p = foldWide(
+        L, b, fmt::format("{}.index{}", op.name, r), ch, 6 * alu, ch > 1,
         [&](TaskBuilder& tb, int k, Cycle t, bool last) {
           auto xv = tb.read(x.tensor, uint32_t(xr + k), v, t, x.firstRow + xr + k);
           auto mv = tb.read(factors.tensor, uint32_t(r), v, t, factors.firstRow + int(r));

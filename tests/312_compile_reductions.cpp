@@ -122,3 +122,48 @@ TEST_CASE("a reduction across 320 lanes: 3 rounds of rotations over both SXMs (8
   CHECK(west == 4 + 4 + 3);  // rotations 0, 2, 4, 6 (x 40, then x 5) and 0, 2, 4
   CHECK(east == 4 + 4 + 2);
 }
+
+TEST_CASE("softmax and argmax over rows of 40 chunks: the max folded by 4 chains side by side, merged through MEM",
+          "[compiler]") {
+  // 12,800 = 40 x 320: at least 32 chunks, so each row's max (and argmax's index fold) runs as
+  // vxm_alu = 4 chains a chunk a cycle apart, each chain's result written to a row of its own
+  // group and read back together. Row 1 has its max twice, at 5,000 and 9,000 (chunks 15 and 28,
+  // in chains 0 and 1: chunk k is term k + 1, the last chunk term 0): argmax must give the first.
+  const Graph g = graphFromJson(nlohmann::json::parse(R"({"format": "lpusim-graph", "version": 1, "name": "long rows",
+    "tensors": [{"name": "x", "shape": [2, 12800], "kind": "input"},
+                {"name": "p", "shape": [2, 12800], "kind": "output"}, {"name": "i", "shape": [2], "kind": "output"}],
+    "ops": [{"op": "Softmax", "name": "sm", "inputs": ["x"], "outputs": ["p"]},
+            {"op": "Argmax", "name": "am", "inputs": ["x"], "outputs": ["i"]}]})"),
+                                "long rows");
+  const ChipConfig chip = loadChip("groq-tsp-v1");
+  const TensorValues seeded = seededValues(9);
+  CompileOptions o;
+  o.values = [&](const GTensor& t) {
+    std::vector<float> v = seeded(t);
+    if (t.name == "x") v[12800 + 5000] = v[12800 + 9000] = 4.0f;  // seeded values lie in [-1, 1)
+    return v;
+  };
+  for (Policy policy : {Policy::List, Policy::InOrder}) {
+    const Compiled comp = compileGraph(g, chip, o, policy);
+    const SimResult r = simulate(comp.program, chip, "long rows", RunRequest{});
+    CHECK(r.cycles == comp.predicted);
+    const Mat x = valuesOf(g, o.values, "x");
+    std::vector<double> want, got;
+    const auto p = values(output(r, "p"));
+    REQUIRE(p.size() == 2 * 12800);
+    std::vector<double> idx;
+    for (Eigen::Index row = 0; row < 2; ++row) {
+      Eigen::Index best = 0;
+      for (Eigen::Index k = 1; k < 12800; ++k)
+        if (x(row, k) > x(row, best)) best = k;
+      idx.push_back(double(best));
+      const Eigen::ArrayXd e = (x.row(row).array() - x.row(row).maxCoeff()).exp();
+      for (Eigen::Index k = 0; k < 12800; ++k)
+        want.push_back(e(k) / e.sum()), got.push_back(p[size_t(row * 12800 + k)]);
+    }
+    // probabilities near 1 / 12,800 (row 1: its two maxima 0.0036 each); fp32 against double
+    checkClose(got, want, 1e-7, std::string("long softmax ") + policyName(policy));
+    CHECK(idx[1] == 5000);
+    CHECK(values(output(r, "i")) == idx);
+  }
+}
