@@ -236,13 +236,13 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
   const int d = int(op.attrs.head_dim), kv = int(op.attrs.kv_heads);
   const bool keys = op.attrs.keys;
   Lowerer::Cache& k = L.cache(op.inputs[0], keys, kv, d);
-  const ActTensor& x = L.headRows(op.inputs[1], d);
+  const ActTensor& src = L.act(op.inputs[1]);
   const int v = c.vxmPosition(), lanes = c.lanes();
   const Cycle alu = c.latency.vxm_alu;
   // Keys of whole superlanes of positions (a prompt chunk's) go through the
   // transposer when every plane has room for their staging rows.
   const int ls = c.lanes_per_superlane;
-  const int64_t firstPos = k.context - x.rows;
+  const int64_t firstPos = k.context - src.rows;
   const int64_t g0 = (firstPos + ls - 1) / ls, g1 = k.context / ls;  // whole groups g0 .. g1 - 1
   bool viaTranspose = keys && keysTransposable(c, d) && g1 > g0;
   if (viaTranspose) {
@@ -260,6 +260,11 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
     for (const auto& [plane, words] : need) viaTranspose = viaTranspose && L.layout_.planeFree(plane) >= words + 1;
   }
   auto transposed = [&](int64_t pos) { return viaTranspose && pos / ls >= g0 && pos / ls < g1; };
+  // Keys scattered one by one are read from the rows as they are (head hd's dims at lanes
+  // hd * d % lanes of chunk hd * d / lanes), not split into rows of a head first; on one chip
+  // (with tensor parallelism a chip's heads come from the split).
+  const bool direct = keys && !viaTranspose && L.o.tp <= 1 && src.width == lanes && lanes % d == 0;
+  const ActTensor& x = direct ? src : L.headRows(op.inputs[1], d);
   for (int64_t t = 0; t < x.rows; ++t) {
     const int64_t pos = k.context - x.rows + t;
     for (int hd = 0; hd < kv; ++hd) {
@@ -309,11 +314,12 @@ void lowerKvAppend(Lowerer& L, const GOp& op) {
       // read and converted once, rotated on 8 SXM queues at once.
       auto dims = [&](int i0, int n) {
         TaskBuilder b = L.builder(fmt::format("{}.k{}[{}].{}", op.name, hd, t, i0));
-        auto h = b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(row), v, 0, x.firstRow + row), {}, 0,
-                       DType::F32);
+        const int xr = direct ? int(t * x.chunks + hd * d / lanes) : row, off = direct ? hd * d % lanes : 0;
+        auto h =
+            b.vxm(Opcode::CVT, DType::F16, 0, b.read(x.tensor, uint32_t(xr), v, 0, x.firstRow + xr), {}, 0, DType::F32);
         const int turn = L.oneHotTurn;
         for (int i = i0; i < i0 + n; ++i) {
-          auto rotated = rotate(L, b, h, lane - i, i, DType::F16, k.plane(hd).east);  // the plane's side
+          auto rotated = rotate(L, b, h, lane - off - i, i, DType::F16, k.plane(hd).east);  // the plane's side
           for (int plane = 0; plane < 2; ++plane) {
             const SliceRef s = tt.sliceOf(uint32_t(i), plane);
             const Cycle there = b.availAt(rotated, c.memPosition(s));
