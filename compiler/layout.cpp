@@ -209,10 +209,14 @@ int Layout::addTile(Program& prog, const PlaneId& p, const std::string& name, DT
   const int h = p.east;
   const uint32_t innerSpread = uint32_t(std::min(int(spread), innerSlices_[h] / bytes(dt)));
   const bool full = uint64_t(planeNext_[pi]) + words > words_;
-  if ((where == Place::Inner || (full && where == Place::Any)) && innerSpread > 0 && firstMiss_.empty()) {
+  const bool first = !cache && where == Place::Any && spillFirst_ > 0;  // spilled before the plane is full
+  if ((where == Place::Inner || ((full || first) && where == Place::Any)) && innerSpread > 0 && firstMiss_.empty()) {
     // The plane's slices are full: from the top of the activation slices.
     const uint32_t n = (rows + innerSpread - 1) / innerSpread;
     const bool room = takeInner(h, n, innerSpread, t);
+    const uint64_t b = uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
+    if (room && where == Place::Any) spilled_ += b;
+    if (room && first) spillFirst_ -= std::min(spillFirst_, b);
     if (room || where == Place::Inner)
       askedBytes_ += uint64_t(n) * innerSpread * uint64_t(bytes(dt)) * uint64_t(c_.lanes());
     if (!room && where == Place::Inner)

@@ -96,6 +96,12 @@ class Layout {
   // anything did not fit.
   void checkFits(const std::string& what) const;
   bool overflowed() const { return !firstMiss_.empty(); }
+  // Bytes of weight tiles that went to the activation slices because their
+  // plane's were full; with setSpillFirst(n), the first weight tiles that
+  // may go anywhere take the activation slices until n bytes have (so that
+  // what spills is the first layers', not the last op's: compile.cpp).
+  uint64_t spilledBytes() const { return spilled_; }
+  void setSpillFirst(uint64_t n) { spillFirst_ = n; }
   // Addresses (words of each of its slices) still free on an MXM plane,
   // and those a full weight tile takes there.
   uint32_t planeFree(const PlaneId& p) const;
@@ -135,6 +141,7 @@ class Layout {
   uint64_t askedBytes_ = 0;     // bytes asked for (with what did not fit)
   std::string firstMiss_;       // the first allocation that did not fit
   bool planeOnlyMiss_ = false;  // it was a tile that must sit on its plane's own slices
+  uint64_t spilled_ = 0, spillFirst_ = 0;
 };
 
 }  // namespace lpu
