@@ -44,18 +44,6 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   Compiled out;
   out.policy = policy;
   out.precision = o.precision;
-  out.program.chip = c.name;
-  // Lowers the graph into `prog`; `spillFirst`: Layout::setSpillFirst.
-  auto lowerAll = [&](Lowerer& L, Transfers& x, uint64_t spillFirst) {
-    L.layout_.setSpillFirst(spillFirst);
-    addRecvTasks(x, L, o);
-    for (size_t i = 0; i < g.ops.size(); ++i) {
-      L.lower(i);
-      // Past a full SRAM only the bytes still needed count: drop the tasks
-      // (a model many times too big would otherwise hold them all).
-      if (L.layout().overflowed()) std::vector<Task>().swap(L.tasks());
-    }
-  };
   // Weight tiles that do not fit their planes' slices go to the slices
   // nearer the VXM, loading 12 rows a cycle a hemisphere for both of its
   // planes: placed in graph order, those would be the last op's (gpt2's
@@ -67,26 +55,29 @@ Compiled compileGraph(const Graph& g, const ChipConfig& c, const CompileOptions&
   // 0.6, 0.75, 0.8 or all of that, 52,342, 51,411, 51,381, 51,480, 51,370,
   // 52,374. One llama-2-70b layer on a node and llama-3.1-8b on a rack do
   // not spill.
-  uint64_t spill = 0;
-  {
-    Program scratch;
-    scratch.chip = c.name;
-    Lowerer P(g, c, o, scratch);
-    Transfers px(c, {&P});
-    lowerAll(P, px, 0);
-    if (!P.layout().overflowed()) spill = P.layout().spilledBytes() / 4 * 3;
-  }
   std::optional<Lowerer> Lopt;
   std::optional<Transfers> xopt;
-  Lopt.emplace(g, c, o, out.program);
-  xopt.emplace(c, std::vector<Lowerer*>{&*Lopt});
-  lowerAll(*Lopt, *xopt, spill);
-  if (spill > 0 && Lopt->layout().overflowed()) {  // it no longer fits so: as placed first
+  // Lowers the graph afresh into out.program; `spillFirst`: Layout::setSpillFirst.
+  auto lowerInto = [&](uint64_t spillFirst) {
     out.program = Program{};
     out.program.chip = c.name;
     Lopt.emplace(g, c, o, out.program);
     xopt.emplace(c, std::vector<Lowerer*>{&*Lopt});
-    lowerAll(*Lopt, *xopt, 0);
+    Lowerer& L = *Lopt;
+    L.layout_.setSpillFirst(spillFirst);
+    addRecvTasks(*xopt, L, o);
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      L.lower(i);
+      // Past a full SRAM only the bytes still needed count: drop the tasks
+      // (a model many times too big would otherwise hold them all).
+      if (L.layout().overflowed()) std::vector<Task>().swap(L.tasks());
+    }
+  };
+  lowerInto(0);
+  const uint64_t spill = Lopt->layout().overflowed() ? 0 : Lopt->layout().spilledBytes() / 4 * 3;
+  if (spill > 0) {
+    lowerInto(spill);
+    if (Lopt->layout().overflowed()) lowerInto(0);  // it no longer fits so: as placed first
   }
   Lowerer& L = *Lopt;
   Transfers& x = *xopt;

@@ -20,6 +20,19 @@ namespace {
 
 using Val = TaskBuilder::Val;
 
+// Combines vals pairwise with op in cycle t, t + alu, ... (an odd one out
+// kept by a mov) until at most `keep` are left; returns the cycle they are
+// ready in.
+Cycle combineTree(const ChipConfig& c, TaskBuilder& b, Opcode op, std::vector<Val>& vals, Cycle t, size_t keep) {
+  for (; vals.size() > keep; t += c.latency.vxm_alu) {
+    std::vector<Val> next;
+    for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, t, vals[i], vals[i + 1]));
+    if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, t, vals.back()));
+    vals = std::move(next);
+  }
+  return t;
+}
+
 // The radices of a lane reduction: each round folds the lanes' period n by
 // r (n/r rotations' worth of lanes combined at once), split over the two
 // SXMs (at most 4 fp32 rotations a side: 16 of the 32 streams); the largest
@@ -58,15 +71,11 @@ Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at
   Cycle trip[2];
   for (int e = 0; e < 2; ++e)
     trip[e] = Cycle(std::abs(c.vxmPosition() - c.position(QueueId{Unit::SXM, e == 1, 0, 0}))) * c.stream_hop;
-  // The value to send, a copy for each SXM (a value flows one way only).
-  auto copies = [&](Val x) {
-    std::vector<Val> out{b.vxm(Opcode::MOV, DType::F32, at, x), b.vxm(Opcode::MOV, DType::F32, at, x)};
-    at += alu;
-    return out;
-  };
   if (radices.empty()) return v;
   int n = c.lanes();
-  std::vector<Val> send = copies(v);
+  // The value to send, a copy for each SXM (a value flows one way only).
+  std::vector<Val> send{b.vxm(Opcode::MOV, DType::F32, at, v), b.vxm(Opcode::MOV, DType::F32, at, v)};
+  at += alu;
   for (size_t round = 0; round < radices.size(); ++round) {
     const int r = radices[round], step = n / r;
     // Rotations j = 0..r-1: the west SXM takes the even ones, the east the odd.
@@ -91,12 +100,7 @@ Val reduceLanes(const ChipConfig& c, TaskBuilder& b, Opcode op, Val v, Cycle& at
       for (; when < t; when += alu) x = b.vxm(Opcode::MOV, DType::F32, when, x);
       vals.push_back(x);
     }
-    for (; vals.size() > 2; t += alu) {
-      std::vector<Val> next;
-      for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, t, vals[i], vals[i + 1]));
-      if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, t, vals.back()));
-      vals = std::move(next);
-    }
+    t = combineTree(c, b, op, vals, t, 2);
     const bool more = round + 1 < radices.size();
     send.clear();
     for (int k = 0; k < (more ? 2 : 1); ++k) send.push_back(b.vxm(op, DType::F32, t, vals[0], vals[1]));
@@ -179,14 +183,7 @@ Val foldWide(Lowerer& L, TaskBuilder& b, const std::string& name, int chunks, Cy
   }
   std::vector<Val> vals;
   for (const ActTensor* a : rows) vals.push_back(b.read(a->tensor, 0, v, meet, a->firstRow));
-  Cycle t = meet;
-  for (; vals.size() > 1; t += alu) {
-    std::vector<Val> next;
-    for (size_t i = 0; i + 1 < vals.size(); i += 2) next.push_back(b.vxm(op, DType::F32, t, vals[i], vals[i + 1]));
-    if (vals.size() % 2) next.push_back(b.vxm(Opcode::MOV, DType::F32, t, vals.back()));
-    vals = std::move(next);
-  }
-  at = t;
+  at = combineTree(c, b, op, vals, meet, 1);
   return vals[0];
 }
 
@@ -271,10 +268,9 @@ void lowerNorm(Lowerer& L, const GOp& op) {
         sx = b.vxm(Opcode::ADD, DType::F32, at, sx, b.vxm(Opcode::MOV, DType::F32, at - alu, xv));
         sq = b.vxm(Opcode::ADD, DType::F32, at, sq, b.vxm(Opcode::MUL, DType::F32, at - alu, xv, xv));
       }
-      Cycle at2 = at;
+      Cycle same = at;  // both reductions take the same rounds: ready in the same cycle
       sx = reduceLanes(c, b, Opcode::ADD, sx, at, L.sxmTurn++, roundsFor(x.rows));
-      sq = reduceLanes(c, b, Opcode::ADD, sq, at2, L.sxmTurn++, roundsFor(x.rows));
-      if (at2 != at) throw Error(fmt::format("op {}: internal: the two sums of a layer norm out of step", op.name));
+      sq = reduceLanes(c, b, Opcode::ADD, sq, same, L.sxmTurn++, roundsFor(x.rows));
       auto mean = b.vxm(Opcode::MULI, DType::F32, at, sx, {}, f32bits(float(inv)));
       auto msq = b.vxm(Opcode::MULI, DType::F32, at, sq, {}, f32bits(float(inv)));
       b.write(factors.tensor, uint32_t(meanRow), mean, factors.firstRow + meanRow);
@@ -342,14 +338,8 @@ void lowerSoftmax(Lowerer& L, const GOp& op) {
   for (const GOp& o : L.g.ops)
     if (std::find(o.inputs.begin(), o.inputs.end(), op.outputs[0]) != o.inputs.end())
       deferred = deferred && o.kind == OpKind::AttnMix && o.inputs[0] == op.outputs[0];
-  ActTensor* ep = nullptr;
-  if (deferred) {
-    ep = &L.newAct(op.outputs[0], x.rows, x.cols, {x.group, factors.group});
-    L.unnormalised[op.outputs[0]] = op.name + ".stats";
-  } else {
-    ep = &L.newAct(op.name + ".exp", x.rows, x.cols, {x.group, factors.group});
-  }
-  ActTensor& e = *ep;
+  if (deferred) L.unnormalised[op.outputs[0]] = factors.name;
+  ActTensor& e = L.newAct(deferred ? op.outputs[0] : op.name + ".exp", x.rows, x.cols, {x.group, factors.group});
   ActTensor& y = deferred ? e : L.newAct(op.outputs[0], x.rows, x.cols, {x.group, e.group});
   const int v = c.vxmPosition(), ch = int(x.chunks);
   const Cycle alu = c.latency.vxm_alu, sp = c.latency.vxm_special;
